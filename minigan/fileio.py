@@ -1,0 +1,56 @@
+"""Atomic file writing: a file is either the old one or the complete new one.
+
+Every file minigan writes (downloads, checkpoints, sample grids, logs) goes
+through :func:`atomic_write`: the bytes go to a temporary file in the same
+folder, are flushed to disk, and only then renamed over the destination. A
+crash, a full disk or Ctrl-C mid-write leaves the previous file untouched and
+no half-written file behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", encoding: str | None = None):
+    """Open a temporary file beside ``path``; on success rename it to ``path``.
+
+    Usage::
+
+        with atomic_write("out/grid.png") as f:
+            image.save(f, format="PNG")
+
+    If the body raises (including KeyboardInterrupt), the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes_atomic(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_write(path, "wb") as f:
+        f.write(data)
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(text)
