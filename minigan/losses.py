@@ -1,0 +1,63 @@
+"""Binary cross-entropy, the GAN's loss, with its gradient written out.
+
+For a probability p = D(x) and a target y (1 = real, 0 = fake)::
+
+    BCE(p, y) = -[ y log p + (1 - y) log(1 - p) ]          averaged over the batch
+    dBCE/dp   = (p - y) / (p (1 - p))                       divided by the batch size
+
+When p came from a sigmoid, p = sigma(z), the chain rule multiplies by
+dp/dz = p (1 - p), and everything cancels to the famous::
+
+    dBCE/dz = p - y
+
+which is what :func:`bce_with_logits` returns directly, and what ``bce`` followed
+by ``Sigmoid.backward`` computes in two steps. ``bce`` clamps ``log`` at -100
+as PyTorch's ``BCELoss`` does, so a saturated D (p exactly 0 or 1 in float32)
+gives a large but finite loss instead of inf.
+"""
+from __future__ import annotations
+
+from .backend import get_array_module
+from .nn.activations import sigmoid
+
+LOG_CLAMP = -100.0   # PyTorch's BCELoss clamps log(p) and log(1 - p) at -100
+GRAD_EPS = 1e-12     # ... and divides by max(p (1 - p), 1e-12) in its backward
+
+
+def _target_like(p, target):
+    xp = get_array_module(p)
+    t = xp.asarray(target, dtype=p.dtype)
+    if t.ndim and t.shape != p.shape:
+        raise ValueError(f"bce: target shape {tuple(t.shape)} does not match prediction shape {tuple(p.shape)}")
+    return xp.broadcast_to(t, p.shape)
+
+
+def bce(p, target):
+    """Mean binary cross-entropy on probabilities.
+
+    p:      (N, ...) probabilities in [0, 1]
+    target: a number (e.g. 1.0 for "real") or an array of p's shape
+    return: (loss as a Python float, dp of p's shape)
+    """
+    xp = get_array_module(p)
+    y = _target_like(p, target)
+    log_p = xp.maximum(xp.log(xp.maximum(p, 0)), LOG_CLAMP)         # log(0) = -inf -> -100
+    log_1mp = xp.maximum(xp.log(xp.maximum(1 - p, 0)), LOG_CLAMP)
+    loss = -(y * log_p + (1 - y) * log_1mp).mean()
+    dp = (p - y) / xp.maximum(p * (1 - p), GRAD_EPS) / p.size       # dBCE/dp, mean over the batch
+    return float(loss), dp
+
+
+def bce_with_logits(z, target):
+    """Mean binary cross-entropy on logits z (before the sigmoid), in the stable form.
+
+    loss = mean( max(z, 0) - z*y + log(1 + exp(-|z|)) )   (never overflows)
+    dz   = (sigmoid(z) - y) / N                            the p - y of the module docstring
+
+    return: (loss as a Python float, dz of z's shape)
+    """
+    xp = get_array_module(z)
+    y = _target_like(z, target)
+    loss = (xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))).mean()
+    dz = (sigmoid(z) - y) / z.size
+    return float(loss), dz

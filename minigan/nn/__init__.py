@@ -1,0 +1,18 @@
+"""minigan.nn: layers with hand-written forward and backward passes.
+
+Every layer follows the contract in :mod:`minigan.nn.module`; the signatures
+and weight layouts are PyTorch's, so minigan can be read beside it.
+"""
+from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .container import Sequential
+from .conv2d import Conv2d
+from .conv_transpose2d import ConvTranspose2d
+from .linear import Linear
+from .module import Module
+from .reshape import Flatten, Reshape
+
+__all__ = [
+    "Module", "Sequential", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
+    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape",
+]

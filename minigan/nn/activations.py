@@ -1,0 +1,86 @@
+"""Elementwise nonlinearities. Each backward is one line: ``dx = dy * f'(x)``.
+
+Each layer caches the cheapest thing its derivative can be written in: ReLU
+and LeakyReLU keep the sign mask, Tanh and Sigmoid keep their *output* (their
+derivatives are functions of it). Elementwise ops keep the memory layout of
+their input, so NHWC-ordered activations stay NHWC.
+"""
+from __future__ import annotations
+
+from ..backend import get_array_module
+from .module import Module
+
+
+class ReLU(Module):
+    """``y = max(x, 0)``; ``dy/dx = 1 where x > 0 else 0``."""
+
+    def forward(self, x):
+        self.check_float(x)
+        positive = x > 0
+        self.cache = positive
+        return x * positive
+
+    def backward(self, dy):
+        positive = self.check_backward(dy)
+        return dy * positive                        # gradient passes only where the unit was on
+
+
+class LeakyReLU(Module):
+    """``y = x if x > 0 else slope * x``; ``dy/dx = 1 or slope``. DCGAN's D uses slope 0.2."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        self.check_float(x)
+        xp = get_array_module(x)
+        slope = xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
+        self.cache = slope
+        return x * slope
+
+    def backward(self, dy):
+        slope = self.check_backward(dy)
+        return dy * slope                           # the local slope, 1 or negative_slope
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """``y = tanh(x)`` in (-1, 1): the generator's output. ``dy/dx = 1 - y^2``."""
+
+    def forward(self, x):
+        self.check_float(x)
+        y = get_array_module(x).tanh(x)
+        self.cache = y
+        return y
+
+    def backward(self, dy):
+        y = self.check_backward(dy)
+        return dy * (1 - y * y)                     # d tanh(u)/du = 1 - tanh(u)^2, from the cached output
+
+
+class Sigmoid(Module):
+    """``y = 1 / (1 + exp(-x))`` in (0, 1): the discriminator's probability. ``dy/dx = y (1 - y)``.
+
+    Computed stably: ``exp`` only ever sees ``-|x|``, so it never overflows
+    (``sigmoid(-1000)`` is 0, not a warning and a NaN).
+    """
+
+    def forward(self, x):
+        self.check_float(x)
+        y = sigmoid(x)
+        self.cache = y
+        return y
+
+    def backward(self, dy):
+        y = self.check_backward(dy)
+        return dy * y * (1 - y)                     # d sigma(u)/du = sigma(u) (1 - sigma(u))
+
+
+def sigmoid(x):
+    """Numerically stable logistic function."""
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))                          # in (0, 1]: never overflows
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))

@@ -1,0 +1,64 @@
+"""Sequential: layers applied in order, gradients passed back in reverse.
+
+This is all the "autograd" a feed-forward network needs: the chain rule,
+applied one layer at a time::
+
+    forward:   x -> L1 -> L2 -> ... -> Lk -> y
+    backward:  dx <- L1.backward <- ... <- Lk.backward <- dy
+"""
+from __future__ import annotations
+
+from .module import Module
+
+
+class Sequential(Module):
+    """``Sequential(*layers)``: ``layers`` is the ordered list of children, named "0", "1", ...
+
+    A container owns no arrays itself: ``params``, ``grads`` and ``buffers`` are
+    dicts assembled from its layers with dotted names (``"0.weight"``), holding
+    the layers' own arrays (so ``seq.grads["0.weight"] is seq.layers[0].grads["weight"]``).
+    """
+
+    def __init__(self, *layers):
+        self.layers = list(layers)
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(layer).__name__}, not a minigan Module")
+        self.cache = None
+        self.training = True
+        self.requires_grad = True
+
+    def children(self):
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
+
+    @property
+    def params(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    @property
+    def grads(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+    @property
+    def buffers(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dy):
+        for layer in reversed(self.layers):     # the chain rule, last layer first
+            dy = layer.backward(dy)
+        return dy
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __repr__(self):
+        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,75 @@
+"""im2col and col2im: the two data movements behind every convolution.
+
+A convolution slides a ``kH x kW`` window over the (zero-padded) input and takes a
+dot product with the kernel at each position. **im2col** copies every window
+into a row of a matrix, so the whole convolution becomes ONE matrix product
+(a GEMM) -- the fastest thing a CPU or GPU does::
+
+    cols = im2col(x)                 # (N*H_out*W_out, kH*kW*C)
+    y    = cols @ W_matrix.T         # (N*H_out*W_out, C_out)
+
+**col2im** is its adjoint (transpose): it adds every row back onto the window
+it came from; overlapping windows add up. It is what convolution's backward
+pass does with ``dcols``, and it is the whole forward pass of a *transposed*
+convolution -- which is why ``conv_transpose2d.py`` uses these same two
+functions the other way round.
+
+Layout: channels last. Both functions work on ``(N, H, W, C)`` arrays and
+order a window's entries ``(kH, kW, C)``, so each of the ``kH*kW`` copies below
+moves contiguous runs of ``C`` numbers. Activations in minigan are NCHW-shaped
+arrays whose memory is usually NHWC (``a.transpose(0, 3, 1, 2)`` of a
+contiguous NHWC array), so ``x.transpose(0, 2, 3, 1)`` here costs nothing.
+See ``docs/`` for the measurements behind that choice.
+
+Output size (PyTorch's formula, used everywhere)::
+
+    H_out = floor((H + 2*pad_h - kH) / stride_h) + 1
+"""
+from __future__ import annotations
+
+from ..backend import get_array_module
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """``floor((size + 2*padding - kernel) / stride) + 1``."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def im2col(x, kernel, stride, padding):
+    """Copy every kernel window of ``x`` into a row.
+
+    x:      (N, H, W, C)   channels-last input
+    return: (N, H_out, W_out, kH, kW, C);   reshape to (N*H_out*W_out, kH*kW*C) for the GEMM
+    """
+    xp = get_array_module(x)
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    N, H, W, C = x.shape
+    Ho, Wo = conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
+    if ph or pw:
+        x = xp.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    cols = xp.empty((N, Ho, Wo, kh, kw, C), dtype=x.dtype)
+    for i in range(kh):          # one strided copy per kernel offset (i, j):
+        for j in range(kw):      # output pixel (a, b) reads input pixel (a*sh + i, b*sw + j)
+            cols[:, :, :, i, j, :] = x[:, i : i + sh * Ho : sh, j : j + sw * Wo : sw, :]
+    return cols
+
+
+def col2im(cols, size, kernel, stride, padding):
+    """Add every row of ``cols`` back onto its window: the adjoint of :func:`im2col`.
+
+    cols:   (N, H_out, W_out, kH, kW, C)
+    size:   (H, W) of the image to rebuild (before padding)
+    return: (N, H, W, C)
+
+    For any x and c of matching shapes, ``<im2col(x), c> == <x, col2im(c)>``;
+    the tests check exactly that.
+    """
+    xp = get_array_module(cols)
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    N, Ho, Wo, _, _, C = cols.shape
+    H, W = size
+    x = xp.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=cols.dtype)
+    for i in range(kh):          # overlapping windows add up; one strided add per offset,
+        for j in range(kw):      # never a scatter (np.add.at) over single pixels
+            x[:, i : i + sh * Ho : sh, j : j + sw * Wo : sw, :] += cols[:, :, :, i, j, :]
+    return x[:, ph : ph + H, pw : pw + W, :]

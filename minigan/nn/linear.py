@@ -1,0 +1,45 @@
+"""Fully connected layer: ``y = x W^T + b``.
+
+    x: (N, in_features)   W: (out_features, in_features)   b: (out_features,)
+    y: (N, out_features)
+
+Backward (one matrix product each)::
+
+    dx = dy @ W          (N, in)      each input feeds every output through W
+    dW = dy^T @ x        (out, in)    summed over the batch
+    db = sum_n dy        (out,)
+"""
+from __future__ import annotations
+
+from .module import Module, init_uniform
+
+
+class Linear(Module):
+    """``(N, in_features) -> (N, out_features)``, same signature as ``torch.nn.Linear``."""
+
+    def __init__(self, in_features, out_features, bias=True, *, dtype=None, rng=None):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.add_param("weight", init_uniform(rng, (self.out_features, self.in_features), self.in_features, dtype))
+        if bias:
+            self.add_param("bias", init_uniform(rng, (self.out_features,), self.in_features, dtype))
+
+    def forward(self, x):
+        self.check_input(x, ("N", self.in_features))
+        self.cache = x
+        y = x @ self.params["weight"].T                 # (N, out)
+        if "bias" in self.params:
+            y += self.params["bias"]
+        return y
+
+    def backward(self, dy):
+        x = self.check_backward(dy)
+        W = self.params["weight"]
+        if self.requires_grad:
+            self.grads["weight"] += dy.T @ x            # dL/dW = dy^T x
+            if "bias" in self.params:
+                self.grads["bias"] += dy.sum(axis=0)    # dL/db = sum over the batch
+        return dy @ W                                   # dL/dx = dy W
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={'bias' in self.params}"

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from minigan import backend, nn
+
+
+def small_net(dtype=None):
+    rng = np.random.default_rng(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3, dtype=dtype, rng=rng), nn.BatchNorm2d(2, dtype=dtype), nn.ReLU())
+
+
+def test_state_dict_round_trip_copies_numpy_arrays():
+    a, b = small_net(), small_net()
+    b.layers[0].params["weight"][...] = 0
+    a(np.ones((2, 1, 5, 5), np.float32))                   # moves a's running stats
+    state = a.state_dict()
+    assert set(state) == {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var"}
+    assert all(type(v) is np.ndarray for v in state.values())
+    b.load_state_dict(state)
+    for k, v in b.state_dict().items():
+        np.testing.assert_array_equal(v, state[k])
+    state["0.weight"][...] = 7                             # a copy, not a view of b's arrays
+    assert not (b.layers[0].params["weight"] == 7).any()
+
+
+def test_load_state_dict_errors_name_the_problem():
+    net = small_net()
+    state = net.state_dict()
+    del state["0.bias"]
+    with pytest.raises(KeyError, match=r"missing keys \['0.bias'\]"):
+        net.load_state_dict(state)
+    state = net.state_dict()
+    state["0.weight"] = np.zeros((3, 1, 3, 3))
+    with pytest.raises(ValueError, match=r"0.weight has shape \(3, 1, 3, 3\) in the state but \(2, 1, 3, 3\)"):
+        net.load_state_dict(state)
+
+
+def test_to_dtype_casts_params_grads_and_buffers():
+    net = small_net().to(dtype="float64")
+    for _, m in net.leaves():
+        for d in (m.params, m.grads, m.buffers):
+            assert all(v.dtype == np.float64 for v in d.values())
+    assert net(np.ones((2, 1, 5, 5))).dtype == np.float64
+    with pytest.raises(ValueError, match="float32 or float64"):
+        net.to(dtype="int32")
+
+
+def test_to_unknown_or_unavailable_backend():
+    with pytest.raises(ValueError, match="unknown backend 'tpu'"):
+        small_net().to("tpu")
+    if "cupy" not in backend.available():
+        with pytest.raises(backend.BackendUnavailable, match="pip install minigan\\[gpu\\]|nvidia-smi"):
+            small_net().to("cupy")
+
+
+def test_float32_is_the_default():
+    net = small_net()
+    assert all(p.dtype == np.float32 for _, p, _ in net.parameters())
+    assert net(np.ones((2, 1, 5, 5), np.float32)).dtype == np.float32
+
+
+def test_requires_grad_and_train_propagate():
+    net = small_net().requires_grad_(False).eval()
+    assert all(not m.requires_grad and not m.training for _, m in net.named_modules())
