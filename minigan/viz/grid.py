@@ -1,0 +1,92 @@
+"""Sample grids: a batch of generated images tiled into one picture.
+
+A generator's output is a batch ``(N, C, H, W)`` of images in [-1, 1] (the
+range of its final ``tanh``). To look at it we tile the batch row by row, with
+``padding`` pixels between tiles, and map [-1, 1] to the 0..255 of a PNG::
+
+    pixel = round((x + 1) / 2 * 255)        # -1 -> 0 (black), +1 -> 255 (white)
+
+This is what ``torchvision.utils.make_grid(x, normalize=True, value_range=(-1, 1))``
+followed by ``save_image`` does; the argument names are the same.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from minigan.backend import to_numpy
+from minigan.fileio import atomic_write
+
+
+def to_uint8(x) -> np.ndarray:
+    """Map floats in [-1, 1] to uint8 0..255; values outside are clipped, NaN becomes mid-grey.
+
+    ``x``: any shape, NumPy or CuPy. Returns a NumPy uint8 array of the same shape.
+    """
+    x = np.nan_to_num(to_numpy(x).astype(np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
+    x = np.clip(x, -1.0, 1.0)
+    return np.rint((x + 1.0) * 127.5).astype(np.uint8)  # (x + 1) / 2 * 255
+
+
+def make_grid(images, nrow: int = 8, padding: int = 2, pad_value: float = 1.0) -> np.ndarray:
+    """Tile a batch of images into one RGB picture.
+
+    Args:
+        images: ``(N, C, H, W)`` floats in [-1, 1], C = 1 (grayscale) or 3 (RGB);
+            NumPy or CuPy. Values outside [-1, 1] are clipped.
+        nrow: images per row of the grid (torchvision's name for it). The grid
+            has ``ceil(N / nrow)`` rows; unused cells of the last row are
+            filled with ``pad_value``.
+        padding: pixels of border around and between the tiles.
+        pad_value: colour of the border, on the same [-1, 1] scale as the
+            images (1.0 = white, -1.0 = black).
+
+    Returns:
+        ``(H_grid, W_grid, 3)`` uint8, ready for ``PIL.Image.fromarray``, where
+        ``H_grid = rows * (H + padding) + padding`` and
+        ``W_grid = cols * (W + padding) + padding``, ``cols = min(nrow, N)``.
+    """
+    images = to_numpy(images)
+    if images.ndim != 4 or images.shape[1] not in (1, 3) or images.shape[0] == 0:
+        raise ValueError(
+            "make_grid expects images of shape (N, C, H, W) with N >= 1 and C = 1 or 3, "
+            f"got shape {tuple(images.shape)}"
+        )
+    if int(nrow) < 1:
+        raise ValueError(f"make_grid: nrow must be >= 1, got {nrow}")
+    if int(padding) < 0:
+        raise ValueError(f"make_grid: padding must be >= 0, got {padding}")
+    nrow, padding = int(nrow), int(padding)
+
+    N, C, H, W = images.shape
+    if C == 1:
+        images = np.repeat(images, 3, axis=1)               # grayscale -> (N, 3, H, W)
+    tiles = to_uint8(images).transpose(0, 2, 3, 1)          # (N, H, W, 3), channels last for PNG
+
+    cols = min(nrow, N)
+    rows = -(-N // cols)                                    # ceil(N / cols)
+    step_y, step_x = H + padding, W + padding
+    grid = np.empty((rows * step_y + padding, cols * step_x + padding, 3), dtype=np.uint8)
+    grid[...] = to_uint8(np.float64(pad_value))
+    for i in range(N):
+        r, c = divmod(i, cols)
+        y, x = padding + r * step_y, padding + c * step_x
+        grid[y:y + H, x:x + W] = tiles[i]
+    return grid
+
+
+def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1):
+    """Write :func:`make_grid` of ``images`` to ``path`` as a PNG, atomically.
+
+    ``scale`` (a whole number >= 1) enlarges every pixel to a ``scale x scale``
+    block (nearest neighbour), so 28x28 digits are big enough to see.
+    Returns ``path``.
+    """
+    if int(scale) != scale or scale < 1:
+        raise ValueError(f"save_grid: scale must be a whole number >= 1, got {scale}")
+    grid = make_grid(images, nrow=nrow, padding=padding)   # (H_grid, W_grid, 3)
+    if scale > 1:
+        grid = grid.repeat(int(scale), axis=0).repeat(int(scale), axis=1)
+    with atomic_write(path, "wb") as f:
+        Image.fromarray(grid).save(f, format="PNG")
+    return path

@@ -1,0 +1,172 @@
+"""The metrics log: one CSV row per logged step, safe against crashes, resumable.
+
+The file is plain CSV with a header row, so pandas (``pd.read_csv``), a
+spreadsheet or ``column -s, -t`` opens it as it is::
+
+    step,loss_d,loss_g,d_x,d_g_z
+    100,1.3127,0.8410,0.5612,0.4470
+    200,1.1093,1.0722,0.6285,0.3871
+
+Crash safety: the header is written atomically (``minigan.fileio``), and each
+row is one appended line, flushed to the operating system as soon as it is
+logged, so a crash loses at most the row being written. A row cut off
+half-way (no newline at the end of the file) is dropped when the log is
+reopened, and skipped by :func:`read_metrics`.
+
+Resuming: opening an existing log with the same columns appends to it; with
+different columns it raises, rather than mix two layouts in one file. After
+resuming from a checkpoint older than the log's last row, call
+:meth:`MetricsLog.drop_rows_after` so those steps are not logged twice.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from minigan.backend import to_numpy
+from minigan.fileio import write_text_atomic
+
+
+class MetricsLog:
+    """Append-only CSV log with columns ``fieldnames``; use ``log(**row)`` once per step.
+
+    Usage::
+
+        with MetricsLog(out / "metrics.csv", ["step", "loss_d", "loss_g", "d_x", "d_g_z"]) as log:
+            log.log(step=100, loss_d=1.31, loss_g=0.84, d_x=0.56, d_g_z=0.45)
+    """
+
+    def __init__(self, path, fieldnames):
+        self.path = Path(path)
+        self.fieldnames = [str(name) for name in fieldnames]
+        if not self.fieldnames or len(set(self.fieldnames)) != len(self.fieldnames):
+            raise ValueError(f"MetricsLog: fieldnames must be non-empty and distinct, got {self.fieldnames}")
+
+        if self.path.exists() and self.path.stat().st_size > 0:
+            text = self.path.read_text(encoding="utf-8")
+            header = next(csv.reader([text.splitlines()[0]]))
+            if header != self.fieldnames:
+                raise ValueError(
+                    f"MetricsLog: {self.path} already exists with columns {header}, "
+                    f"but this run logs {self.fieldnames}. Use a new output folder, "
+                    "or move the old file away to start a fresh log."
+                )
+            if not text.endswith("\n"):           # the last row was cut off by a crash: drop it
+                write_text_atomic(self.path, text[: text.rfind("\n") + 1] or _csv_line(self.fieldnames))
+        else:
+            write_text_atomic(self.path, _csv_line(self.fieldnames))
+        self._file = open(self.path, "a", encoding="utf-8", newline="")
+
+    def log(self, **row) -> None:
+        """Append one row. Keys must be column names; a missing column is left blank (read as NaN).
+
+        Values must be numbers: Python, NumPy, or one-element NumPy/CuPy arrays
+        (a loss straight off the device); floats are written with full precision.
+        """
+        if self._file is None:
+            raise ValueError(f"MetricsLog: {self.path} is closed")
+        unknown = [k for k in row if k not in self.fieldnames]
+        if unknown:
+            raise ValueError(f"MetricsLog.log: unknown columns {unknown}; the columns are {self.fieldnames}")
+        cells = [_format(row[name], name) if name in row else "" for name in self.fieldnames]
+        self._file.write(_csv_line(cells))
+        self._file.flush()                        # to the OS now: a crash after this loses nothing
+
+    def drop_rows_after(self, step: float, key: str = "step") -> None:
+        """Delete rows whose ``key`` column is greater than ``step`` (rewrites the file atomically).
+
+        For resuming: rows logged after the checkpoint being resumed from would
+        otherwise appear twice.
+        """
+        if self._file is None:
+            raise ValueError(f"MetricsLog: {self.path} is closed")
+        if key not in self.fieldnames:
+            raise ValueError(f"MetricsLog.drop_rows_after: no column {key!r}; "
+                             f"the columns are {self.fieldnames}")
+        self._file.close()
+        lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+        col = self.fieldnames.index(key)
+        kept = [lines[0]] + [line for line in lines[1:]
+                             if line.strip() and not _parse(next(csv.reader([line]))[col]) > step]
+        write_text_atomic(self.path, "".join(kept))
+        self._file = open(self.path, "a", encoding="utf-8", newline="")
+
+    def close(self) -> None:
+        """Close the file (further ``log`` calls raise)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"MetricsLog({str(self.path)!r}, {self.fieldnames})"
+
+
+def read_metrics(path) -> dict[str, list[float]]:
+    """Read a metrics CSV back as ``{column: [value per row]}``, e.g. the ``history`` for the curves plot.
+
+    Blank cells become NaN. A last row cut off by a crash is skipped; any
+    other malformed row raises ``ValueError`` naming its line.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ValueError(f"read_metrics: {path} is empty (no header row)")
+    header, body = rows[0], rows[1:]
+    if body and not text.endswith("\n"):
+        body = body[:-1]                          # written half-way when the run stopped
+    history = {name: [] for name in header}
+    for line_no, cells in enumerate(body, start=2):
+        if not cells:                             # a blank line (e.g. added by an editor)
+            continue
+        if len(cells) != len(header):
+            raise ValueError(f"read_metrics: {path} line {line_no} has {len(cells)} cells, "
+                             f"the header has {len(header)}: {cells}")
+        try:
+            values = [_parse(c) for c in cells]
+        except ValueError:
+            raise ValueError(f"read_metrics: {path} line {line_no} has a non-numeric cell: {cells}") from None
+        for name, v in zip(header, values):
+            history[name].append(v)
+    return history
+
+
+def _csv_line(cells) -> str:
+    """One CSV line, quoted where needed, ending in a newline."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
+
+
+def _format(value, name: str) -> str:
+    """A number as CSV text: integers as integers, floats as the shortest text that reads back exactly."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"MetricsLog.log: {name}={value!r} is not a number")
+    if not isinstance(value, numbers.Number):         # a 0-d or one-element NumPy / CuPy array
+        a = to_numpy(value)
+        if a.size != 1:
+            raise TypeError(f"MetricsLog.log: {name} must be a single number, got an array of shape {a.shape}")
+        value = a.reshape(())[()]                     # -> a NumPy scalar
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"MetricsLog.log: {name}={value!r} is not a number")
+    if isinstance(value, numbers.Integral):           # int, bool, np.int64: 1, not 1.0
+        return str(int(value))
+    if isinstance(value, np.floating):                # float32 0.3 -> '0.3', not '0.30000001192092896'
+        return str(value)
+    return repr(float(value))                         # also 'nan' and 'inf', which float() reads back
+
+
+def _parse(cell: str) -> float:
+    """A CSV cell as a float; blank is NaN."""
+    return float(cell) if cell.strip() else float(np.nan)
