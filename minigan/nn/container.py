@@ -27,6 +27,7 @@ class Sequential(Module):
         self.cache = None
         self.training = True
         self.requires_grad = True
+        self.monitor = None       # optional observer of every layer's output and input gradient
 
     def children(self):
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
@@ -44,13 +45,17 @@ class Sequential(Module):
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers.items()}
 
     def forward(self, x):
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             x = layer.forward(x)
+            if self.monitor is not None:
+                self.monitor.on_forward(i, layer, x)
         return x
 
     def backward(self, dy):
-        for layer in reversed(self.layers):     # the chain rule, last layer first
-            dy = layer.backward(dy)
+        for i in reversed(range(len(self.layers))):     # the chain rule, last layer first
+            dy = self.layers[i].backward(dy)
+            if self.monitor is not None:
+                self.monitor.on_backward(i, self.layers[i], dy)
         return dy
 
     def __getitem__(self, i):

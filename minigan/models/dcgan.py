@@ -1,0 +1,79 @@
+"""DCGAN (Radford, Metz & Chintala, 2016, https://arxiv.org/abs/1511.06434).
+
+The generator G turns a noise vector z into an image; the discriminator D
+turns an image into the probability that it is real. Both are plain
+:class:`~minigan.nn.Sequential` stacks, following the paper's guidelines:
+
+- no pooling: G upsamples with transposed convolutions, D downsamples with
+  strided convolutions;
+- batch norm in both, except G's output layer and D's input layer;
+- ReLU in G (tanh at the output, so images live in [-1, 1]);
+  LeakyReLU(0.2) in D (sigmoid at the output);
+- no biases in the convolutions (batch norm's beta does that job);
+- weights drawn from N(0, 0.02) (:func:`minigan.init.dcgan_init`).
+
+Shapes of ``dcgan64`` with the defaults (nz=100, ngf=ndf=64, nc=3)::
+
+    G: z (N,100,1,1) -> (N,512,4,4) -> (N,256,8,8) -> (N,128,16,16) -> (N,64,32,32) -> (N,3,64,64)
+    D: x (N,3,64,64) -> (N,64,32,32) -> (N,128,16,16) -> (N,256,8,8) -> (N,512,4,4) -> (N,1,1,1)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..init import dcgan_init
+from ..nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+
+
+def up(c_in, c_out, kernel, stride, padding, dtype):
+    """G's building block: transposed conv -> batch norm -> ReLU."""
+    return [ConvTranspose2d(c_in, c_out, kernel, stride, padding, bias=False, dtype=dtype),
+            BatchNorm2d(c_out, dtype=dtype), ReLU()]
+
+
+def down(c_in, c_out, kernel, stride, padding, dtype, batchnorm=True):
+    """D's building block: strided conv -> (batch norm) -> LeakyReLU(0.2)."""
+    conv = [Conv2d(c_in, c_out, kernel, stride, padding, bias=False, dtype=dtype)]
+    return conv + ([BatchNorm2d(c_out, dtype=dtype)] if batchnorm else []) + [LeakyReLU(0.2)]
+
+
+def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None):
+    """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``."""
+    G = Sequential(
+        *up(nz, ngf * 8, 4, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 8ngf, 4, 4)
+        *up(ngf * 8, ngf * 4, 4, 2, 1, dtype),     #                   -> (N, 4ngf, 8, 8)
+        *up(ngf * 4, ngf * 2, 4, 2, 1, dtype),     #                   -> (N, 2ngf, 16, 16)
+        *up(ngf * 2, ngf, 4, 2, 1, dtype),         #                   -> (N, ngf, 32, 32)
+        ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False, dtype=dtype), Tanh(),   # -> (N, nc, 64, 64)
+    )
+    D = Sequential(
+        *down(nc, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 64, 64) -> (N, ndf, 32, 32)
+        *down(ndf, ndf * 2, 4, 2, 1, dtype),               #                 -> (N, 2ndf, 16, 16)
+        *down(ndf * 2, ndf * 4, 4, 2, 1, dtype),           #                 -> (N, 4ndf, 8, 8)
+        *down(ndf * 4, ndf * 8, 4, 2, 1, dtype),           #                 -> (N, 8ndf, 4, 4)
+        Conv2d(ndf * 8, 1, 4, 1, 0, bias=False, dtype=dtype), Sigmoid(),      # -> (N, 1, 1, 1)
+    )
+    return _initialized(G, D, seed)
+
+
+def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None):
+    """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``."""
+    G = Sequential(
+        *up(nz, ngf * 4, 7, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 4ngf, 7, 7)
+        *up(ngf * 4, ngf * 2, 4, 2, 1, dtype),     #                   -> (N, 2ngf, 14, 14)
+        ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False, dtype=dtype), Tanh(),   # -> (N, nc, 28, 28)
+    )
+    D = Sequential(
+        *down(nc, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 28, 28) -> (N, ndf, 14, 14)
+        *down(ndf, ndf * 2, 4, 2, 1, dtype),               #                 -> (N, 2ndf, 7, 7)
+        Conv2d(ndf * 2, 1, 7, 1, 0, bias=False, dtype=dtype), Sigmoid(),      # -> (N, 1, 1, 1)
+    )
+    return _initialized(G, D, seed)
+
+
+def _initialized(G, D, seed):
+    rng = np.random.default_rng(seed)       # one stream: G's weights, then D's
+    return dcgan_init(G, rng), dcgan_init(D, rng)
+
+
+ARCHITECTURES = {"dcgan28": dcgan28, "dcgan64": dcgan64}

@@ -1,0 +1,215 @@
+"""The adversarial game, one step at a time, with every gradient written out.
+
+Goodfellow et al. (2014, https://arxiv.org/abs/1406.2661) train two networks
+against each other:
+
+- D, the discriminator, learns to output 1 on real images and 0 on G's fakes:
+  it minimizes  BCE(D(x), 1) + BCE(D(G(z)), 0);
+- G, the generator, learns to make D say 1 on its fakes: it minimizes
+  BCE(D(G(z)), 1)  -- the *non-saturating* loss. (The original minimax loss,
+  maximizing BCE(D(G(z)), 0), gives G almost no gradient early on, when D
+  easily spots the fakes.)
+
+G never sees a real image. Everything it learns arrives as dL/dx_fake: the
+gradient of the loss with respect to D's *input*, which D's backward pass
+computes anyway and hands back. That gradient then runs through G's backward
+pass into G's weights. :meth:`GANTrainer.step` spells this out line by line.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+
+from . import backend as B
+from .gradflow import GradFlow
+from .losses import bce
+from .models.noise import sample_noise
+from .optim import Adam
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or inf; the update that would have spread it was not applied."""
+
+
+class GANTrainer:
+    """Trains a generator ``G`` and a discriminator ``D`` (both :class:`~minigan.nn.Sequential`).
+
+    G maps z ``(N, nz, 1, 1)`` to images ``(N, C, H, W)``; D maps images to
+    probabilities ``(N, 1, 1, 1)``. Works on whichever backend G and D are on.
+
+    Options:
+        lr, betas:        Adam's, for both networks (DCGAN: 2e-4, (0.5, 0.999)).
+        seed:             seeds the noise; same seed + same data -> bitwise the same weights (NumPy).
+        noise:            ``"normal"`` or ``"uniform"`` z.
+        label_smoothing:  one-sided: D's target for real images is ``1 - label_smoothing``
+                          (fakes stay 0), so D is never rewarded for total certainty.
+        n_critic:         D updates per G update (each with a fresh fake batch, same real batch).
+        ema:              decay of an exponential moving average of G's weights (e.g. 0.999),
+                          or None. The average G gives smoother samples; :meth:`generate` uses it.
+        track_grad_flow:  record per-layer statistics each step in ``stats["grad_flow"]``.
+    """
+
+    def __init__(self, G, D, lr=2e-4, betas=(0.5, 0.999), seed=0, noise="normal",
+                 label_smoothing=0.0, n_critic=1, ema=None, track_grad_flow=False):
+        if not 0.0 <= label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing}")
+        if int(n_critic) < 1:
+            raise ValueError(f"n_critic must be >= 1, got {n_critic}")
+        if ema is not None and not 0.0 < ema < 1.0:
+            raise ValueError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}")
+        self.G, self.D = G, D
+        self.opt_G = Adam(G, lr=lr, betas=betas)
+        self.opt_D = Adam(D, lr=lr, betas=betas)
+        self.rng = np.random.default_rng(seed)
+        self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
+        self.nz = G.layers[0].in_channels
+        self.ema_decay = ema
+        self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
+        self.step_count = 0
+        self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)} if track_grad_flow else None
+        if self.gradflow:
+            G.monitor = self.gradflow["G"]                    # D's is attached in the G step only
+
+    # -- the algorithm ----------------------------------------------------------
+    def step(self, x_real, z=None) -> dict:
+        """One D update, then one G update. Returns the step's statistics as Python floats.
+
+        x_real: (N, C, H, W) real images scaled to [-1, 1] (NumPy arrays are moved to G's backend).
+        z:      (N, nz, 1, 1) noise, or None to draw it from the trainer's seeded RNG.
+        """
+        G, D = self.G, self.D
+        x_real = self._to_model(x_real, "x_real")
+        N = x_real.shape[0]
+        real_label = 1.0 - self.label_smoothing
+
+        # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 --------------------------
+        for _ in range(self.n_critic):
+            self.opt_D.zero_grad()
+
+            # 1. D on the real batch, target 1 (or 1 - smoothing).
+            p_real = D.forward(x_real)                        # (N, 1, 1, 1): D(x)
+            loss_real, dp = bce(p_real, real_label)           # dp = dLoss/dD(x)
+            D.backward(dp)                                    # adds dLoss_real/dtheta_D into D.grads
+
+            # 2. G makes a fake batch; D on it, target 0.
+            zb = self._noise(N) if z is None else self._to_model(z, "z")
+            x_fake = G.forward(zb)                            # (N, C, H, W); G's cache is kept for step 3
+            p_fake = D.forward(x_fake)                        # D(G(z))
+            loss_fake, dp = bce(p_fake, 0.0)
+            D.backward(dp)                                    # adds dLoss_fake/dtheta_D. The returned
+                                                              # dLoss/dx_fake is dropped: in D's update
+                                                              # the fake batch is a constant, nothing
+                                                              # flows into G.
+            loss_d = loss_real + loss_fake
+            self._check_finite(loss_d, "Loss_D", "the discriminator D")
+            self.opt_D.step()                                 # Adam on D only
+
+        # ---- 3. Update G: make D say 1 on the same fake batch (non-saturating loss) --------
+        self.opt_G.zero_grad()
+        D.requires_grad_(False)                               # D's weights are fixed in this step:
+                                                              # its backward only passes dx through
+        D.monitor = self.gradflow["D"] if self.gradflow else None
+        p_fake_g = D.forward(x_fake)                          # the updated D judges G's batch again
+        loss_g, dp = bce(p_fake_g, 1.0)                       # G wants D(G(z)) = 1
+        dx_fake = D.backward(dp)                              # dLoss_G/dx_fake: (N, C, H, W), through D
+        D.requires_grad_(True)
+        D.monitor = None
+        G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
+        self._check_finite(loss_g, "Loss_G", "the generator G")
+        self.opt_G.step()                                     # Adam on G only
+        self._update_ema()
+
+        self.step_count += 1
+        stats = {
+            "loss_d": loss_d,                                 # BCE(D(x), 1) + BCE(D(G(z)), 0)
+            "loss_g": loss_g,                                 # BCE(D(G(z)), 1), after D's update
+            "d_x": float(p_real.mean()),                      # mean D(x): D's belief the reals are real
+            "d_g_z": float(p_fake.mean()),                    # mean D(G(z)) in D's step, before its update
+            "d_g_z_after": float(p_fake_g.mean()),            # mean D(G(z)) in G's step, after D's update
+        }
+        if self.gradflow:
+            stats["grad_flow"] = {name: gf.summary() for name, gf in self.gradflow.items()}
+        return stats
+
+    # -- sampling ---------------------------------------------------------------
+    def generate(self, z=None, n=64, use_ema=True):
+        """Images from ``z`` (or ``n`` fresh noise vectors), in eval mode, as an array on G's backend.
+
+        Uses the EMA generator when one is kept (``use_ema``). Eval mode means
+        batch norm uses its running statistics, so a sample does not depend on
+        the rest of its batch; nothing about G's training state changes.
+        """
+        net = self.G_ema if (use_ema and self.G_ema is not None) else self.G
+        z = self._noise(n) if z is None else self._to_model(z, "z")
+        modes = [(m, m.training, m.cache) for _, m in net.named_modules()]
+        monitor, net.monitor = net.monitor, None
+        net.eval()
+        try:
+            return net.forward(z)
+        finally:
+            net.monitor = monitor
+            for m, mode, cache in modes:                      # restore train mode and G's backward cache
+                m.training, m.cache = mode, cache
+
+    def sample_noise(self, n):
+        """``n`` noise vectors from the trainer's seeded RNG, on G's backend."""
+        return self._noise(n)
+
+    # -- saving and resuming ----------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue bitwise-exactly: weights, Adam moments, EMA, RNG, step."""
+        return {
+            "G": self.G.state_dict(), "D": self.D.state_dict(),
+            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
+            "G_ema": None if self.G_ema is None else self.G_ema.state_dict(),
+            "rng": self.rng.bit_generator.state, "step": self.step_count,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+        if self.G_ema is not None:
+            if state.get("G_ema") is None:
+                raise ValueError("the checkpoint has no EMA generator, but this trainer keeps one (ema=...)")
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.rng.bit_generator.state = state["rng"]
+        self.step_count = int(state["step"])
+
+    # -- helpers ----------------------------------------------------------------
+    def _reference(self):
+        return next(iter(self.G.params.values()))
+
+    def _to_model(self, a, name):
+        ref = self._reference()
+        if not hasattr(a, "shape") or getattr(a, "ndim", 0) != 4:
+            raise ValueError(f"GANTrainer: {name} must be a 4-D array (N, C, H, W), got "
+                             f"{getattr(a, 'shape', type(a).__name__)}")
+        return B.asarray(a, B.backend_name(ref), ref.dtype)
+
+    def _noise(self, n):
+        ref = self._reference()
+        z = sample_noise(n, self.nz, self.noise, self.rng, ref.dtype)
+        return B.asarray(z, B.backend_name(ref))
+
+    def _check_finite(self, loss, name, network):
+        if not math.isfinite(loss):
+            raise NonFiniteLossError(
+                f"step {self.step_count + 1}: {name} is {loss} in the update of {network}; the update was "
+                "not applied. Try a lower --lr, --label-smoothing 0.1, or float64 to locate the overflow."
+            )
+
+    def _update_ema(self):
+        """G_ema = d * G_ema + (1 - d) * G, with d warmed up as min(decay, (1 + t) / (10 + t))."""
+        if self.G_ema is None:
+            return
+        d = min(self.ema_decay, (1 + self.step_count) / (10 + self.step_count))
+        for (_, p_ema, _), (_, p, _) in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema *= d
+            p_ema += (1 - d) * p
+        for (_, m_ema), (_, m) in zip(self.G_ema.leaves(), self.G.leaves()):
+            for k in m.buffers:                               # running stats are copied, not averaged
+                m_ema.buffers[k][...] = m.buffers[k]

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from minigan import nn
+from minigan.models import dcgan28, dcgan64, sample_noise, summary
+
+
+def conv_params(c_in, c_out, k):
+    return c_in * c_out * k * k
+
+
+def test_dcgan64_shapes_and_parameter_counts_match_pytorch_dcgan():
+    G, D = dcgan64(nc=3)
+    assert G.num_parameters() == 3_576_704 and D.num_parameters() == 2_765_568   # PyTorch's DCGAN example
+    z = sample_noise(2, 100, rng=0)
+    x = G(z)
+    assert x.shape == (2, 3, 64, 64) and x.dtype == np.float32
+    assert np.all(np.abs(x) <= 1)
+    assert D(x).shape == (2, 1, 1, 1)
+
+
+def test_dcgan28_layers_in_order_and_counts():
+    G, D = dcgan28(nz=100, ngf=64, ndf=64, nc=1)
+    kinds = [type(m).__name__ for m in G.layers]
+    assert kinds == ["ConvTranspose2d", "BatchNorm2d", "ReLU", "ConvTranspose2d", "BatchNorm2d", "ReLU",
+                     "ConvTranspose2d", "Tanh"]
+    kinds = [type(m).__name__ for m in D.layers]
+    assert kinds == ["Conv2d", "LeakyReLU", "Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "Sigmoid"]
+    assert G.num_parameters() == (conv_params(100, 256, 7) + 2 * 256 + conv_params(256, 128, 4) + 2 * 128
+                                  + conv_params(128, 1, 4))
+    assert D.num_parameters() == conv_params(1, 64, 4) + conv_params(64, 128, 4) + 2 * 128 + conv_params(128, 1, 7)
+    assert all("bias" not in m.params for m in G.layers + D.layers if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
+    assert all(m.negative_slope == 0.2 for m in D.layers if isinstance(m, nn.LeakyReLU))
+    x = G(sample_noise(3, 100, kind="uniform", rng=1))
+    assert x.shape == (3, 1, 28, 28) and D(x).shape == (3, 1, 1, 1)
+
+
+def test_same_seed_same_weights_other_seed_other_weights():
+    a, b, c = dcgan28(ngf=8, ndf=8, seed=3), dcgan28(ngf=8, ndf=8, seed=3), dcgan28(ngf=8, ndf=8, seed=4)
+    for k, v in a[0].state_dict().items():
+        np.testing.assert_array_equal(v, b[0].state_dict()[k])
+    assert not np.array_equal(a[1].state_dict()["0.weight"], c[1].state_dict()["0.weight"])
+
+
+def test_matches_pytorch_parameter_counts_when_torch_is_installed():
+    torch = pytest.importorskip("torch")
+    tnn = torch.nn
+    G = tnn.Sequential(
+        tnn.ConvTranspose2d(100, 512, 4, 1, 0, bias=False), tnn.BatchNorm2d(512), tnn.ReLU(),
+        tnn.ConvTranspose2d(512, 256, 4, 2, 1, bias=False), tnn.BatchNorm2d(256), tnn.ReLU(),
+        tnn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), tnn.BatchNorm2d(128), tnn.ReLU(),
+        tnn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(),
+        tnn.ConvTranspose2d(64, 3, 4, 2, 1, bias=False), tnn.Tanh())
+    ours, _ = dcgan64()
+    assert ours.num_parameters() == sum(p.numel() for p in G.parameters())
+    for (name, p, _), (tname, tp) in zip(ours.parameters(), G.named_parameters()):
+        assert name == tname and p.shape == tuple(tp.shape)
+
+
+def test_summary_table_lists_every_layer_and_leaves_state_alone():
+    G, _ = dcgan28(ngf=8)
+    before = G.state_dict()
+    text = summary(G, (100, 1, 1), print_fn=None)
+    assert "(N, 32, 7, 7)" in text and "(N, 1, 28, 28)" in text and f"{G.num_parameters():,}" in text
+    assert len([line for line in text.splitlines() if "ConvTranspose2d(" in line]) == 3
+    assert all(m.training for _, m in G.named_modules())
+    for k, v in G.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_sample_noise_kinds_and_errors():
+    z = sample_noise(1000, 10, "uniform", rng=0)
+    assert z.shape == (1000, 10, 1, 1) and z.min() >= -1 and z.max() <= 1 and z.dtype == np.float32
+    assert abs(sample_noise(1000, 10, rng=0).std() - 1) < 0.05
+    with pytest.raises(ValueError, match="'normal' or 'uniform'"):
+        sample_noise(2, 3, kind="gaussian")
