@@ -219,3 +219,25 @@ def test_it_learns_a_simple_image_distribution():
     after = sorted_pixel_distance(trainer.generate(z), reference)
     assert before > 0.9                      # a fresh G outputs near-zero grey everywhere
     assert after < 0.5 * before, f"samples did not move toward the data: {before:.3f} -> {after:.3f}"
+
+
+def test_float32_throughout_the_step():
+    """No float64 creeps in through a Python float or a NumPy default (it would halve the speed)."""
+    G, D = tiny_gan(dtype="float32")
+    dtypes = set()
+
+    class Recorder:
+        def on_forward(self, i, layer, y):
+            dtypes.add((type(layer).__name__, "forward", y.dtype))
+
+        def on_backward(self, i, layer, dx):
+            dtypes.add((type(layer).__name__, "backward", dx.dtype))
+
+    G.monitor = D.monitor = Recorder()
+    trainer = GANTrainer(G, D, ema=0.9)
+    trainer.step(np.zeros((4, 1, 8, 8), np.float32))
+    assert {d for _, _, d in dtypes} == {np.dtype(np.float32)}, sorted(map(str, dtypes))
+    assert len(dtypes) >= 12
+    arrays = [p for net in (G, D) for _, p, _ in net.parameters()] + [g for net in (G, D) for _, _, g in net.parameters()]
+    arrays += [a for opt in (trainer.opt_G, trainer.opt_D) for s in opt.state.values() for a in s.values()]
+    assert all(a.dtype == np.float32 for a in arrays)

@@ -7,7 +7,7 @@ from tests.gradcheck import check_layer_gradients
 from tests.strategies import seeds
 
 shapes = st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple)
-layers = st.sampled_from([nn.ReLU(), nn.LeakyReLU(0.2), nn.LeakyReLU(), nn.Tanh(), nn.Sigmoid()])
+layers = st.sampled_from([nn.ReLU(), nn.LeakyReLU(0.2), nn.LeakyReLU(), nn.LeakyReLU(1.5), nn.Tanh(), nn.Sigmoid()])
 
 
 @given(layer=layers, shape=shapes, seed=seeds)
@@ -36,9 +36,11 @@ def test_sigmoid_extreme_inputs_are_exact_and_silent():
 
 def test_activations_keep_memory_layout_and_dtype():
     x = np.random.default_rng(0).standard_normal((2, 4, 4, 3)).astype(np.float32).transpose(0, 3, 1, 2)
-    for layer in [nn.ReLU(), nn.LeakyReLU(0.2), nn.Tanh(), nn.Sigmoid()]:
+    for layer in [nn.ReLU(), nn.LeakyReLU(0.2), nn.LeakyReLU(1.5), nn.Tanh(), nn.Sigmoid()]:
         y = layer(x)
         assert y.dtype == np.float32 and y.strides == x.strides, layer
+        dx = layer.backward(y)
+        assert dx.dtype == np.float32 and dx.strides == x.strides, layer     # no float64 creeping in
 
 
 def test_non_float_input_is_a_clear_error():

@@ -1,0 +1,291 @@
+"""Benchmark one GAN training step (one D update + one G update, BCE, Adam).
+
+Prints, per architecture and batch size: ms/step (median after warm-up),
+images/s, achieved GFLOP/s of the convolution GEMMs against this machine's
+measured SGEMM rate, peak memory, and -- where PyTorch is installed (it is
+never a dependency) -- the same step in PyTorch and the ratio minigan/PyTorch.
+
+    python benchmarks/bench_step.py                       # NumPy, all configurations
+    python benchmarks/bench_step.py --configs dcgan28:64 --layers   # + per-layer breakdown
+    python benchmarks/bench_step.py --backend cupy        # on a GPU, against PyTorch CUDA
+
+Each measurement runs in a fresh child process, so peak memory belongs to one
+framework and one configuration; minigan and PyTorch alternate over several
+rounds so that a noisy neighbour slows both alike. Quote the ratios: absolute
+times on a shared machine move by 50%.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+CONFIGS = {"cpu": "dcgan28:64,dcgan28:128,dcgan64:64", "gpu": "dcgan28:64,dcgan28:512,dcgan64:128"}
+
+
+# ---------------------------------------------------------------------------- FLOPs
+def conv_gemm_flops(arch, batch):
+    """FLOPs of the GEMMs one minigan step performs, from the layer shapes.
+
+    A conv layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = output pixels
+    (input pixels for a transposed conv). Per step: D runs forward 3x (real,
+    fake, fake again in G's step), input-gradient 3x, weight-gradient 2x (D's
+    weights are frozen in G's step); G runs forward, input-gradient and
+    weight-gradient once each.
+    """
+    import numpy as np
+
+    from minigan import nn
+    from minigan.models import ARCHITECTURES
+
+    G, D = ARCHITECTURES[arch]()
+    total = 0
+    for net, passes in ((G, 3), (D, 8)):
+        x = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32) if net is G else G.eval()(
+            np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32))
+        for layer in net.layers:
+            y = layer.forward(x)
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+                kh, kw = layer.kernel_size
+                pixels = y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else x.shape[2] * x.shape[3]
+                total += passes * 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels
+            x = y
+    return total
+
+
+def sgemm_rate():
+    """GFLOP/s of a float32 2048^3 matrix product with NumPy (median of 3)."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    a @ a
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - t)
+    return 2 * 2048**3 / statistics.median(times) / 1e9
+
+
+# ---------------------------------------------------------------------------- children
+def minigan_step_fn(arch, batch, backend, layers):
+    import numpy as np
+
+    from minigan.models import ARCHITECTURES
+    from minigan.train import GANTrainer
+
+    G, D = ARCHITECTURES[arch]()
+    G.to(backend), D.to(backend)
+    trainer = GANTrainer(G, D, seed=0)
+    nc = D.layers[0].in_channels
+    size = 28 if arch == "dcgan28" else 64
+    x = np.random.default_rng(0).uniform(-1, 1, (batch, nc, size, size)).astype(np.float32)
+    from minigan import backend as B
+
+    x = B.asarray(x, backend)
+    timings = {}
+    if layers:
+        for net_name, net in (("G", G), ("D", D)):
+            for i, layer in enumerate(net.layers):
+                for method in ("forward", "backward"):
+                    key = (f"{net_name}.{i} {type(layer).__name__}", method)
+                    timings[key] = 0.0
+                    orig = getattr(layer, method)
+
+                    def timed(a, orig=orig, key=key):
+                        t = time.perf_counter()
+                        out = orig(a)
+                        sync()
+                        timings[key] += time.perf_counter() - t
+                        return out
+                    setattr(layer, method, timed)
+    if backend == "cupy":
+        import cupy
+
+        def sync():
+            cupy.cuda.Device().synchronize()
+    else:
+        def sync():
+            pass
+
+    def step():
+        trainer.step(x)
+        sync()
+    return step, timings
+
+
+def torch_step_fn(arch, batch, backend):
+    import torch
+    from torch import nn
+
+    device = "cuda" if backend == "cupy" else "cpu"
+    nz, ngf, ndf = 100, 64, 64
+    if arch == "dcgan28":
+        nc, size = 1, 28
+        G = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 4, 7, 1, 0, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False), nn.Tanh())
+        D = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, 1, 7, 1, 0, bias=False), nn.Sigmoid())
+    else:
+        nc, size = 3, 64
+        G = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+        D = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    G, D = G.to(device), D.to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    loss = nn.BCELoss()
+    x = torch.rand(batch, nc, size, size, device=device) * 2 - 1
+
+    def step():                      # PyTorch's DCGAN example, line for line
+        D.zero_grad()
+        out = D(x).view(-1)
+        loss(out, torch.ones_like(out)).backward()
+        fake = G(torch.randn(batch, nz, 1, 1, device=device))
+        out = D(fake.detach()).view(-1)
+        loss(out, torch.zeros_like(out)).backward()
+        opt_d.step()
+        G.zero_grad()
+        out = D(fake).view(-1)
+        loss(out, torch.ones_like(out)).backward()
+        opt_g.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+    return step
+
+
+def child(args):
+    if args.framework == "torch":
+        import torch
+
+        torch.set_num_threads(args.threads)
+        step, timings = torch_step_fn(args.arch, args.batch, args.backend), {}
+    else:
+        step, timings = minigan_step_fn(args.arch, args.batch, args.backend, args.layers)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(args.warmup):
+        step()
+    for k in timings:
+        timings[k] = 0.0
+    times = []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    gpu_peak = None
+    if args.backend == "cupy" and args.framework == "minigan":
+        import cupy
+
+        gpu_peak = cupy.get_default_memory_pool().total_bytes()
+    elif args.backend == "cupy":
+        import torch
+
+        gpu_peak = torch.cuda.max_memory_allocated()
+    print(json.dumps({
+        "times": times, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_mb": rss_before / 1024, "gpu_peak_mb": gpu_peak and gpu_peak / 2**20,
+        "layers": {f"{k[0]}|{k[1]}": v / args.repeats for k, v in timings.items()},
+    }))
+
+
+def run_child(framework, arch, batch, args):
+    cmd = [sys.executable, __file__, "--child", "--framework", framework, "--arch", arch, "--batch", str(batch),
+           "--backend", args.backend, "--threads", str(args.threads), "--repeats", str(args.repeats),
+           "--warmup", str(args.warmup)] + (["--layers"] if args.layers and framework == "minigan" else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+    if out.returncode != 0:
+        raise SystemExit(f"{framework} {arch}:{batch} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
+    p.add_argument("--configs", default=None, help="comma-separated arch:batch (default: the issue's set)")
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS / PyTorch threads")
+    p.add_argument("--repeats", type=int, default=5, help="timed steps per round")
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=2, help="alternating minigan/PyTorch rounds")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--layers", action="store_true", help="print minigan's per-layer forward/backward times")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--framework", default="minigan", help=argparse.SUPPRESS)
+    p.add_argument("--arch", help=argparse.SUPPRESS)
+    p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    if args.child:
+        return child(args)
+
+    import numpy as np
+
+    have_torch = False
+    if not args.no_torch:
+        try:
+            import torch
+            have_torch = args.backend == "numpy" or torch.cuda.is_available()
+        except ImportError:
+            pass
+    configs = [(c.split(":")[0], int(c.split(":")[1]))
+               for c in (args.configs or CONFIGS["gpu" if args.backend == "cupy" else "cpu"]).split(",")]
+    print(f"minigan step benchmark: backend={args.backend} threads={args.threads} numpy={np.__version__} "
+          f"python={sys.version.split()[0]}" + (f" torch={torch.__version__}" if have_torch else " (PyTorch not installed)"))
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if k in os.environ:
+            print(f"note: {k}={os.environ[k]} is set (can slow NumPy's BLAS)")
+    peak = sgemm_rate() if args.backend == "numpy" else None
+    if peak:
+        print(f"measured SGEMM (2048^3 float32): {peak:.0f} GFLOP/s")
+    header = (f"{'config':<14}{'ms/step':>9}{'img/s':>8}{'GFLOP/s':>9}{'% peak':>8}{'peak MB':>9}"
+              + (f"{'torch ms':>10}{'torch MB':>10}{'ratio':>8}" if have_torch else ""))
+    print(header)
+    print("-" * len(header))
+    for arch, batch in configs:
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(run_child("minigan", arch, batch, args))
+            if have_torch:
+                theirs.append(run_child("torch", arch, batch, args))
+        ms = 1000 * statistics.median(t for r in ours for t in r["times"])
+        gflop = conv_gemm_flops(arch, batch) / 1e9
+        mem_key = "gpu_peak_mb" if args.backend == "cupy" else "peak_rss_mb"
+        line = (f"{arch}:{batch:<6}{ms:>9.0f}{batch / ms * 1000:>8.0f}{gflop / ms * 1000:>9.0f}"
+                f"{(100 * gflop / ms * 1000 / peak if peak else float('nan')):>8.0f}{max(r[mem_key] for r in ours):>9.0f}")
+        if have_torch:
+            tms = 1000 * statistics.median(t for r in theirs for t in r["times"])
+            line += f"{tms:>10.0f}{max(r[mem_key] for r in theirs):>10.0f}{ms / tms:>8.2f}"
+        print(line, flush=True)
+        if args.layers:
+            agg = {}
+            for r in ours:
+                for k, v in r["layers"].items():
+                    agg[k] = agg.get(k, 0.0) + v / len(ours)
+            total = sum(agg.values())
+            print(f"  per-layer time (sum {1000 * total:.0f} ms of {ms:.0f} ms/step; the rest is losses, Adam, glue):")
+            for k, v in sorted(agg.items(), key=lambda kv: -kv[1])[:14]:
+                name, method = k.split("|")
+                print(f"    {name:<24}{method:<9}{1000 * v:>7.1f} ms  {100 * v / total:>4.0f}%")
+    print(f"GEMM work per step: " + ", ".join(f"{a}:{b} {conv_gemm_flops(a, b) / 1e9:.1f} GFLOP" for a, b in configs))
+
+
+if __name__ == "__main__":
+    main()
