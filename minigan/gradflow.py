@@ -26,7 +26,7 @@ class GradFlow:
             self.forward_stats[i] = (float(y.mean()), float(y.std()))
 
     def on_backward(self, i, layer, dx):
-        if self.enabled:
+        if self.enabled and dx is not None:
             self.backward_stats[i] = float(abs(dx).mean())
 
     def summary(self) -> list[dict]:

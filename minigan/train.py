@@ -68,6 +68,7 @@ class GANTrainer:
         self.ema_decay = ema
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
+        G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)} if track_grad_flow else None
         if self.gradflow:
             G.monitor = self.gradflow["G"]                    # D's is attached in the G step only
@@ -85,7 +86,8 @@ class GANTrainer:
         real_label = 1.0 - self.label_smoothing
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 --------------------------
-        for _ in range(self.n_critic):
+        D.layers[0].input_grad = False                        # D's inputs are constants in its update:
+        for _ in range(self.n_critic):                        # skip dLoss/dx at its first layer
             self.opt_D.zero_grad()
 
             # 1. D on the real batch, target 1 (or 1 - smoothing).
@@ -109,7 +111,7 @@ class GANTrainer:
         # ---- 3. Update G: make D say 1 on the same fake batch (non-saturating loss) --------
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
-                                                              # its backward only passes dx through
+        D.layers[0].input_grad = True                         # its backward only passes dx through
         D.monitor = self.gradflow["D"] if self.gradflow else None
         p_fake_g = D.forward(x_fake)                          # the updated D judges G's batch again
         loss_g, dp = bce(p_fake_g, 1.0)                       # G wants D(G(z)) = 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gemm import matmul_tn
 from .im2col import col2im, conv_output_size, im2col
 from .module import Module, init_uniform, pair
 
@@ -90,10 +91,12 @@ class Conv2d(Module):
         Ho, Wo = dy.shape[2], dy.shape[3]
         dy2 = dy.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)                      # (N*Ho*Wo, F)
         if self.requires_grad:
-            dWm = dy2.T @ cols                                                       # dL/dWm = dy^T cols
+            dWm = matmul_tn(dy2, cols)                                               # dL/dWm = dy^T cols
             self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
             if "bias" in self.params:
                 self.grads["bias"] += dy2.sum(axis=0)                                # bias touches every pixel
+        if not self.input_grad:
+            return None                                                              # nobody needs dL/dx
         dcols = dy2 @ Wm                                                             # dL/dcols = dy Wm
         dx = col2im(dcols.reshape(N, Ho, Wo, kh, kw, C), (H, W), self.kernel_size, self.stride, self.padding)
         return dx.transpose(0, 3, 1, 2)                                              # (N, C, H, W)

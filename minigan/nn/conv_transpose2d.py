@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gemm import matmul_tn
 from .im2col import col2im, im2col
 from .module import Module, init_uniform, pair
 
@@ -109,10 +110,12 @@ class ConvTranspose2d(Module):
         dcols = im2col(dy_nhwc, self.kernel_size, self.stride, self.padding)      # (N, H, W, kH, kW, F)
         dcols = dcols.reshape(N * H * W, kh * kw * F)                              # the dy under each input pixel's stamp
         if self.requires_grad:
-            dWm = x2.T @ dcols                                                      # dL/dWm = x^T dcols
+            dWm = matmul_tn(x2, dcols)                                              # dL/dWm = x^T dcols
             self.grads["weight"] += dWm.reshape(C, kh, kw, F).transpose(0, 3, 1, 2)
             if "bias" in self.params:
                 self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))
+        if not self.input_grad:
+            return None                                                              # nobody needs dL/dx
         dx = dcols @ Wm.T                                                           # dL/dx = dcols Wm^T
         return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
 

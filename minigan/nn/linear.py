@@ -11,6 +11,7 @@ Backward (one matrix product each)::
 """
 from __future__ import annotations
 
+from .gemm import matmul_tn
 from .module import Module, init_uniform
 
 
@@ -36,9 +37,11 @@ class Linear(Module):
         x = self.check_backward(dy)
         W = self.params["weight"]
         if self.requires_grad:
-            self.grads["weight"] += dy.T @ x            # dL/dW = dy^T x
+            self.grads["weight"] += matmul_tn(dy, x)    # dL/dW = dy^T x
             if "bias" in self.params:
                 self.grads["bias"] += dy.sum(axis=0)    # dL/db = sum over the batch
+        if not self.input_grad:
+            return None                                                              # nobody needs dL/dx
         return dy @ W                                   # dL/dx = dy W
 
     def extra_repr(self):

@@ -37,6 +37,8 @@ class Module:
         self.cache = None            # what forward saved for backward
         self.training = True         # train() / eval() mode (BatchNorm reads it)
         self.requires_grad = True    # False: backward skips parameter gradients
+        self.input_grad = True       # False: backward may skip dL/dx and return None (a network's
+                                     # first layer, when its input is data that nothing learns from)
 
     # -- the two functions every layer writes ---------------------------------
     def forward(self, x):

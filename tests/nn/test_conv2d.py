@@ -82,6 +82,20 @@ def test_requires_grad_false_skips_parameter_gradients_but_not_dx():
     assert not layer.grads["weight"].any() and not layer.grads["bias"].any()
 
 
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 3, 3), lambda: nn.ConvTranspose2d(2, 3, 3), lambda: nn.Linear(2, 3)])
+def test_input_grad_false_skips_dx_but_keeps_weight_gradients(make):
+    rng = np.random.default_rng(0)
+    layer, twin = make(), make()
+    twin.params["weight"][...] = layer.params["weight"]
+    x = rng.standard_normal((2, 2, 5, 5) if not isinstance(layer, nn.Linear) else (2, 2)).astype(np.float32)
+    dy = rng.standard_normal(layer(x).shape).astype(np.float32)
+    layer.input_grad = False
+    assert layer.backward(dy) is None
+    twin(x)
+    assert twin.backward(dy).shape == x.shape
+    np.testing.assert_array_equal(layer.grads["weight"], twin.grads["weight"])
+
+
 @pytest.mark.parametrize("shape, needle", [
     ((2, 4, 8, 8), "expected input of shape (N, 3, H, W), got (2, 4, 8, 8)"),
     ((3, 8, 8), "expected input of shape (N, 3, H, W), got (3, 8, 8)"),
