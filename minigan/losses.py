@@ -61,3 +61,43 @@ def bce_with_logits(z, target):
     loss = (xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))).mean()
     dz = (sigmoid(z) - y) / z.size
     return float(loss), dz
+
+
+# -- softmax cross-entropy: the loss of a K-class classifier (minigan.metrics) ----------------------
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of integer class labels under ``softmax(logits)``.
+
+    logits: (N, K) unnormalized scores z, on either backend
+    labels: (N,) int class indices in [0, K)
+    return: (loss as a Python float, dlogits of shape (N, K))
+
+    With ``p = softmax(z)``, ``p_k = exp(z_k) / sum_j exp(z_j)``::
+
+        loss = mean_n [ -log p_{n, y_n} ] = mean_n [ logsumexp(z_n) - z_{n, y_n} ]
+        dz   = (p - onehot(y)) / N
+
+    the multi-class twin of the ``p - y`` of BCE with logits. ``logsumexp`` is
+    taken in the stable form ``m + log sum_j exp(z_j - m)`` with ``m = max_j z_j``:
+    every ``exp`` sees a number <= 0, so logits of 1000 give no overflow.
+    """
+    xp = get_array_module(logits)
+    if getattr(logits, "ndim", 0) != 2:
+        raise ValueError(f"softmax_cross_entropy: logits must be (N, K), got {getattr(logits, 'shape', type(logits))}")
+    N, K = logits.shape
+    y = xp.asarray(labels)
+    if y.shape != (N,) or y.dtype.kind not in "iu":
+        raise ValueError(f"softmax_cross_entropy: labels must be ({N},) integer class indices, "
+                         f"got {y.dtype} {tuple(y.shape)}")
+    if N and (int(y.min()) < 0 or int(y.max()) >= K):
+        raise ValueError(f"softmax_cross_entropy: labels must be in [0, {K}), got values in "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    shifted = logits - logits.max(axis=1, keepdims=True)             # (N, K), max 0 in each row
+    log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))     # (N, 1), in [0, log K]
+    log_p = shifted - log_sum                                        # (N, K) log-softmax
+    rows = xp.arange(N)
+    loss = -log_p[rows, y].mean()
+    dz = xp.exp(log_p)                                               # softmax p
+    dz[rows, y] -= 1                                                 # p - onehot(y)
+    dz /= N                                                          # d mean(-log p_y)/dz = (p - onehot) / N
+    return float(loss), dz
