@@ -181,6 +181,8 @@ def train_classifier(images, labels, *, epochs=2, batch_size=128, lr=2e-3, seed=
     rng = np.random.default_rng(seed)
     steps_per_epoch = len(images) // batch_size                                # the last partial batch is dropped
     total = epochs * steps_per_epoch
+    first, first_input_grad = net.layers[0], net.layers[0].input_grad
+    first.input_grad = False                            # the pictures are data: skip dLoss/dx at the first conv
     t0 = time.perf_counter()
     for epoch in range(epochs):
         order = rng.permutation(len(images))                                   # a fresh shuffle each epoch
@@ -200,4 +202,5 @@ def train_classifier(images, labels, *, epochs=2, batch_size=128, lr=2e-3, seed=
             stream.write(f"classifier epoch {epoch + 1}/{epochs}: loss {np.mean(losses):.4f} "
                          f"({time.perf_counter() - t0:.0f} s)\n")
             stream.flush()
+    first.input_grad = first_input_grad
     return net.eval()
