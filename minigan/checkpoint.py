@@ -1,0 +1,169 @@
+"""Checkpoints: one ``.npz`` file holding everything a run needs to continue.
+
+A training checkpoint is a nested dict such as::
+
+    {"step": 400, "epoch": 0, "batch": 400,            # where the run stands
+     "config": {...},                                   # the TrainConfig, as a dict
+     "trainer": {"G": {"0.weight": array, ...},         # GANTrainer.state_dict():
+                 "opt_G": {"lr": 2e-4, "state": {...}}, #   weights, Adam moments, EMA copy,
+                 "rng": {"bit_generator": "PCG64", ...},#   the noise RNG's state, the step
+                 ...},
+     "fixed_noise": array}                              # the z behind every sample grid
+
+:func:`save_checkpoint` splits it in two. Every NumPy array goes into the
+``.npz`` under a path-like key (``trainer/G/0.weight``); everything else
+(numbers, strings, the RNG state with its 128-bit integers) goes into one JSON
+text stored under the key ``meta``, with each array replaced by a reference
+``{"npz": "trainer/G/0.weight"}``. :func:`load_checkpoint` reads the file with
+``allow_pickle=False`` (a checkpoint can never run code) and puts the tree back
+together. ``numpy.load`` opens the file anywhere, no minigan needed.
+
+Writing is atomic (:mod:`minigan.fileio`): a crash, a full disk or Ctrl-C
+while saving leaves the previous checkpoint as it was. After a checkpoint is
+complete, the text file ``<out>/latest`` is pointed at it (atomically too), and
+then older checkpoints beyond the last ``keep`` are deleted.
+
+    out/latest                       "checkpoints/step_000400.npz"
+    out/checkpoints/step_000200.npz
+    out/checkpoints/step_000400.npz
+"""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .fileio import atomic_write, write_text_atomic
+
+FORMAT, VERSION = "minigan-checkpoint", 1
+LATEST = "latest"                     # the pointer file, in the output folder
+FOLDER = "checkpoints"                # the checkpoints, under the output folder
+NAME = re.compile(r"step_(\d+)\.npz$")
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing, unreadable, or not a minigan checkpoint; the message says which."""
+
+
+# ---- one file ---------------------------------------------------------------------------------
+def save_checkpoint(path, state: dict) -> Path:
+    """Write the nested dict ``state`` to ``path`` (``.npz``), atomically. Returns ``path``."""
+    arrays = {}
+    meta = {"format": FORMAT, "version": VERSION, "state": _split(state, "", arrays)}
+    if "meta" in arrays:
+        raise ValueError("save_checkpoint: the key 'meta' is reserved for the JSON part")
+    with atomic_write(path, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+    return Path(path)
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` back into its nested dict.
+
+    ``path`` may also be an output folder or a ``latest`` pointer (see :func:`resolve`).
+    Raises :class:`CheckpointError` with a plain message if it cannot.
+    """
+    path = resolve(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
+    try:
+        meta = json.loads(arrays.pop("meta").item())
+        ok = meta.get("format") == FORMAT
+    except (KeyError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry)")
+    if meta["version"] > VERSION:
+        raise CheckpointError(f"{path} was written by a newer minigan (checkpoint version "
+                              f"{meta['version']}, this one reads up to {VERSION}); upgrade minigan")
+    return _join(meta["state"], arrays)
+
+
+def _split(tree, prefix: str, arrays: dict):
+    """``tree`` as JSON-able data, with every array moved into ``arrays`` and replaced by a reference."""
+    if isinstance(tree, np.ndarray):
+        arrays[prefix] = tree
+        return {"npz": prefix}
+    if isinstance(tree, dict):
+        for key in tree:
+            if not isinstance(key, str) or "/" in key:
+                raise TypeError(f"save_checkpoint: keys must be strings without '/', got {key!r} in {prefix!r}")
+        return {"dict": {k: _split(v, f"{prefix}/{k}" if prefix else k, arrays) for k, v in tree.items()}}
+    if isinstance(tree, (list, tuple)):
+        return {"list": [_split(v, f"{prefix}/{i}", arrays) for i, v in enumerate(tree)]}
+    if isinstance(tree, np.generic):                   # a NumPy scalar: a plain Python number
+        tree = tree.item()
+    if tree is None or isinstance(tree, (bool, int, float, str)):
+        return {"value": tree}
+    raise TypeError(f"save_checkpoint: cannot store {type(tree).__name__} at {prefix!r} "
+                    "(only arrays, numbers, strings, None, lists and dicts)")
+
+
+def _join(node: dict, arrays: dict):
+    """The inverse of :func:`_split`."""
+    kind, value = next(iter(node.items()))
+    if kind == "npz":
+        return arrays[value]
+    if kind == "dict":
+        return {k: _join(v, arrays) for k, v in value.items()}
+    if kind == "list":
+        return [_join(v, arrays) for v in value]
+    return value
+
+
+# ---- a run's folder of checkpoints --------------------------------------------------------------
+def checkpoint_path(out, step: int) -> Path:
+    """Where the checkpoint of ``step`` goes: ``out/checkpoints/step_000400.npz``."""
+    return Path(out) / FOLDER / f"step_{step:06d}.npz"
+
+
+def save_and_point(out, state: dict, step: int, keep: int = 3) -> Path:
+    """Save ``state`` as step ``step``'s checkpoint, point ``out/latest`` at it, prune old ones.
+
+    The order matters for crash safety: the new file is complete before the
+    pointer moves, and the pointer has moved before anything is deleted.
+    """
+    out = Path(out)
+    path = save_checkpoint(checkpoint_path(out, step), state)
+    write_text_atomic(out / LATEST, f"{FOLDER}/{path.name}\n")
+    steps = sorted(_step_of(p) for p in (out / FOLDER).glob("step_*.npz") if NAME.search(p.name))
+    for old in steps[:-keep] if keep > 0 else []:
+        if old != step:
+            checkpoint_path(out, old).unlink(missing_ok=True)
+    return path
+
+
+def latest(out) -> Path | None:
+    """The checkpoint ``out/latest`` points to, or None if there is no pointer."""
+    pointer = Path(out) / LATEST
+    if not pointer.is_file():
+        return None
+    return resolve(pointer)
+
+
+def resolve(path) -> Path:
+    """A checkpoint file from a checkpoint file, a ``latest`` pointer, or an output folder."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        if not (path / LATEST).is_file():
+            raise CheckpointError(f"{path} is a folder with no '{LATEST}' pointer in it: "
+                                  "no run has saved a checkpoint there yet")
+        path = path / LATEST
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    if not zipfile.is_zipfile(path) and path.stat().st_size < 4096:   # a pointer: a relative path
+        target = path.parent / path.read_text(encoding="utf-8").strip()
+        if not target.is_file():
+            raise CheckpointError(f"{path} points to {target}, which does not exist")
+        path = target
+    return path
+
+
+def _step_of(path: Path) -> int:
+    return int(NAME.search(path.name).group(1))

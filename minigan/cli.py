@@ -1,0 +1,161 @@
+"""The ``minigan`` command (also ``python -m minigan``)::
+
+    minigan train    --dataset fashion-mnist --backend cupy --out runs/fashion
+    minigan train    --out runs/fashion --resume
+    minigan generate --checkpoint runs/fashion --n 64 --out grid.png [--seed S] [--interpolate]
+
+Each subcommand is a :class:`Command`: a name, a line of help, a function that
+adds its flags to a parser, and a function that runs it and returns the exit
+status. To add one (``evaluate``, say), write those two functions and append a
+``Command`` to :data:`COMMANDS`. Errors a user can act on are printed as one
+``error: ...`` message, never a traceback.
+
+Exit status: 0 done; 1 a run-time failure (data, disk, checkpoint); 2 bad
+usage, or the backend cannot run here; 3 a loss became NaN/inf; 130 Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from dataclasses import MISSING, dataclass, fields
+from typing import Callable
+
+from . import run
+from .backend import BackendUnavailable
+from .checkpoint import CheckpointError, load_checkpoint, resolve
+from .data import DatasetError
+from .generate import generate_grid
+from .run import StopRun, TrainConfig, nonnegative_int, positive_int
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, argparse.ArgumentParser], int]
+
+
+# ------------------------------------------------------------------------------------ train
+def add_train_arguments(parser):
+    """One flag per :class:`~minigan.run.TrainConfig` field, plus ``--resume``.
+
+    The flags have no argparse defaults (the dataclass holds them), so the
+    parsed namespace holds exactly the flags given: a resumed run takes its
+    config from the checkpoint and only those flags on top.
+    """
+    groups = {}
+    for f in fields(TrainConfig):
+        meta = dict(f.metadata)
+        help_text, group = meta.pop("help"), meta.pop("group")
+        if group not in groups:
+            groups[group] = parser.add_argument_group(group)
+        if f.default is not None and f.default is not MISSING:
+            help_text += f" (default: {f.default})"
+        meta.setdefault("type", type(f.default))
+        if "choices" not in meta and "metavar" not in meta:
+            meta["metavar"] = "N" if meta["type"] in (int, positive_int, nonnegative_int) else "X"
+        groups[group].add_argument("--" + f.name.replace("_", "-"), dest=f.name, help=help_text,
+                                   default=argparse.SUPPRESS, **meta)
+    groups["training"].add_argument(
+        "--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
+        help="continue a run exactly where it stopped: from CHECKPOINT (a .npz file, a 'latest' "
+             "pointer or an output folder), or with no value from OUT/latest. The config comes from "
+             "the checkpoint; flags given now (say --max-steps) override it")
+
+
+def run_train(args, parser) -> int:
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    state = None
+    try:
+        if args.resume is None:
+            cfg = TrainConfig(**given)
+        else:
+            path = resolve(args.resume or given.get("out", TrainConfig.out))
+            state = load_checkpoint(path)
+            if "out" not in given and path.parent.name == "checkpoints":
+                given["out"] = str(path.parent.parent)   # keep writing beside the checkpoint
+            cfg = run.config_for_resume(state["config"], given)
+        cfg = cfg.resolved()
+    except ValueError as e:
+        parser.error(str(e))                             # exits 2 with the usage line
+    run.train(cfg, resume=state, command=parser.prog)
+    return 0
+
+
+# ------------------------------------------------------------------------------------ generate
+def add_generate_arguments(parser):
+    parser.add_argument("--checkpoint", required=True, metavar="PATH",
+                        help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
+    parser.add_argument("--n", type=positive_int, default=64, help="how many pictures (default: 64)")
+    parser.add_argument("--out", default="generated.png", metavar="PNG",
+                        help="where to write the grid (default: generated.png)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
+    parser.add_argument("--interpolate", action="store_true",
+                        help="rows of latent walks between pairs of z instead of independent samples")
+    parser.add_argument("--nrow", type=positive_int, default=8,
+                        help="pictures per row; with --interpolate, the steps of each walk (default: 8)")
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+                        help="numpy (CPU) or cupy (NVIDIA GPU) (default: numpy)")
+    parser.add_argument("--no-ema", dest="use_ema", action="store_false",
+                        help="use the trained G even when the checkpoint has an EMA copy")
+
+
+def run_generate(args, parser) -> int:
+    generate_grid(args.checkpoint, args.out, n=args.n, seed=args.seed, interpolate=args.interpolate,
+                  nrow=args.nrow, backend=args.backend, use_ema=args.use_ema)
+    return 0
+
+
+COMMANDS = [
+    Command("train", "train a DCGAN (the job examples/train_mnist.py runs)", add_train_arguments, run_train),
+    Command("generate", "sample a grid of pictures from a checkpoint", add_generate_arguments, run_generate),
+]
+
+
+# ------------------------------------------------------------------------------------ entry points
+def main(argv=None, prog: str | None = None) -> int:
+    """``minigan COMMAND ...``: returns the exit status (the console script exits with it)."""
+    parser = argparse.ArgumentParser(
+        prog=prog or "minigan", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A DCGAN written from scratch on NumPy (CPU) or CuPy (GPU). "
+                    "'COMMAND --help' lists a command's flags.",
+        epilog="examples:\n" + "\n".join(line for line in __doc__.splitlines() if line.startswith("    minigan")))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        command.add_arguments(p)
+        p.set_defaults(_command=command, _parser=p)
+    args = parser.parse_args(argv)
+    return _run(args._command, args, args._parser)
+
+
+def run_command(name: str, argv=None, prog: str | None = None) -> int:
+    """One subcommand as a program of its own: ``run_command("train")`` is examples/train_mnist.py."""
+    command = next(c for c in COMMANDS if c.name == name)
+    parser = argparse.ArgumentParser(prog=prog, description=command.help)
+    command.add_arguments(parser)
+    return _run(command, parser.parse_args(argv), parser)
+
+
+def _run(command: Command, args, parser) -> int:
+    """Run ``command``; turn the errors a user can act on into one message and an exit status."""
+    try:
+        return command.run(args, parser)
+    except StopRun as e:
+        print(str(e), file=sys.stderr)
+        return e.exit_code
+    except BackendUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (DatasetError, CheckpointError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:                                 # an unwritable or full disk, say
+        where = f" {shlex.quote(str(e.filename))}" if e.filename else ""
+        print(f"error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

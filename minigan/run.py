@@ -1,0 +1,505 @@
+"""The training job: what ``minigan train`` and ``examples/train_mnist.py`` run.
+
+:func:`train` reads top to bottom, like nanoGPT's ``train.py``:
+
+    0. config     TrainConfig: every field is a --flag, printed at start-up, saved as config.json
+    1. backend    NumPy or CuPy, checked before anything is written
+    2. output     the --out folder: config.json, and a fresh or resumed run in it
+    3. data       MNIST, Fashion-MNIST or a folder of pictures, as uint8 arrays
+    4. model      G and D (dcgan28 or dcgan64), with their summary tables
+    5. trainer    GANTrainer, fixed noise, and -- when resuming -- everything where it was
+    6. loop       epochs of batches: step, log, sample, checkpoint; Ctrl-C and NaN handled
+    7. outputs    final sample grid, GIF, curves, interpolation grid, checkpoint
+
+What ends up in ``--out``::
+
+    config.json              the resolved config
+    metrics.csv              one row per step: step, epoch, loss_d, loss_g, d_x, d_g_z, d_g_z_after
+    samples/step_000200.png  the fixed noise batch through G, at every sample point
+    samples.png              ... and at the end
+    training.gif             those grids as an animation
+    curves.png               Loss_D, Loss_G, D(x), D(G(z)) against step
+    interpolation.png        rows walking through latent space between pairs of z
+    checkpoints/step_*.npz   the last --keep-checkpoints checkpoints (see minigan/checkpoint.py)
+    latest                   points to the newest checkpoint: resume with --resume
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import shlex
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import backend as B
+from . import checkpoint
+from .data import ImageFolder, batches, load_fashion_mnist, load_mnist
+from .fileio import write_text_atomic
+from .generate import latent_walk
+from .models import ARCHITECTURES, sample_noise, summary
+from .train import GANTrainer, NonFiniteLossError
+from .viz import MetricsLog, plot_training_curves, read_metrics, save_gif, save_grid
+
+IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
+N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
+STATS = ("loss_d", "loss_g", "d_x", "d_g_z", "d_g_z_after")
+COLUMNS = ("step", "epoch") + STATS              # the columns of metrics.csv
+
+
+class StopRun(Exception):
+    """The run ended early: ``str(e)`` is the message for the user, ``e.exit_code`` the exit status."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ------------------------------------------------------------------------------------ 0. config
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def nonnegative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def in_range(lo, hi, closed_lo=True):
+    """An argparse type: a float in [lo, hi) (or (lo, hi) with ``closed_lo=False``)."""
+    def check(text):
+        value = float(text)
+        if not ((lo <= value if closed_lo else lo < value) and value < hi):
+            raise argparse.ArgumentTypeError(
+                f"must be in {'[' if closed_lo else '('}{lo}, {hi}), got {text}")
+        return value
+    check.__name__ = f"number in [{lo}, {hi})"
+    return check
+
+
+def option(default, help, group, **argparse_kwargs):
+    """A config field that is also a --flag: its default, its --help text, its --help section."""
+    return field(default=default, metadata={"help": help, "group": group, **argparse_kwargs})
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on. Field ``batch_size`` is the flag ``--batch-size``."""
+
+    # data
+    dataset: str = option("mnist", "the training pictures", "data",
+                          choices=("mnist", "fashion-mnist", "folder"))
+    data_dir: str | None = option(None, "folder holding the dataset's files; default: the cache "
+                                  "folder (see minigan/data/mnist.py); required for --dataset folder",
+                                  "data", type=str, metavar="DIR")
+    channels: int | None = option(None, "colour channels of --dataset folder: 3 = RGB, 1 = grayscale; "
+                                  "default 3 (MNIST and Fashion-MNIST have 1)", "data", type=int, choices=(1, 3))
+    # model
+    arch: str = option("dcgan28", "dcgan28 makes 28x28 pictures, dcgan64 64x64; dcgan64 resizes 28x28 data to 64",
+                       "model", choices=tuple(ARCHITECTURES))
+    nz: int = option(100, "length of the noise vector z", "model", type=positive_int)
+    ngf: int = option(64, "generator width (feature maps of G's last hidden layer)", "model",
+                      type=positive_int)
+    ndf: int = option(64, "discriminator width (feature maps of D's first layer)", "model",
+                      type=positive_int)
+    dtype: str = option("float32", "floating-point type of weights and activations", "model",
+                        choices=("float32", "float64"))
+    backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
+                         choices=B.BACKENDS)
+    # training
+    epochs: int = option(5, "passes over the training set", "training", type=positive_int)
+    max_steps: int | None = option(None, "stop after this many steps in all; default: no limit",
+                                   "training", type=positive_int)
+    batch_size: int = option(64, "pictures per step", "training", type=positive_int)
+    lr: float = option(2e-4, "Adam's learning rate, for G and D", "training", type=positive_float)
+    beta1: float = option(0.5, "Adam's beta1; DCGAN uses 0.5", "training", type=in_range(0.0, 1.0))
+    noise: str = option("normal", "distribution of z: N(0, 1) or U(-1, 1)", "training",
+                        choices=("normal", "uniform"))
+    seed: int = option(0, "seeds the weights, the noise and the data order", "training",
+                     type=nonnegative_int)
+    ema: float | None = option(None, "keep an exponential moving average of G's weights with this "
+                               "decay and sample from it; --ema alone means 0.999", "training",
+                               type=in_range(0.0, 1.0, closed_lo=False), nargs="?", const=0.999,
+                               metavar="DECAY")
+    label_smoothing: float = option(0.0, "D's target for real pictures is 1 - this (one-sided)",
+                                    "training", type=in_range(0.0, 0.5))
+    n_critic: int = option(1, "D updates per G update", "training", type=positive_int)
+    # output
+    out: str = option("out", "output folder; its contents are listed in minigan/run.py", "output",
+                      type=str, metavar="DIR")
+    sample_every: int = option(200, "save a sample grid every this many steps", "output",
+                               type=positive_int, metavar="STEPS")
+    log_every: int = option(50, "print a Loss_D/Loss_G/D(x)/D(G(z)) line every this many steps",
+                            "output", type=positive_int, metavar="STEPS")
+    checkpoint_every: int = option(1000, "save a checkpoint every this many steps; also at each "
+                                   "epoch's end, at the end, and on Ctrl-C", "output",
+                                   type=positive_int, metavar="STEPS")
+    keep_checkpoints: int = option(3, "how many of the newest checkpoints to keep", "output",
+                                   type=positive_int, metavar="K")
+
+    def resolved(self) -> "TrainConfig":
+        """This config with defaults that depend on other fields filled in, checked as a whole."""
+        if self.dataset == "folder" and not self.data_dir:
+            raise ValueError("--dataset folder needs --data-dir DIR, the folder of your pictures")
+        if self.dataset != "folder" and self.channels not in (None, 1):
+            raise ValueError(f"--channels {self.channels} applies to --dataset folder only; "
+                             f"{self.dataset} pictures have 1 channel")
+        channels = self.channels or (3 if self.dataset == "folder" else 1)
+        return replace(self, channels=channels)
+
+
+#: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
+#: the data: a resumed run must keep them.
+LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "batch_size")
+
+
+def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
+    """The config of a resumed run: the checkpoint's, with the flags given now on top."""
+    names = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in saved.items() if k in names})
+    changed = [k for k in LOCKED_ON_RESUME if k in overrides and overrides[k] != getattr(cfg, k)]
+    if changed:
+        was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
+        raise ValueError(f"cannot resume with different {', '.join(changed)}: the checkpoint was "
+                         f"trained with {was}. Leave these flags out, or start a new run in a new --out")
+    return replace(cfg, **overrides)
+
+
+def print_config(cfg: TrainConfig, path) -> None:
+    print(f"config (saved to {path}):")
+    width = max(len(f.name) for f in fields(cfg))
+    for f in fields(cfg):
+        value = f"{getattr(cfg, f.name)!r}"
+        print(f"  {f.name:<{width}} = {value:<18} # {f.metadata['help'].split(';')[0]}")
+
+
+# ------------------------------------------------------------------------------------ the job
+def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> dict:
+    """Run the training job ``cfg`` describes; returns ``{"step", "out", "checkpoint"}``.
+
+    ``resume``: None for a fresh run, else a checkpoint (a path, an output
+    folder, or a dict from :func:`minigan.checkpoint.load_checkpoint`) to
+    continue from exactly. ``command``: how the user started the job, for the
+    "resume with ..." hint. Raises :class:`StopRun` (Ctrl-C, NaN, a failed
+    write), :class:`~minigan.backend.BackendUnavailable`,
+    :class:`~minigan.data.DatasetError`, or ``ValueError`` for a bad config.
+    """
+    # ---- 0. config, and 1. the backend: fail before anything is printed or written ----------------
+    cfg = cfg.resolved()
+    B.get_backend(cfg.backend)                   # raises BackendUnavailable, saying what to do
+    out = Path(cfg.out).expanduser()
+    print_config(cfg, out / "config.json")
+
+    # ---- 2. output folder ----------------------------------------------------------------------
+    state = None
+    if resume is not None:
+        state = resume if isinstance(resume, dict) else checkpoint.load_checkpoint(resume)
+    elif checkpoint.latest(out) is not None:
+        raise StopRun(f"error: {out} already holds a run (checkpoint {checkpoint.latest(out)}). Continue it "
+                      f"with: {command} --out {shlex.quote(str(out))} --resume\n"
+                      "or start a new run with another --out (or delete the folder).", 2)
+    try:
+        write_text_atomic(out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
+    except OSError as e:
+        raise StopRun(f"error: cannot write to --out {out}: {e.strerror or e}", 1) from None
+
+    # ---- 3. data -------------------------------------------------------------------------------
+    size = IMAGE_SIZE[cfg.arch]
+    images = load_images(cfg, size)              # uint8 (N, 28, 28) or (N, size, size, C)
+    N = len(images)
+    steps_per_epoch = N // cfg.batch_size        # drop_last: every batch is full
+    if steps_per_epoch == 0:
+        raise StopRun(f"error: --batch-size {cfg.batch_size} is larger than the dataset ({N} pictures)", 2)
+    last_step = cfg.epochs * steps_per_epoch if cfg.max_steps is None else min(
+        cfg.max_steps, cfg.epochs * steps_per_epoch)
+    print(f"data: {N:,} pictures of {cfg.dataset}, {steps_per_epoch} steps per epoch of "
+          f"{cfg.batch_size}, {last_step:,} steps in all")
+
+    # ---- 4. model ------------------------------------------------------------------------------
+    G, D = build_models(cfg)
+    print("generator G:")
+    summary(G, (cfg.nz, 1, 1))
+    print("discriminator D:")
+    summary(D, (cfg.channels, size, size))
+
+    # ---- 5. trainer, fixed noise, and (resuming) everything where it was ---------------------
+    trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, 0.999), seed=cfg.seed, noise=cfg.noise,
+                         label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema)
+    fixed_z = sample_noise(N_SAMPLES, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
+    epoch, batch = 0, 0                          # where we are: the next batch to train on
+    try:
+        metrics = MetricsLog(out / "metrics.csv", COLUMNS)
+        if state is not None:
+            try:
+                trainer.load_state_dict(state["trainer"])    # weights, Adam, EMA, noise RNG, step
+            except (KeyError, ValueError) as e:
+                raise StopRun(f"error: cannot resume from this checkpoint: {e}", 2) from None
+            fixed_z, epoch, batch = state["fixed_noise"], int(state["epoch"]), int(state["batch"])
+            print(f"resumed from step {trainer.step_count} (epoch {epoch + 1}, batch {batch})")
+        metrics.drop_rows_after(trainer.step_count)      # rows past the checkpoint would repeat
+        frames = sample_frames(out, trainer.step_count, clear_newer=True)
+    except OSError as e:
+        raise StopRun(f"error: cannot write to --out {out}: {e.strerror or e}", 1) from None
+    history = {k: list(v) for k, v in read_metrics(out / "metrics.csv").items()}
+
+    def snapshot():
+        """Everything needed to continue exactly from here (see minigan/checkpoint.py)."""
+        return {"step": trainer.step_count, "epoch": epoch, "batch": batch, "config": asdict(cfg),
+                "trainer": trainer.state_dict(), "fixed_noise": B.to_numpy(fixed_z)}
+
+    def save():
+        return checkpoint.save_and_point(out, snapshot(), trainer.step_count, cfg.keep_checkpoints)
+
+    def sample():
+        """The fixed noise through G (the EMA copy when kept): one more frame of the GIF."""
+        path = out / "samples" / f"step_{trainer.step_count:06d}.png"
+        save_grid(trainer.generate(fixed_z), path, scale=grid_scale(size))
+        frames.append(path)
+        save_gif(frames, out / "training.gif")
+        plot_training_curves(history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
+
+    def finish():
+        """The last grid (and GIF frame), samples.png, the curves, and the interpolation grid."""
+        if not frames or frames[-1].name != f"step_{trainer.step_count:06d}.png":
+            sample()
+        save_grid(trainer.generate(fixed_z), out / "samples.png", scale=grid_scale(size))
+        z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
+                        dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
+        save_grid(trainer.generate(z), out / "interpolation.png", nrow=10, scale=grid_scale(size))
+
+    def resume_hint():
+        return f"Resume with: {command} --out {shlex.quote(str(out))} --resume"
+
+    # ---- 6. the loop -----------------------------------------------------------------------------
+    saved_step = trainer.step_count if state is not None else None
+    bar = None
+    print(LEGEND)
+    try:
+        with CtrlC() as ctrl_c:                  # Ctrl-C lets the step in progress finish
+            while trainer.step_count < last_step:
+                e = epoch
+                stop = min(steps_per_epoch, batch + last_step - trainer.step_count)
+                bar = EpochBar(f"epoch {e + 1}/{cfg.epochs}", steps_per_epoch, batch, stop)
+                order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
+                for x in itertools.islice(batches(images, cfg.batch_size, order, size=size), batch, stop):
+                    stats = trainer.step(x)      # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                    step = trainer.step_count
+                    batch += 1
+                    if batch == steps_per_epoch:             # the epoch is done
+                        epoch, batch = epoch + 1, 0
+                    metrics.log(step=step, epoch=e + 1, **{k: stats[k] for k in STATS})
+                    for k, v in zip(COLUMNS, (step, e + 1, *(stats[k] for k in STATS))):
+                        history[k].append(v)
+                    bar.update(batch or steps_per_epoch)
+                    if step % cfg.log_every == 0 or step == last_step:
+                        bar.print(classic_line(e, cfg.epochs, batch or steps_per_epoch,
+                                               steps_per_epoch, step, stats))
+                    if step % cfg.sample_every == 0:
+                        sample()
+                    if step % cfg.checkpoint_every == 0 or batch == 0:
+                        save()
+                        saved_step = step
+                    if ctrl_c.pressed:
+                        break
+                bar.close()
+                if ctrl_c.pressed:
+                    if saved_step != trainer.step_count:
+                        save()
+                    finish()
+                    raise StopRun(f"\nInterrupted at step {trainer.step_count}; saved checkpoint "
+                                  f"{checkpoint.latest(out)}.\n{resume_hint()}", 130)
+    except NonFiniteLossError as err:
+        if bar is not None:
+            bar.close()
+        _try(plot_training_curves, history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
+        raise StopRun(f"error: {err}\nStopped; nothing after the last good checkpoint was saved. "
+                      f"{last_good(out, command)}", 3) from None
+    except OSError as err:
+        raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
+                      "No half-written file replaced a good one. "
+                      f"{last_good(out, command)}", 1) from None
+    except KeyboardInterrupt:                    # a second Ctrl-C: quit now, saving nothing more
+        raise StopRun(f"\nInterrupted again; quit without saving. {last_good(out, command)}", 130) from None
+
+    # ---- 7. outputs --------------------------------------------------------------------------
+    try:
+        if saved_step != trainer.step_count:
+            save()
+        finish()
+    except OSError as err:
+        raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
+                      f"{last_good(out, command)}", 1) from None
+    print(f"done: {trainer.step_count} steps. In {out}: samples.png, training.gif, curves.png, "
+          f"interpolation.png, metrics.csv, checkpoints/ (latest: {checkpoint.latest(out).name}).")
+    return {"step": trainer.step_count, "out": out, "checkpoint": checkpoint.latest(out)}
+
+
+# ------------------------------------------------------------------------------------ the parts
+def load_images(cfg: TrainConfig, size: int):
+    """The training pictures as uint8: ``(N, 28, 28)`` for (Fashion-)MNIST, else ``(N, size, size, C)``."""
+    if cfg.dataset == "mnist":
+        return load_mnist(cfg.data_dir, train=True)[0]
+    if cfg.dataset == "fashion-mnist":
+        return load_fashion_mnist(cfg.data_dir, train=True)[0]
+    return ImageFolder(cfg.data_dir, size=size, channels=cfg.channels).images
+
+
+def build_models(cfg: TrainConfig):
+    """``(G, D)`` for ``cfg`` (arch, sizes, dtype, seed), on ``cfg.backend``."""
+    G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype)
+    return G.to(backend=cfg.backend), D.to(backend=cfg.backend)
+
+
+def grid_scale(size: int) -> int:
+    """Enlarge 28x28 pictures 2x in sample grids, so a digit is big enough to see."""
+    return 2 if size < 48 else 1
+
+
+LEGEND = ("Each line: Loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0); Loss_G = BCE(D(G(z)), 1); D(x) and "
+          "D(G(z)) are D's mean outputs on the real and fake batch,\nD(G(z)) once before and once after "
+          "D's update. At the equilibrium D(x) = D(G(z)) = 0.5, Loss_D = 2 ln 2 = 1.386, Loss_G = ln 2 = 0.693.")
+
+
+def classic_line(epoch, epochs, batch, steps_per_epoch, step, s) -> str:
+    """The DCGAN example's log line, every number labelled."""
+    return (f"epoch {epoch + 1}/{epochs}  batch {batch}/{steps_per_epoch}  step {step}  "
+            f"Loss_D {s['loss_d']:.4f}  Loss_G {s['loss_g']:.4f}  D(x) {s['d_x']:.4f}  "
+            f"D(G(z)) {s['d_g_z']:.4f} before D's update, {s['d_g_z_after']:.4f} after")
+
+
+def sample_frames(out: Path, step: int, clear_newer: bool) -> list[Path]:
+    """The sample grids saved up to ``step`` (the GIF's frames); later ones belong to an abandoned run."""
+    frames = []
+    for path in sorted((out / "samples").glob("step_*.png")):
+        if int(path.stem[5:]) <= step:
+            frames.append(path)
+        elif clear_newer:
+            path.unlink()
+    return frames
+
+
+def last_good(out: Path, command: str) -> str:
+    path = checkpoint.latest(out)
+    if path is None:
+        return "No checkpoint had been saved yet."
+    return (f"The last good checkpoint is {path}; resume from it with: "
+            f"{command} --out {shlex.quote(str(out))} --resume")
+
+
+def _try(fn, *args, **kwargs):
+    """Best effort (a plot after a failure): a second error must not hide the first."""
+    try:
+        fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+class CtrlC:
+    """While active, the first Ctrl-C (SIGINT) only sets ``pressed``; a second one interrupts at once.
+
+    So the training step in progress finishes and the checkpoint holds a
+    consistent state. Outside the main thread (where Python cannot take
+    signals) this does nothing.
+    """
+
+    def __enter__(self):
+        self.pressed, self._old = False, None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.pressed = True
+        signal.signal(signal.SIGINT, self._old)          # a second Ctrl-C: KeyboardInterrupt
+        print("\nCtrl-C: finishing this step, then saving a checkpoint "
+              "(press Ctrl-C again to quit without saving)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+class EpochBar:
+    """``epoch 2/5 [########............] 412/937  5.3 steps/s  ETA 1:39``, on stderr.
+
+    On a terminal the line is redrawn in place; elsewhere (a CI log, a file)
+    a full line is written at every tenth of the epoch, so logs stay short.
+    ``start``/``stop``: the batches this run will do (a resumed or
+    ``--max-steps`` run does part of an epoch); the ETA is to ``stop``.
+    """
+
+    def __init__(self, label, total, start, stop, stream=None, width=24):
+        self.label, self.total, self.start, self.stop, self.width = label, total, start, stop, width
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if hasattr(self.stream, "isatty") else False
+        self.t0, self.done, self.last_draw, self.tenth, self.shown = time.perf_counter(), start, 0.0, None, ""
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.t0
+        rate = (self.done - self.start) / elapsed if elapsed > 0 else 0.0
+        eta = (self.stop - self.done) / rate if rate > 0 else float("nan")
+        filled = self.done * self.width // self.total
+        return (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
+                f"  {rate:.2f} steps/s  ETA {_clock(eta)}")
+
+    def update(self, done) -> None:
+        self.done = done
+        now = time.perf_counter()
+        if self.tty:
+            if now - self.last_draw > 0.1 or done == self.stop:
+                self._draw(now)
+        else:
+            tenth = done * 10 // self.total
+            if tenth != self.tenth or done == self.stop:
+                self.tenth = tenth
+                print(self.line(), file=self.stream, flush=True)
+
+    def print(self, text) -> None:
+        """A line on stdout that does not tear the bar: clear the bar, print, draw it again."""
+        if self.tty and self.shown:
+            self.stream.write("\r" + " " * len(self.shown) + "\r")
+            self.stream.flush()
+        print(text, flush=True)
+        if self.tty and self.shown:
+            self._draw(time.perf_counter())
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            self._draw(time.perf_counter())
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = ""
+
+    def _draw(self, now) -> None:
+        text = self.line()
+        self.stream.write("\r" + text.ljust(len(self.shown)))
+        self.stream.flush()
+        self.shown, self.last_draw = text, now
+
+
+def _clock(seconds: float) -> str:
+    """``99.5 -> '1:39'``, ``3725 -> '1:02:05'``, NaN -> ``'?'``."""
+    if not math.isfinite(seconds):
+        return "?"
+    m, s = divmod(int(seconds + 0.5), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

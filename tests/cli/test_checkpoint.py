@@ -1,0 +1,41 @@
+"""minigan.checkpoint: one .npz per checkpoint, read back without pickle, pointer and pruning."""
+import numpy as np
+import pytest
+
+from minigan.checkpoint import (CheckpointError, load_checkpoint, resolve, save_and_point,
+                                save_checkpoint)
+
+
+def test_round_trip_keeps_arrays_numbers_and_big_ints(tmp_path):
+    state = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": {"0.weight": np.ones(3), "x": None},
+             "rng": {"state": 2**127 + 5, "name": "PCG64"}, "betas": (0.5, 0.999), "f": np.float32(0.25)}
+    save_checkpoint(tmp_path / "c.npz", state)
+    back = load_checkpoint(tmp_path / "c.npz")
+    assert back["a"].dtype == np.float32 and np.array_equal(back["a"], state["a"])
+    assert np.array_equal(back["b"]["0.weight"], np.ones(3)) and back["b"]["x"] is None
+    assert back["rng"] == state["rng"] and back["betas"] == [0.5, 0.999] and back["f"] == 0.25
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as npz:       # plain NumPy opens it
+        assert "b/0.weight" in npz.files
+
+
+def test_pointer_and_pruning(tmp_path):
+    for step in (1, 2, 3, 4):
+        save_and_point(tmp_path, {"step": step}, step, keep=2)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["step_000003.npz", "step_000004.npz"]
+    assert resolve(tmp_path) == resolve(tmp_path / "latest") == tmp_path / "checkpoints" / "step_000004.npz"
+    assert load_checkpoint(tmp_path)["step"] == 4
+
+
+def test_clear_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.npz")
+    with pytest.raises(CheckpointError, match="no 'latest' pointer"):
+        load_checkpoint(tmp_path)
+    np.savez(tmp_path / "other.npz", x=np.ones(2))
+    with pytest.raises(CheckpointError, match="not a minigan checkpoint"):
+        load_checkpoint(tmp_path / "other.npz")
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip" * 300)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.npz")
+    with pytest.raises(TypeError, match="cannot store"):
+        save_checkpoint(tmp_path / "bad.npz", {"x": object()})
