@@ -37,11 +37,22 @@ def atomic_write(path, mode: str = "wb", encoding: str | None = None):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _final_mode(path))   # mkstemp makes 0600; give the file the mode open() would
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _final_mode(path: Path) -> int:
+    """The existing file's permissions, or those a plain ``open(path, "w")`` would give (0666 minus umask)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_bytes_atomic(path, data: bytes) -> None:

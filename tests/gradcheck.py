@@ -50,3 +50,21 @@ def check_layer_gradients(layer, x, rng, rtol=1e-6):
     for name, p, g in list(layer.parameters()):
         analytic = g.copy()
         assert_close(analytic, numerical_gradient(loss, p), f"{layer!r} dL/d{name}", rtol)
+
+
+def kink_margin(net, x):
+    """Smallest |input| of any ReLU/LeakyReLU in a Sequential on ``x``.
+
+    Finite differences are only valid where the function is smooth: if a
+    pre-activation sits within ~h of 0, the +h/-h evaluations straddle the
+    kink and the 'numerical gradient' is wrong, not the code. Tests that push
+    random inputs through whole networks skip such draws (hypothesis.assume).
+    """
+    from minigan.nn import LeakyReLU, ReLU
+
+    margin = float("inf")
+    for layer in net.layers:
+        if isinstance(layer, (ReLU, LeakyReLU)):
+            margin = min(margin, float(np.abs(x).min()))
+        x = layer.forward(x)
+    return margin
