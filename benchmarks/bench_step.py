@@ -224,6 +224,8 @@ def main():
     p.add_argument("--repeats", type=int, default=5, help="timed steps per round")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--rounds", type=int, default=2, help="alternating minigan/PyTorch rounds")
+    p.add_argument("--stat", choices=["median", "min"], default="median",
+                   help="summary of the timed steps; 'min' resists a noisy neighbour best")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--layers", action="store_true", help="print minigan's per-layer forward/backward times")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -247,7 +249,7 @@ def main():
             pass
     configs = [(c.split(":")[0], int(c.split(":")[1]))
                for c in (args.configs or CONFIGS["gpu" if args.backend == "cupy" else "cpu"]).split(",")]
-    print(f"minigan step benchmark: backend={args.backend} threads={args.threads} numpy={np.__version__} "
+    print(f"minigan step benchmark: backend={args.backend} threads={args.threads} stat={args.stat} numpy={np.__version__} "
           f"python={sys.version.split()[0]}" + (f" torch={torch.__version__}" if have_torch else " (PyTorch not installed)"))
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if k in os.environ:
@@ -265,13 +267,14 @@ def main():
             ours.append(run_child("minigan", arch, batch, args))
             if have_torch:
                 theirs.append(run_child("torch", arch, batch, args))
-        ms = 1000 * statistics.median(t for r in ours for t in r["times"])
+        summarize = statistics.median if args.stat == "median" else min
+        ms = 1000 * summarize(t for r in ours for t in r["times"])
         gflop = conv_gemm_flops(arch, batch) / 1e9
         mem_key = "gpu_peak_mb" if args.backend == "cupy" else "peak_rss_mb"
         line = (f"{arch}:{batch:<6}{ms:>9.0f}{batch / ms * 1000:>8.0f}{gflop / ms * 1000:>9.0f}"
                 f"{(100 * gflop / ms * 1000 / peak if peak else float('nan')):>8.0f}{max(r[mem_key] for r in ours):>9.0f}")
         if have_torch:
-            tms = 1000 * statistics.median(t for r in theirs for t in r["times"])
+            tms = 1000 * summarize(t for r in theirs for t in r["times"])
             line += f"{tms:>10.0f}{max(r[mem_key] for r in theirs):>10.0f}{ms / tms:>8.2f}"
         print(line, flush=True)
         if args.layers:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .gemm import matmul_tn
-from .im2col import col2im, conv_output_size, im2col
+from ..backend import get_array_module
+from .im2col import batch_chunks, col2im, conv_output_size, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -69,37 +70,50 @@ class Conv2d(Module):
 
     def forward(self, x):
         self.check_input(x, ("N", self.in_channels, "H", "W"))
+        xp = get_array_module(x)
         N, C, H, W = x.shape
-        kh, kw = self.kernel_size
+        F, (kh, kw) = self.out_channels, self.kernel_size
         Ho = conv_output_size(H, kh, self.stride[0], self.padding[0])
         Wo = conv_output_size(W, kw, self.stride[1], self.padding[1])
         if Ho < 1 or Wo < 1:
             raise ValueError(f"{self!r}: input {H}x{W} is smaller than the kernel {kh}x{kw} (after padding)")
-        F = self.out_channels
+        x_nhwc = x.transpose(0, 2, 3, 1)                                             # free for NHWC memory
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kH*kW*C), window order
-        cols = im2col(x.transpose(0, 2, 3, 1), self.kernel_size, self.stride, self.padding)
-        cols = cols.reshape(N * Ho * Wo, kh * kw * C)                                # (N*Ho*Wo, kH*kW*C)
-        y = cols @ Wm.T                                                              # (N*Ho*Wo, F)
+        y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
+        for b in batch_chunks(x, Ho * Wo * kh * kw * C * x.itemsize):               # a few images at a time
+            cols = self.im2col(x_nhwc[b])                                            # (n*Ho*Wo, kH*kW*C)
+            xp.matmul(cols, Wm.T, out=y[b].reshape(-1, F))                          # y = cols Wm^T
         if "bias" in self.params:
             y += self.params["bias"]
-        self.cache = (cols, Wm, (N, C, H, W))
-        return y.reshape(N, Ho, Wo, F).transpose(0, 3, 1, 2)                        # NCHW view of NHWC memory
+        self.cache = (x_nhwc, Wm)
+        return y.transpose(0, 3, 1, 2)                                               # NCHW view of NHWC memory
 
     def backward(self, dy):
-        cols, Wm, (N, C, H, W) = self.check_backward(dy)
-        F, kh, kw = self.out_channels, *self.kernel_size
+        x_nhwc, Wm = self.check_backward(dy)
+        xp = get_array_module(dy)
+        N, H, W, C = x_nhwc.shape
+        F, (kh, kw) = self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
-        dy2 = dy.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)                      # (N*Ho*Wo, F)
-        if self.requires_grad:
-            dWm = matmul_tn(dy2, cols)                                               # dL/dWm = dy^T cols
+        dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
+        dWm = xp.zeros_like(Wm) if self.requires_grad else None
+        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
+        for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
+            dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
+            if dWm is not None:
+                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        # dL/dWm = dy^T cols
+            if dx is not None:                                                       # (cols rebuilt, not kept:
+                dcols = (dy2 @ Wm).reshape(-1, Ho, Wo, kh, kw, C)                    #  less memory, same speed)
+                dx[b] = col2im(dcols, (H, W), self.kernel_size, self.stride, self.padding)  # dL/dx = col2im(dy Wm)
+        if dWm is not None:
             self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
             if "bias" in self.params:
-                self.grads["bias"] += dy2.sum(axis=0)                                # bias touches every pixel
-        if not self.input_grad:
-            return None                                                              # nobody needs dL/dx
-        dcols = dy2 @ Wm                                                             # dL/dcols = dy Wm
-        dx = col2im(dcols.reshape(N, Ho, Wo, kh, kw, C), (H, W), self.kernel_size, self.stride, self.padding)
-        return dx.transpose(0, 3, 1, 2)                                              # (N, C, H, W)
+                self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))                   # bias touches every pixel
+        return None if dx is None else dx.transpose(0, 3, 1, 2)                      # (N, C, H, W); None: not needed
+
+    def im2col(self, x_nhwc):
+        """The window matrix of a chunk of images: (n*H_out*W_out, kH*kW*C_in)."""
+        cols = im2col(x_nhwc, self.kernel_size, self.stride, self.padding)
+        return cols.reshape(-1, cols.shape[3] * cols.shape[4] * cols.shape[5])
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

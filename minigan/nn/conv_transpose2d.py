@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from .gemm import matmul_tn
-from .im2col import col2im, im2col
+from ..backend import get_array_module
+from .im2col import batch_chunks, col2im, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -89,35 +90,43 @@ class ConvTranspose2d(Module):
 
     def forward(self, x):
         self.check_input(x, ("N", self.in_channels, "H", "W"))
+        xp = get_array_module(x)
         N, C, H, W = x.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         Ho, Wo = self.output_size(H, W)
         if Ho < 1 or Wo < 1:
             raise ValueError(f"{self!r}: input {H}x{W} gives an empty output ({Ho}x{Wo}); reduce padding")
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(C, kh * kw * F)  # (C_in, kH*kW*C_out)
-        x2 = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)                         # (N*H*W, C_in)
-        cols = x2 @ Wm                                                              # (N*H*W, kH*kW*C_out): one stamp per row
-        y = col2im(cols.reshape(N, H, W, kh, kw, F), (Ho, Wo), self.kernel_size, self.stride, self.padding)
+        x_nhwc = x.transpose(0, 2, 3, 1)                                            # free for NHWC memory
+        y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
+        for b in batch_chunks(x, H * W * kh * kw * F * x.itemsize):                # a few images at a time
+            cols = x_nhwc[b].reshape(-1, C) @ Wm                                    # (n*H*W, kH*kW*C_out): one stamp per row
+            y[b] = col2im(cols.reshape(-1, H, W, kh, kw, F), (Ho, Wo), self.kernel_size, self.stride, self.padding)
         if "bias" in self.params:
             y += self.params["bias"]                                                # (N, Ho, Wo, F)
-        self.cache = (x2, Wm, (N, C, H, W))
+        self.cache = (x_nhwc, Wm)
         return y.transpose(0, 3, 1, 2)                                              # NCHW view of NHWC memory
 
     def backward(self, dy):
-        x2, Wm, (N, C, H, W) = self.check_backward(dy)
+        x_nhwc, Wm = self.check_backward(dy)
+        xp = get_array_module(dy)
+        N, H, W, C = x_nhwc.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                          # (N, Ho, Wo, F)
-        dcols = im2col(dy_nhwc, self.kernel_size, self.stride, self.padding)      # (N, H, W, kH, kW, F)
-        dcols = dcols.reshape(N * H * W, kh * kw * F)                              # the dy under each input pixel's stamp
-        if self.requires_grad:
-            dWm = matmul_tn(x2, dcols)                                              # dL/dWm = x^T dcols
+        dWm = xp.zeros_like(Wm) if self.requires_grad else None
+        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
+        for b in batch_chunks(dy, H * W * kh * kw * F * dy.itemsize):
+            dcols = im2col(dy_nhwc[b], self.kernel_size, self.stride, self.padding)  # (n, H, W, kH, kW, F)
+            dcols = dcols.reshape(-1, kh * kw * F)                                   # the dy under each input pixel's stamp
+            if dWm is not None:
+                dWm += matmul_tn(x_nhwc[b].reshape(-1, C), dcols)                  # dL/dWm = x^T dcols
+            if dx is not None:
+                xp.matmul(dcols, Wm.T, out=dx[b].reshape(-1, C))                   # dL/dx = dcols Wm^T
+        if dWm is not None:
             self.grads["weight"] += dWm.reshape(C, kh, kw, F).transpose(0, 3, 1, 2)
             if "bias" in self.params:
                 self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))
-        if not self.input_grad:
-            return None                                                              # nobody needs dL/dx
-        dx = dcols @ Wm.T                                                           # dL/dx = dcols Wm^T
-        return dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+        return None if dx is None else dx.transpose(0, 3, 1, 2)                     # (N, C, H, W); None: not needed
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -84,3 +84,27 @@ def col2im(cols, size, kernel, stride, padding):
         for j in range(kw):      # never a scatter (np.add.at) over single pixels
             x[:, i : i + sh * Ho : sh, j : j + sw * Wo : sw, :] += cols[:, :, :, i, j, :]
     return x[:, ph : ph + H, pw : pw + W, :]
+
+
+#: Target size of one chunk's window matrix on the CPU (see :func:`batch_chunks`).
+CHUNK_BYTES = 16 * 2**20
+
+
+def batch_chunks(x, bytes_per_image):
+    """Slices of the batch axis, a few images each, so one chunk's window matrix stays in cache.
+
+    A layer's whole window matrix is big -- (N*H_out*W_out, kH*kW*C) is 67 MB
+    for dcgan64's second conv at batch 64 -- so im2col would write it all out to
+    memory and the GEMM read it all back. Chunks of ~16 MB stay in the CPU's
+    last-level cache between the two, and the layer never holds the whole
+    matrix (backward rebuilds each chunk's windows instead of keeping them).
+    Much smaller chunks are slower: each GEMM gets too small to keep two BLAS
+    threads busy (docs/performance.md has the measurements). On a GPU one
+    chunk, the whole batch, is best.
+    """
+    N = x.shape[0]
+    if get_array_module(x).__name__ != "numpy":
+        step = N
+    else:
+        step = max(1, CHUNK_BYTES // max(1, bytes_per_image))
+    return [slice(start, min(start + step, N)) for start in range(0, N, step)]
