@@ -33,10 +33,12 @@ def conv_gemm_flops(arch, batch):
     """FLOPs of the GEMMs one minigan step performs, from the layer shapes.
 
     A conv layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = output pixels
-    (input pixels for a transposed conv). Per step: D runs forward 3x (real,
-    fake, fake again in G's step), input-gradient 3x, weight-gradient 2x (D's
-    weights are frozen in G's step); G runs forward, input-gradient and
-    weight-gradient once each.
+    (input pixels for a transposed conv), and each of its three products --
+    forward, input gradient, weight gradient -- costs the same. Per step:
+    D runs forward 3x (real, fake, fake again in G's step), weight gradient 2x
+    (D is frozen in G's step) and input gradient 3x, except its first layer
+    (1x: only G's step needs dLoss/dx); G runs each product once, except the
+    input gradient of its first layer (never: nothing learns z).
     """
     import numpy as np
 
@@ -44,16 +46,18 @@ def conv_gemm_flops(arch, batch):
     from minigan.models import ARCHITECTURES
 
     G, D = ARCHITECTURES[arch]()
+    z = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32)
     total = 0
-    for net, passes in ((G, 3), (D, 8)):
-        x = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32) if net is G else G.eval()(
-            np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32))
+    for net, x, (fwd, dW, dx, dx_first) in ((G, z, (1, 1, 1, 0)), (D, G.eval()(z), (3, 2, 3, 1))):
+        first = True
         for layer in net.layers:
             y = layer.forward(x)
             if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
                 kh, kw = layer.kernel_size
                 pixels = y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else x.shape[2] * x.shape[3]
-                total += passes * 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels
+                gemm = 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels
+                total += gemm * (fwd + dW + (dx_first if first else dx))
+                first = False
             x = y
     return total
 

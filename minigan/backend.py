@@ -1,15 +1,18 @@
 """The array backend: NumPy on the CPU, CuPy on an NVIDIA GPU, one code path for both.
 
-This is the only file in minigan that imports ``numpy`` or ``cupy`` for array
-math on a device. Every layer asks its input which module to use::
+This is the only file in minigan that imports ``cupy``, and the only one that
+moves arrays between devices. Layer math never names a device: every layer
+asks its input which module to use::
 
     xp = get_array_module(x)      # numpy or cupy, whichever owns x
     y = xp.maximum(x, 0)
 
 so the same ``forward``/``backward`` code runs on either device (the idiom
-comes from CuPy's ``cupy.get_array_module``). This file also owns moving arrays
-between devices (:func:`asarray`, :func:`to_numpy`), dtype choice, and the
-scatter-add used by naive reference code.
+comes from CuPy's ``cupy.get_array_module``). NumPy is still imported directly
+where work is on the host by nature: the naive loop versions of the layers,
+parameter initialization (drawn on the CPU, then moved), and noise. This file
+also owns moving arrays between devices (:func:`asarray`, :func:`to_numpy`),
+dtype choice, and a scatter-add for code that needs one.
 
 Importing minigan never needs CuPy: it is imported on first use, and asking for
 it where it cannot work raises :class:`BackendUnavailable` with what to do.
@@ -126,8 +129,9 @@ def scatter_add(target, indices, values) -> None:
     """``target[indices] += values``, adding repeated indices once each (``np.add.at``).
 
     Plain ``target[idx] += v`` keeps only one of several writes to the same
-    element; this adds them all. It is slow and used only by the naive
-    reference code; the fast layers never scatter.
+    element; this adds them all. It is slow: minigan's own layers never
+    scatter (im2col/col2im use one strided add per kernel offset instead), but
+    a layer you write yourself, e.g. an embedding, may need it.
     """
     xp = get_array_module(target)
     if xp is np:

@@ -11,9 +11,16 @@ dp/dz = p (1 - p), and everything cancels to the famous::
     dBCE/dz = p - y
 
 which is what :func:`bce_with_logits` returns directly, and what ``bce`` followed
-by ``Sigmoid.backward`` computes in two steps. ``bce`` clamps ``log`` at -100
-as PyTorch's ``BCELoss`` does, so a saturated D (p exactly 0 or 1 in float32)
-gives a large but finite loss instead of inf.
+by ``Sigmoid.backward`` computes in two steps -- as long as p is not saturated.
+``bce`` clamps ``log`` at -100 as PyTorch's ``BCELoss`` does, so a saturated D
+(p exactly 0 or 1 in float32, a logit beyond about +-17) gives a large but finite
+loss instead of inf; but there the two-step gradient is lost: p (1 - p) rounds
+to 0 and Sigmoid.backward multiplies by it. PyTorch's ``BCELoss`` after a
+``Sigmoid`` behaves the same (the DCGAN recipe accepts it); ``bce_with_logits``
+on the logit keeps the gradient p - y exact at any logit.
+
+:func:`softmax_cross_entropy`, for the classifier in ``minigan.metrics``, is the
+many-class version of the same story: its gradient is softmax(z) - onehot(y).
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from .backend import get_array_module
 from .nn.activations import sigmoid
 
 LOG_CLAMP = -100.0   # PyTorch's BCELoss clamps log(p) and log(1 - p) at -100
+TINY = 1e-45         # log never sees 0 (no warning); log(TINY) < -100, so the clamp decides
 GRAD_EPS = 1e-12     # ... and divides by max(p (1 - p), 1e-12) in its backward
 
 
@@ -41,8 +49,8 @@ def bce(p, target):
     """
     xp = get_array_module(p)
     y = _target_like(p, target)
-    log_p = xp.maximum(xp.log(xp.maximum(p, 0)), LOG_CLAMP)         # log(0) = -inf -> -100
-    log_1mp = xp.maximum(xp.log(xp.maximum(1 - p, 0)), LOG_CLAMP)
+    log_p = xp.maximum(xp.log(xp.maximum(p, TINY)), LOG_CLAMP)      # log(0) would be -inf: -100
+    log_1mp = xp.maximum(xp.log(xp.maximum(1 - p, TINY)), LOG_CLAMP)
     loss = -(y * log_p + (1 - y) * log_1mp).mean()
     dp = (p - y) / xp.maximum(p * (1 - p), GRAD_EPS) / p.size       # dBCE/dp, mean over the batch
     return float(loss), dp

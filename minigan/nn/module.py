@@ -101,7 +101,8 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, flag: bool = True):
-        """Whether backward computes parameter gradients (input gradients always flow).
+        """Whether backward computes parameter gradients (input gradients still flow,
+        unless a layer's ``input_grad`` is False).
 
         The GAN trainer freezes D while G learns: D's backward still passes the
         gradient to its input, but spends no time on D's weight gradients.
