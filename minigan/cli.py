@@ -3,6 +3,8 @@
     minigan train    --dataset fashion-mnist --backend cupy --out runs/fashion
     minigan train    --out runs/fashion --resume
     minigan generate --checkpoint runs/fashion --n 64 --out grid.png [--seed S] [--interpolate]
+    minigan evaluate --checkpoint runs/fashion [--n 10000] [--json result.json]
+    minigan report   runs/fashion            # writes runs/fashion/index.html
 
 Each subcommand is a :class:`Command`: a name, a line of help, a function that
 adds its flags to a parser, and a function that runs it and returns the exit
@@ -16,16 +18,21 @@ usage, or the backend cannot run here; 3 a loss became NaN/inf; 130 Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
 from typing import Callable
 
 from . import run
 from .backend import BackendUnavailable
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .data import DatasetError
+from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, result_table
+from .fileio import write_text_atomic
 from .generate import generate_grid
+from .report import write_report
 from .run import StopRun, TrainConfig, nonnegative_int, positive_int
 
 
@@ -108,9 +115,67 @@ def run_generate(args, parser) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------ evaluate
+def add_evaluate_arguments(parser):
+    parser.add_argument("--checkpoint", required=True, metavar="PATH",
+                        help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
+    parser.add_argument("--n", type=positive_int, default=10000,
+                        help="how many samples to judge (default: 10000; compare runs at the same n)")
+    parser.add_argument("--dataset", choices=tuple(DATASETS), default=None,
+                        help="whose classifier and test images judge the samples (default: the run's dataset)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="folder holding the dataset's files (default: the run's, else found automatically)")
+    parser.add_argument("--json", default=None, metavar="FILE", help="also write the results to FILE as JSON")
+    parser.add_argument("--batch-size", type=positive_int, default=500,
+                        help="samples generated and judged at a time (default: 500)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+                        help="numpy (CPU) or cupy (NVIDIA GPU) (default: numpy)")
+    parser.add_argument("--no-ema", dest="use_ema", action="store_false",
+                        help="judge the trained G even when the checkpoint has an EMA copy")
+
+
+def run_evaluate(args, parser) -> int:
+    if args.n < 2:
+        parser.error("--n must be at least 2 (the Frechet distance needs a covariance)")
+    try:
+        r = evaluate_checkpoint(args.checkpoint, n=args.n, dataset=args.dataset, data_dir=args.data_dir,
+                                batch_size=args.batch_size, seed=args.seed, backend=args.backend,
+                                use_ema=args.use_ema)
+    except NoJudge as e:
+        parser.error(f"{e}; pass --dataset mnist or --dataset fashion-mnist")
+    print(f"{'EMA ' if r['ema'] else ''}G at step {r['step']:,} ({r['checkpoint']}):\n{r['judge']}, "
+          f"in {r['seconds']:.1f} s\n")
+    print(result_table(r, r["classes"]))
+    if args.json:
+        write_text_atomic(args.json, json.dumps(r, indent=2) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------ report
+def add_report_arguments(parser):
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a training run's output folder (its --out)")
+    parser.add_argument("--out", default=None, metavar="HTML",
+                        help="where to write the page (default: RUN_DIR/index.html)")
+
+
+def run_report(args, parser) -> int:
+    if not (Path(args.run_dir) / "config.json").is_file():
+        print(f"error: {args.run_dir} is not a training run's folder (it has no config.json)", file=sys.stderr)
+        return 1
+    path = write_report(args.run_dir, args.out)
+    print(f"wrote {path}: open it in a browser (file://{path.resolve()})")
+    return 0
+
+
 COMMANDS = [
     Command("train", "train a DCGAN (the job examples/train_mnist.py runs)", add_train_arguments, run_train),
     Command("generate", "sample a grid of pictures from a checkpoint", add_generate_arguments, run_generate),
+    Command("evaluate", "judge a checkpoint's samples: Frechet distance, classifier score, classes present",
+            add_evaluate_arguments, run_evaluate),
+    Command("report", "write a run's self-contained HTML report (RUN_DIR/index.html)",
+            add_report_arguments, run_report),
 ]
 
 

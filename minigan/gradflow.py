@@ -9,9 +9,17 @@ GradFlow(net)``) and every forward/backward pass records, per layer:
 - ``grad_param``: mean |dL/d param| over the layer's parameters (from ``grads``).
 
 Each statistic costs one pass over the array, so it is opt-in
-(``GANTrainer(track_grad_flow=True)``).
+(``GANTrainer(track_grad_flow=True)``), and ``minigan train`` switches it on
+only for the steps it records (``--grad-flow-every``), as rows of
+``gradflow.csv`` (:data:`LOG_COLUMNS`, one row per layer; :func:`read_log`).
 """
 from __future__ import annotations
+
+import csv
+import math
+
+#: The columns of ``gradflow.csv``: ``net`` is "G" or "D", ``layer`` e.g. "3:ConvTranspose2d".
+LOG_COLUMNS = ("step", "net", "layer", "act_mean", "act_std", "grad_in", "grad_param")
 
 
 class GradFlow:
@@ -39,3 +47,23 @@ class GradFlow:
             rows.append({"layer": f"{i}:{type(layer).__name__}", "act_mean": act_mean, "act_std": act_std,
                          "grad_in": self.backward_stats.get(i, float("nan")), "grad_param": grad_param})
         return rows
+
+
+def read_log(path) -> list[dict]:
+    """The rows of a ``gradflow.csv`` as dicts: ``step`` an int, ``net`` and ``layer`` text, the rest floats.
+
+    A last row cut off by a crash (no newline at the end) is skipped.
+    """
+    with open(path, encoding="utf-8", newline="") as f:
+        text = f.read()
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines = lines[:-1]
+    rows = []
+    for row in csv.DictReader(lines):
+        try:
+            rows.append({"step": int(row["step"]), "net": row["net"], "layer": row["layer"],
+                         **{k: float(row[k]) if row[k] else math.nan for k in LOG_COLUMNS[3:]}})
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"read_log: {path} has a malformed row: {row}") from None
+    return rows

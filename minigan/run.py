@@ -7,9 +7,10 @@
     2. output     the --out folder: config.json, and a fresh or resumed run in it
     3. data       MNIST, Fashion-MNIST or a folder of pictures, as uint8 arrays
     4. model      G and D (dcgan28 or dcgan64), with their summary tables
-    5. trainer    GANTrainer, fixed noise, and -- when resuming -- everything where it was
-    6. loop       epochs of batches: step, log, sample, checkpoint; Ctrl-C and NaN handled
-    7. outputs    final sample grid, GIF, curves, interpolation grid, checkpoint
+    5. trainer    GANTrainer, the judge (--eval-every), fixed noise, the logs, and -- when
+                  resuming -- everything where it was
+    6. loop       epochs of batches: step, log, evaluate, sample, checkpoint; Ctrl-C and NaN handled
+    7. outputs    final evaluation, sample grid, GIF, curves, interpolation grid, report, checkpoint
 
 What ends up in ``--out``::
 
@@ -20,8 +21,17 @@ What ends up in ``--out``::
     training.gif             those grids as an animation
     curves.png               Loss_D, Loss_G, D(x), D(G(z)) against step
     interpolation.png        rows walking through latent space between pairs of z
+    eval.csv                 with --eval-every: one row per evaluation of G by the dataset's classifier:
+                             Frechet distance, classifier score, classes present, class mix
+    metrics.png              ... those against step (see minigan/evaluation.py)
+    gradflow.csv             per-layer activation and gradient statistics of G and D, every
+                             --grad-flow-every steps: step, net, layer, act_mean, act_std, grad_in, grad_param
+    index.html               the report: all of the above on one page, self-contained (minigan/report.py)
     checkpoints/step_*.npz   the last --keep-checkpoints checkpoints (see minigan/checkpoint.py)
     latest                   points to the newest checkpoint: resume with --resume
+
+Every log is resume-safe: a resumed run first drops the rows logged after its
+checkpoint, then appends, so no step appears twice.
 """
 from __future__ import annotations
 
@@ -40,13 +50,15 @@ from pathlib import Path
 import numpy as np
 
 from . import backend as B
-from . import checkpoint
+from . import checkpoint, gradflow
 from .data import ImageFolder, batches, load_fashion_mnist, load_mnist
+from .evaluation import EVAL_COLUMNS, Judge, NoJudge, eval_line, log_row
 from .fileio import write_text_atomic
 from .generate import latent_walk
 from .models import ARCHITECTURES, sample_noise, summary
+from .report import write_report
 from .train import GANTrainer, NonFiniteLossError
-from .viz import MetricsLog, plot_training_curves, read_metrics, save_gif, save_grid
+from .viz import MetricsLog, plot_eval_curves, plot_training_curves, read_metrics, save_gif, save_grid
 
 IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
@@ -155,6 +167,18 @@ class TrainConfig:
                                    type=positive_int, metavar="STEPS")
     keep_checkpoints: int = option(3, "how many of the newest checkpoints to keep", "output",
                                    type=positive_int, metavar="K")
+    # evaluation
+    eval_every: int = option(0, "judge G every this many steps and at the end; with the dataset's "
+                             "classifier: Frechet distance, classifier score, classes present, into "
+                             "eval.csv and metrics.png; 0 = off; mnist and fashion-mnist only",
+                             "evaluation", type=nonnegative_int, metavar="STEPS")
+    eval_samples: int = option(10000, "samples per evaluation; fewer is faster, but the Frechet "
+                               "distance comes out higher: compare runs at the same number",
+                               "evaluation", type=positive_int, metavar="N")
+    grad_flow_every: int | None = option(None, "record per-layer gradient statistics every this many "
+                                         "steps; activations and gradients of each layer of G and D, into "
+                                         "gradflow.csv; 0 = off; default: every --sample-every steps",
+                                         "evaluation", type=nonnegative_int, metavar="STEPS")
 
     def resolved(self) -> "TrainConfig":
         """This config with defaults that depend on other fields filled in, checked as a whole."""
@@ -163,8 +187,11 @@ class TrainConfig:
         if self.dataset != "folder" and self.channels not in (None, 1):
             raise ValueError(f"--channels {self.channels} applies to --dataset folder only; "
                              f"{self.dataset} pictures have 1 channel")
+        if self.eval_samples < 2:
+            raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         channels = self.channels or (3 if self.dataset == "folder" else 1)
-        return replace(self, channels=channels)
+        grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
+        return replace(self, channels=channels, grad_flow_every=grad_flow_every)
 
 
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
@@ -241,13 +268,17 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
     print("discriminator D:")
     summary(D, (cfg.channels, size, size))
 
-    # ---- 5. trainer, fixed noise, and (resuming) everything where it was ---------------------
+    # ---- 5. trainer, judge, fixed noise, logs, and (resuming) everything where it was --------
     trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, 0.999), seed=cfg.seed, noise=cfg.noise,
                          label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema)
+    judge = make_judge(cfg)                      # the classifier that evaluates G, or None
     fixed_z = sample_noise(N_SAMPLES, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
     epoch, batch = 0, 0                          # where we are: the next batch to train on
     try:
         metrics = MetricsLog(out / "metrics.csv", COLUMNS)
+        evals = open_log(out / "eval.csv", EVAL_COLUMNS, judge is not None)
+        flows = open_log(out / "gradflow.csv", gradflow.LOG_COLUMNS, cfg.grad_flow_every > 0,
+                         text_fields=("net", "layer"))
         if state is not None:
             try:
                 trainer.load_state_dict(state["trainer"])    # weights, Adam, EMA, noise RNG, step
@@ -255,7 +286,9 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
                 raise StopRun(f"error: cannot resume from this checkpoint: {e}", 2) from None
             fixed_z, epoch, batch = state["fixed_noise"], int(state["epoch"]), int(state["batch"])
             print(f"resumed from step {trainer.step_count} (epoch {epoch + 1}, batch {batch})")
-        metrics.drop_rows_after(trainer.step_count)      # rows past the checkpoint would repeat
+        for log in (metrics, evals, flows):
+            if log is not None:
+                log.drop_rows_after(trainer.step_count)  # rows past the checkpoint would repeat
         frames = sample_frames(out, trainer.step_count, clear_newer=True)
     except OSError as e:
         raise StopRun(f"error: cannot write to --out {out}: {e.strerror or e}", 1) from None
@@ -277,14 +310,23 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
         save_gif(frames, out / "training.gif")
         plot_training_curves(history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
 
+    def evaluate(say=print):
+        """Judge G now (the EMA copy when kept): a row in eval.csv, metrics.png redrawn, a line printed."""
+        result = judge(trainer.generate, cfg.nz, cfg.noise, cfg.dtype)
+        evals.log(**log_row(trainer.step_count, result))
+        plot_eval_curves(read_metrics(out / "eval.csv"), out / "metrics.png", title=f"{cfg.arch} on "
+                         f"{cfg.dataset}: {cfg.eval_samples:,} samples per evaluation")
+        say(eval_line(trainer.step_count, result))
+
     def finish():
-        """The last grid (and GIF frame), samples.png, the curves, and the interpolation grid."""
+        """The last grid (and GIF frame), samples.png, the curves, the interpolation grid, the report."""
         if not frames or frames[-1].name != f"step_{trainer.step_count:06d}.png":
             sample()
         save_grid(trainer.generate(fixed_z), out / "samples.png", scale=grid_scale(size))
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
                         dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
         save_grid(trainer.generate(z), out / "interpolation.png", nrow=10, scale=grid_scale(size))
+        write_report(out)
 
     def resume_hint():
         return f"Resume with: {command} --out {shlex.quote(str(out))} --resume"
@@ -301,6 +343,9 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
                 bar = EpochBar(f"epoch {e + 1}/{cfg.epochs}", steps_per_epoch, batch, stop)
                 order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
                 for x in itertools.islice(batches(images, cfg.batch_size, order, size=size), batch, stop):
+                    # per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs
+                    record = cfg.grad_flow_every > 0 and (trainer.step_count + 1) % cfg.grad_flow_every == 0
+                    trainer.track_grad_flow = record
                     stats = trainer.step(x)      # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
                     step = trainer.step_count
                     batch += 1
@@ -309,12 +354,18 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
                     metrics.log(step=step, epoch=e + 1, **{k: stats[k] for k in STATS})
                     for k, v in zip(COLUMNS, (step, e + 1, *(stats[k] for k in STATS))):
                         history[k].append(v)
+                    for net, rows in stats.get("grad_flow", {}).items():   # "G": one row per layer, "D": ...
+                        for row in rows:
+                            flows.log(step=step, net=net, **row)
                     bar.update(batch or steps_per_epoch)
                     if step % cfg.log_every == 0 or step == last_step:
                         bar.print(classic_line(e, cfg.epochs, batch or steps_per_epoch,
                                                steps_per_epoch, step, stats))
+                    if judge is not None and step % cfg.eval_every == 0:
+                        evaluate(bar.print)
                     if step % cfg.sample_every == 0:
                         sample()
+                        write_report(out)
                     if step % cfg.checkpoint_every == 0 or batch == 0:
                         save()
                         saved_step = step
@@ -331,6 +382,7 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
         if bar is not None:
             bar.close()
         _try(plot_training_curves, history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
+        _try(write_report, out)
         raise StopRun(f"error: {err}\nStopped; nothing after the last good checkpoint was saved. "
                       f"{last_good(out, command)}", 3) from None
     except OSError as err:
@@ -344,12 +396,16 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
     try:
         if saved_step != trainer.step_count:
             save()
+        if judge is not None and trainer.step_count not in read_metrics(out / "eval.csv")["step"]:
+            evaluate()
         finish()
     except OSError as err:
         raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
                       f"{last_good(out, command)}", 1) from None
-    print(f"done: {trainer.step_count} steps. In {out}: samples.png, training.gif, curves.png, "
-          f"interpolation.png, metrics.csv, checkpoints/ (latest: {checkpoint.latest(out).name}).")
+    print(f"done: {trainer.step_count} steps. In {out}: index.html (the report: open it in a browser), "
+          f"samples.png, training.gif, curves.png, interpolation.png, metrics.csv, "
+          f"{'eval.csv, metrics.png, ' if judge else ''}{'gradflow.csv, ' if flows is not None else ''}"
+          f"checkpoints/ (latest: {checkpoint.latest(out).name}).")
     return {"step": trainer.step_count, "out": out, "checkpoint": checkpoint.latest(out)}
 
 
@@ -361,6 +417,25 @@ def load_images(cfg: TrainConfig, size: int):
     if cfg.dataset == "fashion-mnist":
         return load_fashion_mnist(cfg.data_dir, train=True)[0]
     return ImageFolder(cfg.data_dir, size=size, channels=cfg.channels).images
+
+
+def make_judge(cfg: TrainConfig) -> Judge | None:
+    """The evaluation's classifier and real-image statistics (see minigan/evaluation.py), or None:
+    with --eval-every 0, or for a dataset with no labels to train a classifier on."""
+    if not cfg.eval_every:
+        return None
+    try:
+        judge = Judge(cfg.dataset, cfg.data_dir, n=cfg.eval_samples, backend=cfg.backend, seed=cfg.seed)
+    except NoJudge as e:
+        print(f"note: {e}, so --eval-every is ignored: this run is not evaluated.")
+        return None
+    print(f"evaluation: every {cfg.eval_every} steps and at the end, {judge.describe()}")
+    return judge
+
+
+def open_log(path: Path, columns, on: bool, **kwargs) -> MetricsLog | None:
+    """The CSV log at ``path`` if this run writes it (``on``) or an earlier part of the run did; else None."""
+    return MetricsLog(path, columns, **kwargs) if on or path.exists() else None
 
 
 def build_models(cfg: TrainConfig):

@@ -48,7 +48,9 @@ class GANTrainer:
         n_critic:         D updates per G update (each with a fresh fake batch, same real batch).
         ema:              decay of an exponential moving average of G's weights (e.g. 0.999),
                           or None. The average G gives smoother samples; :meth:`generate` uses it.
-        track_grad_flow:  record per-layer statistics each step in ``stats["grad_flow"]``.
+        track_grad_flow:  record per-layer statistics in ``stats["grad_flow"]`` (see
+                          :mod:`minigan.gradflow`). An attribute too: switch it on for only
+                          the steps you want to record, as ``minigan train`` does.
     """
 
     def __init__(self, G, D, lr=2e-4, betas=(0.5, 0.999), seed=0, noise="normal",
@@ -69,9 +71,8 @@ class GANTrainer:
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
         G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
-        self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)} if track_grad_flow else None
-        if self.gradflow:
-            G.monitor = self.gradflow["G"]                    # D's is attached in the G step only
+        self.track_grad_flow = track_grad_flow
+        self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
 
     # -- the algorithm ----------------------------------------------------------
     def step(self, x_real, z=None) -> dict:
@@ -84,6 +85,9 @@ class GANTrainer:
         x_real = self._to_model(x_real, "x_real")
         N = x_real.shape[0]
         real_label = 1.0 - self.label_smoothing
+        flow = self.gradflow if self.track_grad_flow else None   # record this step's grad flow?
+        if flow:
+            G.monitor = flow["G"]                             # for this step; D's in the G step only
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 --------------------------
         D.layers[0].input_grad = False                        # D's inputs are constants in its update:
@@ -112,7 +116,7 @@ class GANTrainer:
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
-        D.monitor = self.gradflow["D"] if self.gradflow else None
+        D.monitor = flow["D"] if flow else None
         p_fake_g = D.forward(x_fake)                          # the updated D judges G's batch again
         loss_g, dp = bce(p_fake_g, 1.0)                       # G wants D(G(z)) = 1
         dx_fake = D.backward(dp)                              # dLoss_G/dx_fake: (N, C, H, W), through D
@@ -131,8 +135,9 @@ class GANTrainer:
             "d_g_z": float(p_fake.mean()),                    # mean D(G(z)) in D's step, before its update
             "d_g_z_after": float(p_fake_g.mean()),            # mean D(G(z)) in G's step, after D's update
         }
-        if self.gradflow:
-            stats["grad_flow"] = {name: gf.summary() for name, gf in self.gradflow.items()}
+        if flow:
+            G.monitor = None
+            stats["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
         return stats
 
     # -- sampling ---------------------------------------------------------------

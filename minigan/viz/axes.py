@@ -154,6 +154,13 @@ class Axes:
             px, py = _drop_repeats(px, py)   # Pillow skips sub-pixel segments of a wide line
             self.draw.line(list(zip(px.tolist(), py.tolist())), fill=colour, width=width, joint="curve")
 
+    def dots(self, x, y, colour, radius: int = 4) -> None:
+        """A filled circle at every finite point ``(x[i], y[i])``, marking where the data was measured."""
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        for px, py in zip(*self.to_pixels(x[ok], y[ok])):
+            self.draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=colour)
+
     def hline(self, y: float, colour, width: int = 1, dash: tuple[int, int] = (8, 5)) -> float:
         """A dashed horizontal line at data height ``y``; returns its pixel row on the canvas."""
         _, py = self.to_pixels([self.xlim[0]], [y])

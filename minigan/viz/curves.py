@@ -100,39 +100,53 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
         raise ValueError(f"plot_training_curves: history columns must have equal lengths, got {lengths}")
     order = np.argsort(data["step"], kind="stable")            # lines run left to right
     data = {k: v[order] for k, v in data.items()}
-    steps = data["step"]
-    n = steps.size
     if smooth is None:
-        smooth = n > SMOOTH_MIN_POINTS
-    span = max(2.0, n / 40)
+        smooth = data["step"].size > SMOOTH_MIN_POINTS
+    return plot_panels(data["step"], data, PANELS, path, title=title, smooth=smooth,
+                       ref_legend="equilibrium (D = 1/2)")
 
-    image = Image.new("RGB", (WIDTH, HEIGHT), WHITE)
+
+def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, smooth: bool = False,
+                ref_legend: str | None = None, markers: bool = False, height: int = HEIGHT):
+    """Panels stacked above one shared "training step" axis, as a ``WIDTH x height`` PNG at ``path``.
+
+    The engine behind :func:`plot_training_curves` and
+    :func:`minigan.viz.plot_eval_curves`. ``steps``: ``(n,)`` sorted;
+    ``data``: ``{key: (n,) array}``; ``panels``: entries like :data:`PANELS`.
+    ``ref_legend``: the legend's label for the dashed reference lines;
+    ``markers``: a dot on every point (for a few, widely spaced points).
+    """
+    steps = np.asarray(steps, dtype=np.float64)
+    span = max(2.0, steps.size / 40)
+
+    image = Image.new("RGB", (WIDTH, height), WHITE)
     draw = ImageDraw.Draw(image)
     f_tick, f_label, f_panel, f_title = load_font(13), load_font(14), load_font(16), load_font(18)
 
-    # ---- layout: two panels stacked, margins for tick labels and reference labels ----
+    # ---- layout: panels stacked, margins for tick labels and reference labels ----
     left, right = 86, WIDTH - 120
     top = 12
     if title:
         put_text(draw, (WIDTH / 2, 12), title, f_title, BLACK, ha="center")
         top = 44
+    k = len(panels)
     header, ticks_h, gap, xtitle_h = 30, 24, 16, 26
-    plot_h = (HEIGHT - top - 2 * (header + ticks_h) - gap - xtitle_h - 4) // 2
+    plot_h = (height - top - k * (header + ticks_h) - (k - 1) * gap - xtitle_h - 4) // k
     boxes = []
     y = top
-    for _ in PANELS:
+    for _ in panels:
         boxes.append((left, y + header, right, y + header + plot_h))
         y += header + plot_h + ticks_h + gap
 
-    # ---- x axis: shared by both panels ----
+    # ---- x axis: shared by all panels ----
     finite_steps = steps[np.isfinite(steps)]
     x_lo, x_hi = (finite_steps.min(), finite_steps.max()) if finite_steps.size else (0.0, 1.0)
     whole_steps = bool(np.all(finite_steps == np.round(finite_steps)))
     xticks = nice_ticks(x_lo, x_hi, max_ticks=9, integer=whole_steps)
     xlim = (xticks[0], xticks[-1])
 
-    for (panel_title, y_title, series, refs, fixed_ylim), box in zip(PANELS, boxes):
-        raw = {key: data[key] for key, _, _ in series}
+    for (panel_title, y_title, series, refs, fixed_ylim), box in zip(panels, boxes):
+        raw = {key: np.asarray(data[key], dtype=np.float64) for key, _, _ in series}
         smoothed = {key: ema(v, span) for key, v in raw.items()} if smooth else {}
 
         # ---- y limits: the data (without rare spikes when smoothing), the reference lines ----
@@ -150,6 +164,8 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
         rows = [ax.hline(value, colour, width=1) for value, _, colour in refs]   # canvas rows
         for key, _, colour in series:
             ax.line(steps, smoothed[key] if smooth else raw[key], colour, width=2)
+            if markers:
+                ax.dots(steps, raw[key], colour)
         if not any(np.isfinite(v).any() for v in raw.values()):
             put_text(ax.draw, (ax.width / 2, ax.height / 2), "no data yet", f_label, GREY,
                      ha="center", va="middle", background=WHITE)
@@ -159,7 +175,8 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
         b_left, b_top, b_right, b_bottom = box
         put_text(draw, (b_left, b_top - 8), panel_title, f_panel, BLACK, va="bottom")
         legend = [(label, colour, False) for _, label, colour in series]
-        legend.append(("equilibrium (D = 1/2)", GREY, True))
+        if refs and ref_legend:
+            legend.append((ref_legend, GREY, True))
         _legend(draw, legend, right_x=b_right, baseline_y=b_top - 8, font=f_label)
         _vertical_text(image, y_title, f_label, centre=(22, (b_top + b_bottom) / 2))
         for (value, label, colour), y_row in zip(refs, _spread(rows, 16, b_top + 8, b_bottom - 8)):

@@ -13,6 +13,10 @@ logged, so a crash loses at most the row being written. A row cut off
 half-way (no newline at the end of the file) is dropped when the log is
 reopened, and skipped by :func:`read_metrics`.
 
+Most columns hold numbers; a log may also name a few ``text_fields`` that
+hold labels, as ``gradflow.csv`` does with ``net`` and ``layer`` (read such a
+log with the ``csv`` module; :func:`read_metrics` reads numbers only).
+
 Resuming: opening an existing log with the same columns appends to it; with
 different columns it raises, rather than mix two layouts in one file. After
 resuming from a checkpoint older than the log's last row, call
@@ -41,11 +45,14 @@ class MetricsLog:
             log.log(step=100, loss_d=1.31, loss_g=0.84, d_x=0.56, d_g_z=0.45)
     """
 
-    def __init__(self, path, fieldnames):
+    def __init__(self, path, fieldnames, text_fields=()):
         self.path = Path(path)
         self.fieldnames = [str(name) for name in fieldnames]
         if not self.fieldnames or len(set(self.fieldnames)) != len(self.fieldnames):
             raise ValueError(f"MetricsLog: fieldnames must be non-empty and distinct, got {self.fieldnames}")
+        self.text_fields = set(text_fields)       # columns of labels (a layer's name), not numbers
+        if not self.text_fields <= set(self.fieldnames):
+            raise ValueError(f"MetricsLog: text_fields {sorted(self.text_fields)} must be among the columns")
 
         if self.path.exists() and self.path.stat().st_size > 0:
             text = self.path.read_text(encoding="utf-8")
@@ -67,13 +74,15 @@ class MetricsLog:
 
         Values must be numbers: Python, NumPy, or one-element NumPy/CuPy arrays
         (a loss straight off the device); floats are written with full precision.
+        Columns in ``text_fields`` take any text (quoted as CSV needs).
         """
         if self._file is None:
             raise ValueError(f"MetricsLog: {self.path} is closed")
         unknown = [k for k in row if k not in self.fieldnames]
         if unknown:
             raise ValueError(f"MetricsLog.log: unknown columns {unknown}; the columns are {self.fieldnames}")
-        cells = [_format(row[name], name) if name in row else "" for name in self.fieldnames]
+        cells = [("" if name not in row else str(row[name]) if name in self.text_fields
+                  else _format(row[name], name)) for name in self.fieldnames]
         self._file.write(_csv_line(cells))
         self._file.flush()                        # to the OS now: a crash after this loses nothing
 
