@@ -51,6 +51,9 @@ class GANTrainer:
         track_grad_flow:  record per-layer statistics in ``stats["grad_flow"]`` (see
                           :mod:`minigan.gradflow`). An attribute too: switch it on for only
                           the steps you want to record, as ``minigan train`` does.
+
+    The trainer sets ``G.layers[0].input_grad = False`` for good: nothing upstream of z
+    learns, so G's backward skips dLoss/dz (and returns None).
     """
 
     def __init__(self, G, D, lr=2e-4, betas=(0.5, 0.999), seed=0, noise="normal",
@@ -90,6 +93,7 @@ class GANTrainer:
             G.monitor = flow["G"]                             # for this step; D's in the G step only
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 --------------------------
+        before = self._save_buffers()                         # BN running stats, to undo a failed update
         D.layers[0].input_grad = False                        # D's inputs are constants in its update:
         for _ in range(self.n_critic):                        # skip dLoss/dx at its first layer
             self.opt_D.zero_grad()
@@ -109,10 +113,11 @@ class GANTrainer:
                                                               # the fake batch is a constant, nothing
                                                               # flows into G.
             loss_d = loss_real + loss_fake
-            self._check_finite(loss_d, "Loss_D", "the discriminator D")
+            self._check_finite(loss_d, "Loss_D", "the discriminator D", before)
             self.opt_D.step()                                 # Adam on D only
 
         # ---- 3. Update G: make D say 1 on the same fake batch (non-saturating loss) --------
+        before = self._save_buffers()
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
@@ -123,7 +128,7 @@ class GANTrainer:
         D.requires_grad_(True)
         D.monitor = None
         G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
-        self._check_finite(loss_g, "Loss_G", "the generator G")
+        self._check_finite(loss_g, "Loss_G", "the generator G", before)
         self.opt_G.step()                                     # Adam on G only
         self._update_ema()
 
@@ -202,8 +207,15 @@ class GANTrainer:
         z = sample_noise(n, self.nz, self.noise, self.rng, ref.dtype)
         return B.asarray(z, B.backend_name(ref))
 
-    def _check_finite(self, loss, name, network):
+    def _save_buffers(self):
+        """Copies of G's and D's BatchNorm running statistics (a few kB)."""
+        return [(m.buffers, k, v.copy())
+                for net in (self.G, self.D) for _, m in net.leaves() for k, v in m.buffers.items()]
+
+    def _check_finite(self, loss, name, network, saved_buffers):
         if not math.isfinite(loss):
+            for d, k, v in saved_buffers:                     # the forward passes leave no trace either
+                d[k] = v
             raise NonFiniteLossError(
                 f"step {self.step_count + 1}: {name} is {loss} in the update of {network}; the update was "
                 "not applied. Try a lower --lr, --label-smoothing 0.1, or float64 to locate the overflow."

@@ -68,7 +68,9 @@ def nice_ticks(lo: float, hi: float, max_ticks: int = 6, integer: bool = False) 
         raise ValueError(f"nice_ticks needs finite limits, got [{lo}, {hi}]")
     if hi < lo:
         lo, hi = hi, lo
-    if hi - lo < 1e-12 * max(1.0, abs(lo), abs(hi)):      # a single value: widen around it
+    # A range below ~1e-9 of the values' size is one value as far as a plot can tell (and its
+    # ticks could not even be spaced evenly in float64): widen around it.
+    if hi - lo < 1e-9 * max(1.0, abs(lo), abs(hi)):
         pad = max(abs(lo) * 0.1, 1.0)
         lo, hi = lo - pad, hi + pad
     step = 10.0 ** math.floor(math.log10((hi - lo) / max_ticks))

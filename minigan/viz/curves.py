@@ -17,8 +17,10 @@ means D is winning; both hovering near their lines is the balanced game.
 **Discriminator outputs** (bottom): ``D(x)``, D's mean output on a real batch,
 and ``D(G(z))``, its mean output on a fake batch, both probabilities in
 [0, 1]. At equilibrium both are 1/2 (the dashed line). D(x) -> 1 with
-D(G(z)) -> 0 means D separates real from fake perfectly and G's gradient
-is vanishing; both stuck near 1/2 from the first step means D is not learning.
+D(G(z)) -> 0 means D separates real from fake perfectly: G still gets a
+gradient (the non-saturating loss keeps it alive) but is losing the game, and
+once D's sigmoid saturates in float32 even that gradient is lost; both stuck
+near 1/2 from the first step means D is not learning.
 
 With many points, each series is drawn twice: the raw values as a faint line
 and an exponential moving average over it (like TensorBoard's smoothing).
