@@ -24,9 +24,9 @@ def dcgan_init(module, rng=None):
     """
     rng = np.random.default_rng(rng)
 
-    def assign(m, name, values):
+    def assign(m, name, values):                 # in place: an optimizer built earlier keeps working
         old = m.params[name]
-        m.params[name] = B.asarray(values, B.backend_name(old), old.dtype)
+        old[...] = B.asarray(values, B.backend_name(old), old.dtype)
 
     for _, m in module.leaves():
         if isinstance(m, (Conv2d, ConvTranspose2d, Linear)):

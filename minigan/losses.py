@@ -13,11 +13,14 @@ dp/dz = p (1 - p), and everything cancels to the famous::
 which is what :func:`bce_with_logits` returns directly, and what ``bce`` followed
 by ``Sigmoid.backward`` computes in two steps -- as long as p is not saturated.
 ``bce`` clamps ``log`` at -100 as PyTorch's ``BCELoss`` does, so a saturated D
-(p exactly 0 or 1 in float32, a logit beyond about +-17) gives a large but finite
-loss instead of inf; but there the two-step gradient is lost: p (1 - p) rounds
-to 0 and Sigmoid.backward multiplies by it. PyTorch's ``BCELoss`` after a
-``Sigmoid`` behaves the same (the DCGAN recipe accepts it); ``bce_with_logits``
-on the logit keeps the gradient p - y exact at any logit.
+gives a large but finite loss instead of inf. Its gradient is another matter.
+Above a logit of about +17, float32's p rounds to exactly 1, p (1 - p) to 0,
+and the two-step gradient is 0. Below about -27.6, p (1 - p) falls under the
+1e-12 floor that keeps ``dp`` finite, and the two-step gradient shrinks with p
+instead of staying -1 -- so a G whose samples D rejects with total certainty
+learns nothing. PyTorch's ``BCELoss`` after a ``Sigmoid`` behaves the same
+(the DCGAN recipe accepts it); ``bce_with_logits`` on the logit keeps the
+gradient p - y exact at any logit.
 
 :func:`softmax_cross_entropy`, for the classifier in ``minigan.metrics``, is the
 many-class version of the same story: its gradient is softmax(z) - onehot(y).

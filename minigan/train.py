@@ -41,7 +41,9 @@ class GANTrainer:
 
     Options:
         lr, betas:        Adam's, for both networks (DCGAN: 2e-4, (0.5, 0.999)).
-        seed:             seeds the noise; same seed + same data -> bitwise the same weights (NumPy).
+        seed:             seeds the training noise; same seed + same data -> bitwise the same
+                          weights (NumPy). :meth:`generate` and :meth:`sample_noise` draw from a
+                          second stream, so sampling between steps never changes training.
         noise:            ``"normal"`` or ``"uniform"`` z.
         label_smoothing:  one-sided: D's target for real images is ``1 - label_smoothing``
                           (fakes stay 0), so D is never rewarded for total certainty.
@@ -67,7 +69,8 @@ class GANTrainer:
         self.G, self.D = G, D
         self.opt_G = Adam(G, lr=lr, betas=betas)
         self.opt_D = Adam(D, lr=lr, betas=betas)
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)                # z for training steps
+        self.sample_rng = np.random.default_rng([seed, 1])    # z for generate(): its own stream
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
         self.nz = G.layers[0].in_channels
         self.ema_decay = ema
@@ -93,9 +96,9 @@ class GANTrainer:
             G.monitor = flow["G"]                             # for this step; D's in the G step only
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 --------------------------
-        before = self._save_buffers()                         # BN running stats, to undo a failed update
         D.layers[0].input_grad = False                        # D's inputs are constants in its update:
-        for _ in range(self.n_critic):                        # skip dLoss/dx at its first layer
+        for k in range(self.n_critic):                        # skip dLoss/dx at its first layer
+            before = self._save_buffers()                     # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
 
             # 1. D on the real batch, target 1 (or 1 - smoothing).
@@ -113,7 +116,7 @@ class GANTrainer:
                                                               # the fake batch is a constant, nothing
                                                               # flows into G.
             loss_d = loss_real + loss_fake
-            self._check_finite(loss_d, "Loss_D", "the discriminator D", before)
+            self._check_finite(loss_d, "Loss_D", self._critic_name(k), before)
             self.opt_D.step()                                 # Adam on D only
 
         # ---- 3. Update G: make D say 1 on the same fake batch (non-saturating loss) --------
@@ -154,20 +157,13 @@ class GANTrainer:
         the rest of its batch; nothing about G's training state changes.
         """
         net = self.G_ema if (use_ema and self.G_ema is not None) else self.G
-        z = self._noise(n) if z is None else self._to_model(z, "z")
-        modes = [(m, m.training, m.cache) for _, m in net.named_modules()]
-        monitor, net.monitor = net.monitor, None
-        net.eval()
-        try:
+        z = self.sample_noise(n) if z is None else self._to_model(z, "z")
+        with net.evaluating():                                # eval mode; G's backward cache survives
             return net.forward(z)
-        finally:
-            net.monitor = monitor
-            for m, mode, cache in modes:                      # restore train mode and G's backward cache
-                m.training, m.cache = mode, cache
 
     def sample_noise(self, n):
-        """``n`` noise vectors from the trainer's seeded RNG, on G's backend."""
-        return self._noise(n)
+        """``n`` noise vectors for sampling, on G's backend (not the training steps' stream)."""
+        return self._noise(n, self.sample_rng)
 
     # -- saving and resuming ----------------------------------------------------
     def state_dict(self) -> dict:
@@ -176,7 +172,8 @@ class GANTrainer:
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "G_ema": None if self.G_ema is None else self.G_ema.state_dict(),
-            "rng": self.rng.bit_generator.state, "step": self.step_count,
+            "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
+            "step": self.step_count,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -189,6 +186,8 @@ class GANTrainer:
                 raise ValueError("the checkpoint has no EMA generator, but this trainer keeps one (ema=...)")
             self.G_ema.load_state_dict(state["G_ema"])
         self.rng.bit_generator.state = state["rng"]
+        if "sample_rng" in state:                             # absent in checkpoints of minigan <= 0.1.0
+            self.sample_rng.bit_generator.state = state["sample_rng"]
         self.step_count = int(state["step"])
 
     # -- helpers ----------------------------------------------------------------
@@ -202,10 +201,15 @@ class GANTrainer:
                              f"{getattr(a, 'shape', type(a).__name__)}")
         return B.asarray(a, B.backend_name(ref), ref.dtype)
 
-    def _noise(self, n):
+    def _noise(self, n, rng=None):
         ref = self._reference()
-        z = sample_noise(n, self.nz, self.noise, self.rng, ref.dtype)
+        z = sample_noise(n, self.nz, self.noise, self.rng if rng is None else rng, ref.dtype)
         return B.asarray(z, B.backend_name(ref))
+
+    def _critic_name(self, k):
+        if self.n_critic == 1:
+            return "the discriminator D"
+        return f"the discriminator D (D update {k + 1} of {self.n_critic}; the earlier ones were applied)"
 
     def _save_buffers(self):
         """Copies of G's and D's BatchNorm running statistics (a few kB)."""
@@ -215,7 +219,7 @@ class GANTrainer:
     def _check_finite(self, loss, name, network, saved_buffers):
         if not math.isfinite(loss):
             for d, k, v in saved_buffers:                     # the forward passes leave no trace either
-                d[k] = v
+                d[k][...] = v
             raise NonFiniteLossError(
                 f"step {self.step_count + 1}: {name} is {loss} in the update of {network}; the update was "
                 "not applied. Try a lower --lr, --label-smoothing 0.1, or float64 to locate the overflow."

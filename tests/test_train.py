@@ -244,3 +244,36 @@ def test_float32_throughout_the_step():
     arrays = [p for net in (G, D) for _, p, _ in net.parameters()] + [g for net in (G, D) for _, _, g in net.parameters()]
     arrays += [a for opt in (trainer.opt_G, trainer.opt_D) for s in opt.state.values() for a in s.values()]
     assert all(a.dtype == np.float32 for a in arrays)
+
+
+def test_sampling_between_steps_does_not_change_training():
+    data = np.random.default_rng(5).uniform(-1, 1, (3, 4, 1, 8, 8)).astype(np.float32)
+
+    def run(sample_between):
+        G, D = tiny_gan(dtype="float32")
+        trainer = GANTrainer(G, D, seed=1)
+        for x in data:
+            trainer.step(x)
+            if sample_between:
+                trainer.generate(n=5)                  # draws its own z, from its own stream
+        return G.state_dict()
+
+    a, b = run(False), run(True)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_nan_in_a_later_critic_update_says_which_and_keeps_the_earlier_ones():
+    G, D = tiny_gan(dtype="float32")
+    trainer = GANTrainer(G, D, n_critic=2)
+    calls = {"n": 0}
+    real_forward = D.layers[0].forward
+
+    def forward(x):                                    # poison D's input from the second D update on
+        calls["n"] += 1
+        return real_forward(x * np.nan if calls["n"] >= 3 else x)
+
+    D.layers[0].forward = forward
+    with pytest.raises(NonFiniteLossError, match=r"D update 2 of 2; the earlier ones were applied"):
+        trainer.step(np.zeros((4, 1, 8, 8), np.float32))
+    assert trainer.opt_D.step_count == 1
+    assert all(np.isfinite(b).all() for _, b in D.named_buffers())

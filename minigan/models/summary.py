@@ -10,21 +10,17 @@ def summary(model, input_shape, print_fn=print) -> str:
     """Print (and return) each layer's output shape and parameter count.
 
     input_shape: one sample's shape without the batch axis, e.g. ``(100, 1, 1)`` for G.
-    Runs one forward pass on zeros in eval mode; the model's state is left as it was.
+    Runs one forward pass on zeros in eval mode (:meth:`Module.evaluating`); the model's
+    state, backward caches included, is left as it was.
     """
     ref = next(iter(model.params.values()))
     x = B.asarray(np.zeros((2, *input_shape)), B.backend_name(ref), ref.dtype)
-    modes = [(m, m.training) for _, m in model.named_modules()]
-    model.eval()
     rows = [("input", "", f"(N, {', '.join(map(str, input_shape))})", "")]
-    try:
+    with model.evaluating():
         for i, layer in enumerate(model.layers):
             x = layer.forward(x)
             n = sum(p.size for p in layer.params.values())
             rows.append((str(i), repr(layer), "(N, " + ", ".join(map(str, x.shape[1:])) + ")", f"{n:,}" if n else "-"))
-    finally:
-        for m, mode in modes:
-            m.training, m.cache = mode, None
     rows.append(("", "total", "", f"{model.num_parameters():,}"))
     widths = [max(len(r[c]) for r in rows) for c in range(4)]
     line = "  ".join("-" * w for w in widths)

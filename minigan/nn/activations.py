@@ -67,8 +67,9 @@ class Tanh(Module):
 class Sigmoid(Module):
     """``y = 1 / (1 + exp(-x))`` in (0, 1): the discriminator's probability. ``dy/dx = y (1 - y)``.
 
-    Computed stably: ``exp`` only ever sees ``-|x|``, so it never overflows
-    (``sigmoid(-1000)`` is 0, not a warning and a NaN).
+    Computed stably: ``exp`` only ever sees ``-|x|``, so it never overflows.
+    (The textbook ``exp(x) / (1 + exp(x))`` gives inf/inf = NaN at x = 1000, and
+    ``1 / (1 + exp(-x))`` an overflow warning at x = -1000.)
     """
 
     def forward(self, x):

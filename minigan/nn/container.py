@@ -29,6 +29,16 @@ class Sequential(Module):
         self.requires_grad = True
         self.monitor = None       # optional observer of every layer's output and input gradient
 
+    @property
+    def input_grad(self):
+        """A container's input is its first layer's: setting this sets that layer's ``input_grad``."""
+        return self.layers[0].input_grad if self.layers else True
+
+    @input_grad.setter
+    def input_grad(self, flag):
+        if self.layers:
+            self.layers[0].input_grad = flag
+
     def children(self):
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 

@@ -16,11 +16,13 @@ State lives in three dicts with fixed names, like PyTorch's:
   until ``m.zero_grad()`` (so two backward passes add up, as in PyTorch);
 - ``m.buffers`` -- non-learned state, e.g. BatchNorm's ``running_mean``.
 
-Optimizers update ``params`` *in place*, so the arrays a layer holds never
-change identity except through :meth:`Module.to` and
-:meth:`Module.load_state_dict`.
+Optimizers update ``params`` *in place*, and so do initialization and the
+trainer, so the arrays a layer holds never change identity except through
+:meth:`Module.to` and :meth:`Module.load_state_dict`.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -99,6 +101,28 @@ class Module:
     def eval(self):
         """Evaluation mode: BatchNorm uses its running statistics."""
         return self.train(False)
+
+    @contextlib.contextmanager
+    def evaluating(self):
+        """``with net.evaluating(): y = net(x)`` -- a forward pass in eval mode that changes nothing.
+
+        Inside, every layer is in eval mode (BatchNorm uses its running statistics,
+        so a sample does not depend on the rest of its batch) and no monitor
+        watches. On leaving, each layer's train/eval mode and backward cache are
+        put back, so a training step in progress can still call ``backward``.
+        """
+        saved = [(m, m.training, m.cache, getattr(m, "monitor", None)) for _, m in self.named_modules()]
+        self.eval()
+        for m, *_ in saved:
+            if hasattr(m, "monitor"):
+                m.monitor = None
+        try:
+            yield self
+        finally:
+            for m, training, cache, monitor in saved:
+                m.training, m.cache = training, cache
+                if hasattr(m, "monitor"):
+                    m.monitor = monitor
 
     def requires_grad_(self, flag: bool = True):
         """Whether backward computes parameter gradients (input gradients still flow,

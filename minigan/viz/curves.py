@@ -19,7 +19,7 @@ and ``D(G(z))``, its mean output on a fake batch, both probabilities in
 [0, 1]. At equilibrium both are 1/2 (the dashed line). D(x) -> 1 with
 D(G(z)) -> 0 means D separates real from fake perfectly: G still gets a
 gradient (the non-saturating loss keeps it alive) but is losing the game, and
-once D's sigmoid saturates in float32 even that gradient is lost; both stuck
+once D's sigmoid saturates (``minigan/losses.py``) even that gradient is lost; both stuck
 near 1/2 from the first step means D is not learning.
 
 With many points, each series is drawn twice: the raw values as a faint line

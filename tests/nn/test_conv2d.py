@@ -126,3 +126,25 @@ def test_too_small_input_and_bad_arguments():
 def test_backward_before_forward_is_a_clear_error():
     with pytest.raises(RuntimeError, match="backward\\(\\) called before forward\\(\\)"):
         nn.Conv2d(1, 1, 3).backward(np.zeros((1, 1, 1, 1), np.float32))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype="float64", rng=np.random.default_rng(0)), (5, 3, 7, 7)),
+    (lambda: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1, dtype="float64", rng=np.random.default_rng(0)), (5, 3, 4, 4)),
+])
+def test_working_in_batch_chunks_gives_the_same_numbers(monkeypatch, make, shape):
+    """Small test shapes fit in one chunk; force one image per chunk and compare with the whole batch."""
+    import minigan.nn.im2col as im2col_module
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape)
+    whole, chunked = make(), make()
+    y = whole(x)
+    dy = rng.standard_normal(y.shape)
+    dx = whole.backward(dy)
+    monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)        # one image per chunk
+    assert len(im2col_module.batch_chunks(x, 8)) == shape[0]
+    np.testing.assert_allclose(chunked(x), y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(chunked.backward(dy), dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(chunked.grads["weight"], whole.grads["weight"], rtol=1e-12, atol=1e-12)
+    check_layer_gradients(chunked, x, rng)

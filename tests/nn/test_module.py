@@ -62,3 +62,25 @@ def test_float32_is_the_default():
 def test_requires_grad_and_train_propagate():
     net = small_net().requires_grad_(False).eval()
     assert all(not m.requires_grad and not m.training for _, m in net.named_modules())
+
+
+def test_evaluating_runs_in_eval_mode_and_restores_modes_and_caches():
+    net = small_net()
+    x = np.ones((2, 1, 5, 5), np.float32)
+    net(x)                                               # a training forward: caches for backward
+    caches = [m.cache for _, m in net.named_modules()]
+    with net.evaluating():
+        assert not any(m.training for _, m in net.named_modules())
+        net(np.zeros((3, 1, 5, 5), np.float32))
+    assert all(m.training for _, m in net.named_modules())
+    assert all(a is b for a, b in zip(caches, [m.cache for _, m in net.named_modules()]))
+    assert net.backward(np.ones((2, 2, 3, 3), np.float32)).shape == x.shape   # backward still works
+
+
+def test_a_nested_sequentials_input_grad_is_its_first_layers():
+    inner = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    outer = nn.Sequential(inner, nn.Linear(3, 1))
+    outer.layers[0].input_grad = False
+    assert inner.layers[0].input_grad is False and inner.input_grad is False
+    outer(np.ones((2, 2), np.float32))
+    assert outer.backward(np.ones((2, 1), np.float32)) is None
