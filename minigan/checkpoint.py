@@ -42,6 +42,7 @@ FORMAT, VERSION = "minigan-checkpoint", 1
 LATEST = "latest"                     # the pointer file, in the output folder
 FOLDER = "checkpoints"                # the checkpoints, under the output folder
 NAME = re.compile(r"step_(\d+)\.npz$")
+POINTER = re.compile(rf"(?:{FOLDER}/)?step_\d+\.npz")   # what a pointer holds: checkpoints/step_000400.npz
 
 
 class CheckpointError(Exception):
@@ -157,12 +158,29 @@ def resolve(path) -> Path:
         path = path / LATEST
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
-    if not zipfile.is_zipfile(path) and path.stat().st_size < 4096:   # a pointer: a relative path
-        target = path.parent / path.read_text(encoding="utf-8").strip()
+    pointer = _pointer_target(path)
+    if pointer is not None:                     # a `latest` pointer: "checkpoints/step_000400.npz"
+        target = path.parent / pointer
         if not target.is_file():
             raise CheckpointError(f"{path} points to {target}, which does not exist")
         path = target
     return path
+
+
+def _pointer_target(path: Path) -> str | None:
+    """The relative path a ``latest`` pointer file holds, or None if ``path`` is no pointer.
+
+    A pointer is one short line of text naming a checkpoint (:data:`POINTER`);
+    a file that is not (a checkpoint, or a damaged one) is left for
+    :func:`load_checkpoint` to open or reject.
+    """
+    if path.stat().st_size > 4096:
+        return None
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    return text if POINTER.fullmatch(text) else None
 
 
 def _step_of(path: Path) -> int:

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import backend as B
 from .models import sample_noise
-from .viz import save_grid
+from .viz import grid_scale, save_grid
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -78,8 +78,7 @@ def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Genera
     from .run import TrainConfig, build_models            # noqa: PLC0415
 
     state = load_checkpoint(path)
-    names = {f for f in TrainConfig.__dataclass_fields__}
-    config = TrainConfig(**{k: v for k, v in state["config"].items() if k in names})
+    config = TrainConfig.from_dict(state["config"])
     config.backend = backend
     G, _ = build_models(config.resolved())
     weights = state["trainer"].get("G_ema") if use_ema else None
@@ -100,8 +99,7 @@ def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate:
     else:
         z = sample_noise(n, G.nz, G.noise, rng)                              # (n, nz, 1, 1)
     images = G(z)                                                            # (n, C, H, W) in [-1, 1]
-    scale = 2 if images.shape[-1] < 48 else 1
-    save_grid(images, out, nrow=nrow, scale=scale)
+    save_grid(images, out, nrow=nrow, scale=grid_scale(images.shape[-1]))
     print(f"wrote {out}: {len(z)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
           f"{' (latent walks, one per row)' if interpolate else ''}")
     return Path(out)

@@ -63,6 +63,7 @@ class Run:
     def __init__(self, folder: Path):
         self.folder = folder
         self.config = _read_json(folder / "config.json")
+        self.last_step = _read_json(folder / "run.json").get("last_step")   # where the run will stop
         self.history = _read_csv(folder / "metrics.csv")
         self.evals = _read_csv(folder / "eval.csv")
         self.flows = _read_gradflow(folder / "gradflow.csv")
@@ -76,7 +77,7 @@ class Run:
 # ------------------------------------------------------------------------------------ sections
 def overview(run: Run) -> str:
     cfg, h = run.config, run.history
-    planned = cfg.get("max_steps")
+    planned = run.last_step
     cards = [("step", f"{run.step:,}" + (f" <small>of {planned:,}</small>" if planned else ""))]
     if run.step:
         cards += [("Loss_D / Loss_G", f"{h['loss_d'][-1]:.3f} / {h['loss_g'][-1]:.3f}"),
@@ -241,8 +242,13 @@ def gradflow_section(run: Run) -> str:
     note = f"""<p>Per layer, at {compare}, from the {len(steps)} recorded steps in gradflow.csv:
 the mean and spread of the layer's output, and the mean size of two gradients on a log scale
 (10<sup>{lo}</sup> to 10<sup>{hi}</sup>): <b>|dL/d input|</b>, what the layer passes back to the layer
-below, and <b>|dL/d weights|</b>, what its own update is made of. The little curve is |dL/d input| over all
-recorded steps (log scale, at least one factor of 10 high; hover over it for the numbers).</p>
+below, and <b>|dL/d weights|</b>, the gradient its weights were updated with. The little curve is
+|dL/d input| over all recorded steps (log scale, at least one factor of 10 high; hover over it for the
+numbers).</p>
+<p><b>Which loss each number belongs to.</b> Every number in G's table comes from G's update (Loss_G).
+D's table mixes two: its <b>|dL/d weights|</b> is the gradient of <b>Loss_D</b>, D's own update, while its
+activations and <b>|dL/d input|</b> come from <b>G's update</b> -- D judging the fake batch and passing
+dLoss_G/dx back towards G.</p>
 <ul>
 <li>Read each table <b>from the bottom up</b>: that is the way the gradient flows. G's signal starts at the
 bottom of D's table (the loss), runs up D to its layer 0, the gradient with respect to the fake picture, and
@@ -251,8 +257,7 @@ enters G at its last layer.</li>
 gradient collapsing over time while D(x) → 1 and D(G(z)) → 0: D has won and G learns nothing.</li>
 <li><b>Dead units</b>: an output spread (std) of 0 after a ReLU. BatchNorm layers should show
 mean ≈ 0, std ≈ 1.</li>
-<li>G's layer 0 has no |dL/d input|: z is drawn, not learned, so that gradient is never computed.
-D's activations are measured on the fake batch, in G's update.</li>
+<li>G's layer 0 has no |dL/d input|: z is drawn, not learned, so that gradient is never computed.</li>
 </ul>"""
     return section("gradflow", "Gradient flow", f'<div class="explain prose">{note}</div>{tables}')
 

@@ -26,6 +26,7 @@ What ends up in ``--out``::
     metrics.png              ... those against step (see minigan/evaluation.py)
     gradflow.csv             per-layer activation and gradient statistics of G and D, every
                              --grad-flow-every steps: step, net, layer, act_mean, act_std, grad_in, grad_param
+    run.json                 the run's length: steps_per_epoch, last_step (min of --max-steps and the epochs')
     index.html               the report: all of the above on one page, self-contained (minigan/report.py)
     checkpoints/step_*.npz   the last --keep-checkpoints checkpoints (see minigan/checkpoint.py)
     latest                   points to the newest checkpoint: resume with --resume
@@ -36,14 +37,11 @@ checkpoint, then appends, so no step appears twice.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
 import shlex
-import signal
-import sys
-import threading
-import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -56,9 +54,10 @@ from .evaluation import EVAL_COLUMNS, Judge, NoJudge, eval_line, log_row
 from .fileio import write_text_atomic
 from .generate import latent_walk
 from .models import ARCHITECTURES, sample_noise, summary
+from .progress import CtrlC, EpochBar
 from .report import write_report
 from .train import GANTrainer, NonFiniteLossError
-from .viz import MetricsLog, plot_eval_curves, plot_training_curves, read_metrics, save_gif, save_grid
+from .viz import MetricsLog, grid_scale, plot_eval_curves, plot_training_curves, read_metrics, save_gif, save_grid
 
 IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
@@ -194,15 +193,21 @@ class TrainConfig:
         return replace(self, channels=channels, grad_flow_every=grad_flow_every)
 
 
+    @classmethod
+    def from_dict(cls, saved: dict) -> "TrainConfig":
+        """The config a checkpoint or config.json saved; keys this version has no field for are skipped."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in names})
+
+
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
-#: the data: a resumed run must keep them.
-LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "batch_size")
+#: the data (the seed shuffles each epoch): a resumed run must keep them.
+LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "batch_size", "seed")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     """The config of a resumed run: the checkpoint's, with the flags given now on top."""
-    names = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in saved.items() if k in names})
+    cfg = TrainConfig.from_dict(saved)
     changed = [k for k in LOCKED_ON_RESUME if k in overrides and overrides[k] != getattr(cfg, k)]
     if changed:
         was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
@@ -268,145 +273,149 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
     print("discriminator D:")
     summary(D, (cfg.channels, size, size))
 
-    # ---- 5. trainer, judge, fixed noise, logs, and (resuming) everything where it was --------
+    # ---- 5. trainer, judge, fixed noise, and (resuming) everything where it was ------------------
     trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, 0.999), seed=cfg.seed, noise=cfg.noise,
                          label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema)
     judge = make_judge(cfg)                      # the classifier that evaluates G, or None
     fixed_z = sample_noise(N_SAMPLES, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
     epoch, batch = 0, 0                          # where we are: the next batch to train on
-    try:
-        metrics = MetricsLog(out / "metrics.csv", COLUMNS)
-        evals = open_log(out / "eval.csv", EVAL_COLUMNS, judge is not None)
-        flows = open_log(out / "gradflow.csv", gradflow.LOG_COLUMNS, cfg.grad_flow_every > 0,
-                         text_fields=("net", "layer"))
-        if state is not None:
-            try:
-                trainer.load_state_dict(state["trainer"])    # weights, Adam, EMA, noise RNG, step
-            except (KeyError, ValueError) as e:
-                raise StopRun(f"error: cannot resume from this checkpoint: {e}", 2) from None
-            fixed_z, epoch, batch = state["fixed_noise"], int(state["epoch"]), int(state["batch"])
-            print(f"resumed from step {trainer.step_count} (epoch {epoch + 1}, batch {batch})")
-        for log in (metrics, evals, flows):
-            if log is not None:
-                log.drop_rows_after(trainer.step_count)  # rows past the checkpoint would repeat
-        frames = sample_frames(out, trainer.step_count, clear_newer=True)
-    except OSError as e:
-        raise StopRun(f"error: cannot write to --out {out}: {e.strerror or e}", 1) from None
-    history = {k: list(v) for k, v in read_metrics(out / "metrics.csv").items()}
+    if state is not None:
+        try:
+            trainer.load_state_dict(state["trainer"])    # weights, Adam, EMA, noise RNG, step
+        except (KeyError, ValueError) as e:
+            raise StopRun(f"error: cannot resume from this checkpoint: {e}", 2) from None
+        for opt in (trainer.opt_G, trainer.opt_D):     # lr and beta1 from cfg: --lr/--beta1 given now win
+            opt.lr, opt.betas = cfg.lr, (cfg.beta1, opt.betas[1])
+        fixed_z, epoch, batch = state["fixed_noise"], int(state["epoch"]), int(state["batch"])
+        print(f"resumed from step {trainer.step_count} (epoch {epoch + 1}, batch {batch})")
 
-    def snapshot():
-        """Everything needed to continue exactly from here (see minigan/checkpoint.py)."""
-        return {"step": trainer.step_count, "epoch": epoch, "batch": batch, "config": asdict(cfg),
-                "trainer": trainer.state_dict(), "fixed_noise": B.to_numpy(fixed_z)}
+    # ---- the logs, open until the run ends, however it ends ----------------------------------
+    with contextlib.ExitStack() as open_files:
+        try:
+            metrics, evals, flows = open_logs(out, cfg, judge is not None, trainer.step_count, open_files)
+            history = {k: list(v) for k, v in read_metrics(out / "metrics.csv").items()}
+            frames = sample_frames(out, trainer.step_count, clear_newer=True)
+            write_text_atomic(out / "run.json", json.dumps(
+                {"steps_per_epoch": steps_per_epoch, "last_step": last_step}) + "\n")
+        except OSError as e:
+            raise StopRun(f"error: cannot write to --out {out}: {e.strerror or e}", 1) from None
+        except ValueError as e:                  # a log of another layout, or a damaged row
+            raise StopRun(f"error: cannot continue the logs in {out}: {e}\n"
+                          "Start a fresh run with another --out, or move that file away.", 2) from None
 
-    def save():
-        return checkpoint.save_and_point(out, snapshot(), trainer.step_count, cfg.keep_checkpoints)
+        def snapshot():
+            """Everything needed to continue exactly from here (see minigan/checkpoint.py)."""
+            return {"step": trainer.step_count, "epoch": epoch, "batch": batch, "config": asdict(cfg),
+                    "trainer": trainer.state_dict(), "fixed_noise": B.to_numpy(fixed_z)}
 
-    def sample():
-        """The fixed noise through G (the EMA copy when kept): one more frame of the GIF."""
-        path = out / "samples" / f"step_{trainer.step_count:06d}.png"
-        save_grid(trainer.generate(fixed_z), path, scale=grid_scale(size))
-        frames.append(path)
-        save_gif(frames, out / "training.gif")
-        plot_training_curves(history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
+        def save():
+            return checkpoint.save_and_point(out, snapshot(), trainer.step_count, cfg.keep_checkpoints)
 
-    def evaluate(say=print):
-        """Judge G now (the EMA copy when kept): a row in eval.csv, metrics.png redrawn, a line printed."""
-        result = judge(trainer.generate, cfg.nz, cfg.noise, cfg.dtype)
-        evals.log(**log_row(trainer.step_count, result))
-        plot_eval_curves(read_metrics(out / "eval.csv"), out / "metrics.png", title=f"{cfg.arch} on "
-                         f"{cfg.dataset}: {cfg.eval_samples:,} samples per evaluation")
-        say(eval_line(trainer.step_count, result))
+        def sample():
+            """The fixed noise through G (the EMA copy when kept): one more frame of the GIF."""
+            path = out / "samples" / f"step_{trainer.step_count:06d}.png"
+            save_grid(trainer.generate(fixed_z), path, scale=grid_scale(size))
+            frames.append(path)
+            save_gif(frames, out / "training.gif")
+            plot_training_curves(history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
 
-    def finish():
-        """The last grid (and GIF frame), samples.png, the curves, the interpolation grid, the report."""
-        if not frames or frames[-1].name != f"step_{trainer.step_count:06d}.png":
-            sample()
-        save_grid(trainer.generate(fixed_z), out / "samples.png", scale=grid_scale(size))
-        z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
-                        dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
-        save_grid(trainer.generate(z), out / "interpolation.png", nrow=10, scale=grid_scale(size))
-        write_report(out)
+        def evaluate(say=print):
+            """Judge G now (the EMA copy when kept): a row in eval.csv, metrics.png redrawn, a line printed."""
+            result = judge(trainer.generate, cfg.nz, cfg.noise, cfg.dtype)
+            evals.log(**log_row(trainer.step_count, result))
+            plot_eval_curves(read_metrics(out / "eval.csv"), out / "metrics.png", title=f"{cfg.arch} on "
+                             f"{cfg.dataset}: {cfg.eval_samples:,} samples per evaluation")
+            say(eval_line(trainer.step_count, result))
 
-    def resume_hint():
-        return f"Resume with: {command} --out {shlex.quote(str(out))} --resume"
+        def finish():
+            """The last grid (and GIF frame), samples.png, the curves, the interpolation grid, the report."""
+            if not frames or frames[-1].name != f"step_{trainer.step_count:06d}.png":
+                sample()
+            save_grid(trainer.generate(fixed_z), out / "samples.png", scale=grid_scale(size))
+            z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
+                            dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
+            save_grid(trainer.generate(z), out / "interpolation.png", nrow=10, scale=grid_scale(size))
+            write_report(out)
 
-    # ---- 6. the loop -----------------------------------------------------------------------------
-    saved_step = trainer.step_count if state is not None else None
-    bar = None
-    print(LEGEND)
-    try:
-        with CtrlC() as ctrl_c:                  # Ctrl-C lets the step in progress finish
-            while trainer.step_count < last_step:
-                e = epoch
-                stop = min(steps_per_epoch, batch + last_step - trainer.step_count)
-                bar = EpochBar(f"epoch {e + 1}/{cfg.epochs}", steps_per_epoch, batch, stop)
-                order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
-                for x in itertools.islice(batches(images, cfg.batch_size, order, size=size), batch, stop):
-                    # per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs
-                    record = cfg.grad_flow_every > 0 and (trainer.step_count + 1) % cfg.grad_flow_every == 0
-                    trainer.track_grad_flow = record
-                    stats = trainer.step(x)      # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
-                    step = trainer.step_count
-                    batch += 1
-                    if batch == steps_per_epoch:             # the epoch is done
-                        epoch, batch = epoch + 1, 0
-                    metrics.log(step=step, epoch=e + 1, **{k: stats[k] for k in STATS})
-                    for k, v in zip(COLUMNS, (step, e + 1, *(stats[k] for k in STATS))):
-                        history[k].append(v)
-                    for net, rows in stats.get("grad_flow", {}).items():   # "G": one row per layer, "D": ...
-                        for row in rows:
-                            flows.log(step=step, net=net, **row)
-                    bar.update(batch or steps_per_epoch)
-                    if step % cfg.log_every == 0 or step == last_step:
-                        bar.print(classic_line(e, cfg.epochs, batch or steps_per_epoch,
-                                               steps_per_epoch, step, stats))
-                    if judge is not None and step % cfg.eval_every == 0:
-                        evaluate(bar.print)
-                    if step % cfg.sample_every == 0:
-                        sample()
-                        write_report(out)
-                    if step % cfg.checkpoint_every == 0 or batch == 0:
-                        save()
-                        saved_step = step
+        def resume_hint():
+            return f"Resume with: {command} --out {shlex.quote(str(out))} --resume"
+
+        # ---- 6. the loop -----------------------------------------------------------------------------
+        saved_step = trainer.step_count if state is not None else None
+        bar = None
+        print(LEGEND)
+        try:
+            with CtrlC() as ctrl_c:                  # Ctrl-C lets the step in progress finish
+                while trainer.step_count < last_step:
+                    e = epoch
+                    stop = min(steps_per_epoch, batch + last_step - trainer.step_count)
+                    bar = EpochBar(f"epoch {e + 1}/{cfg.epochs}", steps_per_epoch, batch, stop)
+                    order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
+                    for x in itertools.islice(batches(images, cfg.batch_size, order, size=size), batch, stop):
+                        # per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs
+                        record = cfg.grad_flow_every > 0 and (trainer.step_count + 1) % cfg.grad_flow_every == 0
+                        trainer.track_grad_flow = record
+                        stats = trainer.step(x)      # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                        step = trainer.step_count
+                        batch += 1
+                        if batch == steps_per_epoch:             # the epoch is done
+                            epoch, batch = epoch + 1, 0
+                        metrics.log(step=step, epoch=e + 1, **{k: stats[k] for k in STATS})
+                        for k, v in zip(COLUMNS, (step, e + 1, *(stats[k] for k in STATS))):
+                            history[k].append(v)
+                        for net, rows in stats.get("grad_flow", {}).items():   # "G": one row per layer, "D": ...
+                            for row in rows:
+                                flows.log(step=step, net=net, **row)
+                        bar.update(batch or steps_per_epoch)
+                        if step % cfg.log_every == 0 or step == last_step:
+                            bar.print(classic_line(e, cfg.epochs, batch or steps_per_epoch,
+                                                   steps_per_epoch, step, stats))
+                        if judge is not None and step % cfg.eval_every == 0:
+                            evaluate(bar.print)
+                        if step % cfg.sample_every == 0:
+                            sample()
+                            write_report(out)
+                        if step % cfg.checkpoint_every == 0 or batch == 0:
+                            save()
+                            saved_step = step
+                        if ctrl_c.pressed:
+                            break
+                    bar.close()
                     if ctrl_c.pressed:
-                        break
+                        if saved_step != trainer.step_count:
+                            save()
+                        finish()
+                        raise StopRun(f"\nInterrupted at step {trainer.step_count}; saved checkpoint "
+                                      f"{checkpoint.latest(out)}.\n{resume_hint()}", 130)
+        except NonFiniteLossError as err:
+            if bar is not None:
                 bar.close()
-                if ctrl_c.pressed:
-                    if saved_step != trainer.step_count:
-                        save()
-                    finish()
-                    raise StopRun(f"\nInterrupted at step {trainer.step_count}; saved checkpoint "
-                                  f"{checkpoint.latest(out)}.\n{resume_hint()}", 130)
-    except NonFiniteLossError as err:
-        if bar is not None:
-            bar.close()
-        _try(plot_training_curves, history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
-        _try(write_report, out)
-        raise StopRun(f"error: {err}\nStopped; nothing after the last good checkpoint was saved. "
-                      f"{last_good(out, command)}", 3) from None
-    except OSError as err:
-        raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
-                      "No half-written file replaced a good one. "
-                      f"{last_good(out, command)}", 1) from None
-    except KeyboardInterrupt:                    # a second Ctrl-C: quit now, saving nothing more
-        raise StopRun(f"\nInterrupted again; quit without saving. {last_good(out, command)}", 130) from None
+            _try(plot_training_curves, history, out / "curves.png", title=f"{cfg.arch} on {cfg.dataset}")
+            _try(write_report, out)
+            raise StopRun(f"error: {err}\nStopped; nothing after the last good checkpoint was saved. "
+                          f"{last_good(out, command)}", 3) from None
+        except OSError as err:
+            raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
+                          "No half-written file replaced a good one. "
+                          f"{last_good(out, command)}", 1) from None
+        except KeyboardInterrupt:                    # a second Ctrl-C: quit now, saving nothing more
+            raise StopRun(f"\nInterrupted again; quit without saving. {last_good(out, command)}", 130) from None
 
-    # ---- 7. outputs --------------------------------------------------------------------------
-    try:
-        if saved_step != trainer.step_count:
-            save()
-        if judge is not None and trainer.step_count not in read_metrics(out / "eval.csv")["step"]:
-            evaluate()
-        finish()
-    except OSError as err:
-        raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
-                      f"{last_good(out, command)}", 1) from None
-    print(f"done: {trainer.step_count} steps. In {out}: index.html (the report: open it in a browser), "
-          f"samples.png, training.gif, curves.png, interpolation.png, metrics.csv, "
-          f"{'eval.csv, metrics.png, ' if judge else ''}{'gradflow.csv, ' if flows is not None else ''}"
-          f"checkpoints/ (latest: {checkpoint.latest(out).name}).")
-    return {"step": trainer.step_count, "out": out, "checkpoint": checkpoint.latest(out)}
+        # ---- 7. outputs --------------------------------------------------------------------------
+        try:
+            if saved_step != trainer.step_count:
+                save()
+            if judge is not None and trainer.step_count not in read_metrics(out / "eval.csv")["step"]:
+                evaluate()
+            finish()
+        except OSError as err:
+            raise StopRun(f"error: cannot write {err.filename or out}: {err.strerror or err}. "
+                          f"{last_good(out, command)}", 1) from None
+        print(f"done: {trainer.step_count} steps. In {out}: index.html (the report: open it in a browser), "
+              f"samples.png, training.gif, curves.png, interpolation.png, metrics.csv, "
+              f"{'eval.csv, metrics.png, ' if judge else ''}{'gradflow.csv, ' if flows is not None else ''}"
+              f"checkpoints/ (latest: {checkpoint.latest(out).name}).")
+        return {"step": trainer.step_count, "out": out, "checkpoint": checkpoint.latest(out)}
 
 
 # ------------------------------------------------------------------------------------ the parts
@@ -433,20 +442,32 @@ def make_judge(cfg: TrainConfig) -> Judge | None:
     return judge
 
 
-def open_log(path: Path, columns, on: bool, **kwargs) -> MetricsLog | None:
-    """The CSV log at ``path`` if this run writes it (``on``) or an earlier part of the run did; else None."""
-    return MetricsLog(path, columns, **kwargs) if on or path.exists() else None
+def open_logs(out: Path, cfg: TrainConfig, judged: bool, step: int, files: contextlib.ExitStack):
+    """``(metrics, evals, flows)``: the run's CSV logs, opened for appending after ``step``, closed by ``files``.
+
+    eval.csv and gradflow.csv are None unless this run writes them (``judged``,
+    ``cfg.grad_flow_every``) or an earlier part of the run did. Rows past
+    ``step`` (the checkpoint a run resumes from) are dropped: they would repeat.
+    Raises ``ValueError`` for a log this run cannot continue: other columns, or
+    a damaged row (each log is read through once, so it fails now, not mid-run).
+    """
+    def open_log(path, columns, on, read, **kwargs):
+        if not (on or path.exists()):
+            return None
+        log = files.enter_context(MetricsLog(path, columns, **kwargs))
+        log.drop_rows_after(step)
+        read(path)
+        return log
+    return (open_log(out / "metrics.csv", COLUMNS, True, read_metrics),
+            open_log(out / "eval.csv", EVAL_COLUMNS, judged, read_metrics),
+            open_log(out / "gradflow.csv", gradflow.LOG_COLUMNS, cfg.grad_flow_every > 0, gradflow.read_log,
+                     text_fields=("net", "layer")))
 
 
 def build_models(cfg: TrainConfig):
     """``(G, D)`` for ``cfg`` (arch, sizes, dtype, seed), on ``cfg.backend``."""
     G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype)
     return G.to(backend=cfg.backend), D.to(backend=cfg.backend)
-
-
-def grid_scale(size: int) -> int:
-    """Enlarge 28x28 pictures 2x in sample grids, so a digit is big enough to see."""
-    return 2 if size < 48 else 1
 
 
 LEGEND = ("Each line: Loss_D = BCE(D(x), 1) + BCE(D(G(z)), 0); Loss_G = BCE(D(G(z)), 1); D(x) and "
@@ -487,94 +508,3 @@ def _try(fn, *args, **kwargs):
     except Exception:  # noqa: BLE001
         pass
 
-
-class CtrlC:
-    """While active, the first Ctrl-C (SIGINT) only sets ``pressed``; a second one interrupts at once.
-
-    So the training step in progress finishes and the checkpoint holds a
-    consistent state. Outside the main thread (where Python cannot take
-    signals) this does nothing.
-    """
-
-    def __enter__(self):
-        self.pressed, self._old = False, None
-        if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        self.pressed = True
-        signal.signal(signal.SIGINT, self._old)          # a second Ctrl-C: KeyboardInterrupt
-        print("\nCtrl-C: finishing this step, then saving a checkpoint "
-              "(press Ctrl-C again to quit without saving)", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-
-
-class EpochBar:
-    """``epoch 2/5 [########............] 412/937  5.3 steps/s  ETA 1:39``, on stderr.
-
-    On a terminal the line is redrawn in place; elsewhere (a CI log, a file)
-    a full line is written at every tenth of the epoch, so logs stay short.
-    ``start``/``stop``: the batches this run will do (a resumed or
-    ``--max-steps`` run does part of an epoch); the ETA is to ``stop``.
-    """
-
-    def __init__(self, label, total, start, stop, stream=None, width=24):
-        self.label, self.total, self.start, self.stop, self.width = label, total, start, stop, width
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty() if hasattr(self.stream, "isatty") else False
-        self.t0, self.done, self.last_draw, self.tenth, self.shown = time.perf_counter(), start, 0.0, None, ""
-
-    def line(self) -> str:
-        elapsed = time.perf_counter() - self.t0
-        rate = (self.done - self.start) / elapsed if elapsed > 0 else 0.0
-        eta = (self.stop - self.done) / rate if rate > 0 else float("nan")
-        filled = self.done * self.width // self.total
-        return (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
-                f"  {rate:.2f} steps/s  ETA {_clock(eta)}")
-
-    def update(self, done) -> None:
-        self.done = done
-        now = time.perf_counter()
-        if self.tty:
-            if now - self.last_draw > 0.1 or done == self.stop:
-                self._draw(now)
-        else:
-            tenth = done * 10 // self.total
-            if tenth != self.tenth or done == self.stop:
-                self.tenth = tenth
-                print(self.line(), file=self.stream, flush=True)
-
-    def print(self, text) -> None:
-        """A line on stdout that does not tear the bar: clear the bar, print, draw it again."""
-        if self.tty and self.shown:
-            self.stream.write("\r" + " " * len(self.shown) + "\r")
-            self.stream.flush()
-        print(text, flush=True)
-        if self.tty and self.shown:
-            self._draw(time.perf_counter())
-
-    def close(self) -> None:
-        if self.tty and self.shown:
-            self._draw(time.perf_counter())
-            self.stream.write("\n")
-            self.stream.flush()
-            self.shown = ""
-
-    def _draw(self, now) -> None:
-        text = self.line()
-        self.stream.write("\r" + text.ljust(len(self.shown)))
-        self.stream.flush()
-        self.shown, self.last_draw = text, now
-
-
-def _clock(seconds: float) -> str:
-    """``99.5 -> '1:39'``, ``3725 -> '1:02:05'``, NaN -> ``'?'``."""
-    if not math.isfinite(seconds):
-        return "?"
-    m, s = divmod(int(seconds + 0.5), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,7 +1,7 @@
 """minigan.data: getting pictures from disk (or the internet) into the trainer.
 
     idx.py        the IDX file format of MNIST: read_idx, write_idx
-    download.py   mirrors, MD5 check, atomic write; progress.py draws its bar
+    download.py   mirrors, MD5 check, atomic write; its bar is minigan/progress.py's
     mnist.py      load_mnist, load_fashion_mnist: find, download, read, check
     folder.py     ImageFolder: your own PNG/JPEG pictures, cropped and resized
     batches.py    batches: one shuffled epoch of float32 (B, C, H, W) in [-1, 1]

@@ -77,6 +77,17 @@ def resize(x: np.ndarray, size: int) -> np.ndarray:
     out = np.empty((B, size, size, C), dtype=np.uint8)
     for b in range(B):
         for c in range(C):
-            plane = Image.fromarray(x[b, :, :, c])  # mode "L"
-            out[b, :, :, c] = np.asarray(plane.resize((size, size), Image.Resampling.BILINEAR))
+            out[b, :, :, c] = resize_plane(x[b, :, :, c], (size, size))
     return out
+
+
+def resize_plane(plane: np.ndarray, size) -> np.ndarray:
+    """Bilinear resize of one picture ``(H, W)`` to ``size = (H', W')`` by Pillow, keeping its dtype.
+
+    uint8 pictures are resized as Pillow mode "L" (8-bit); anything else as
+    mode "F" (32-bit float), so float32 comes back float32.
+    """
+    if plane.dtype != np.uint8:
+        plane = np.asarray(plane, dtype=np.float32)
+    image = Image.fromarray(plane)                     # mode "L" or "F"
+    return np.asarray(image.resize((size[1], size[0]), Image.Resampling.BILINEAR))

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..fileio import atomic_write
 from .errors import DatasetError
-from .progress import ProgressBar, resolve_stream
+from ..progress import ProgressBar, resolve_stream
 
 TIMEOUT_S = 30.0        # seconds to wait for a connection or for the next bytes
 CHUNK_BYTES = 1 << 16   # read and hash the response 64 KiB at a time

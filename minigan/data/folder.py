@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .errors import DatasetError
-from .progress import resolve_stream
+from ..progress import resolve_stream
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 

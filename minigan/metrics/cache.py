@@ -31,7 +31,7 @@ import numpy as np
 
 from ..data import cache_dir as data_cache_dir
 from ..data import load_fashion_mnist, load_mnist
-from ..data.progress import resolve_stream
+from ..progress import resolve_stream
 from ..fileio import atomic_write
 from .classifier import Classifier, accuracy, train_classifier
 

@@ -36,7 +36,7 @@ import time
 import numpy as np
 
 from .. import backend as B
-from ..data.progress import resolve_stream
+from ..progress import resolve_stream
 from ..losses import softmax_cross_entropy
 from ..nn import BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, ReLU, Sequential
 from ..nn.im2col import conv_output_size
@@ -108,20 +108,15 @@ class Classifier(Sequential):
         """
         ref = next(iter(self.params.values()))
         backend, dtype = B.backend_name(ref), ref.dtype
-        modes = [(m, m.training) for _, m in self.named_modules()]
-        self.eval()                                     # BatchNorm: running statistics, so no batch effects
-        try:
-            out = [np.zeros((0, self.config["hidden"]))]
+        out = [np.zeros((0, self.config["hidden"]))]
+        # eval mode: BatchNorm uses its running statistics, so no batch effects. On leaving, the
+        # caches from before are put back, so the eval passes' caches (tens of MB per batch) are freed.
+        with self.evaluating():
             for start in range(0, len(x), batch_size):
                 h = to_input(B.asarray(x[start:start + batch_size], backend), dtype)   # (B, C, H, W)
                 for layer in self.layers[:-1]:          # every layer but the head
                     h = layer.forward(h)
                 out.append(B.to_numpy(h).astype(np.float64))
-        finally:
-            for m, mode in modes:
-                m.training = mode
-            for _, m in self.named_modules():           # drop the eval caches (tens of MB per batch)
-                m.cache = None
         return np.concatenate(out)
 
     def head(self, features):

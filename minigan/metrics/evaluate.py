@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
 from .. import backend as B
+from ..data.batches import resize_plane
 from .classifier import softmax
 from .frechet import feature_statistics, frechet_distance
 from .score import class_histogram, classifier_score, coverage, reference_distribution
@@ -156,11 +156,13 @@ def _check_samples(x, m, input_shape):
 
 
 def resize_images(x, size):
-    """Bilinear resize of ``(N, C, H, W)`` images to ``size = (H', W')``, one plane at a time (Pillow)."""
+    """Bilinear resize of ``(N, C, H, W)`` images to ``size = (H', W')``, one plane at a time (Pillow).
+
+    uint8 stays uint8; anything else comes back float32.
+    """
     N, C = x.shape[:2]
-    out = np.empty((N, C, *size), dtype=np.float32)
+    out = np.empty((N, C, *size), dtype=np.uint8 if x.dtype == np.uint8 else np.float32)
     for i in range(N):
         for c in range(C):
-            plane = Image.fromarray(np.asarray(x[i, c], dtype=np.float32))      # mode "F": 32-bit float
-            out[i, c] = np.asarray(plane.resize((size[1], size[0]), Image.Resampling.BILINEAR))
-    return out if x.dtype != np.uint8 else np.clip(np.rint(out), 0, 255).astype(np.uint8)
+            out[i, c] = resize_plane(x[i, c], size)
+    return out

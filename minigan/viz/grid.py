@@ -75,6 +75,12 @@ def make_grid(images, nrow: int = 8, padding: int = 2, pad_value: float = 1.0) -
     return grid
 
 
+def grid_scale(size: int) -> int:
+    """How much :func:`save_grid` enlarges pictures of ``size`` pixels: 28x28 2x, so a digit is big
+    enough to see; 64x64 not at all."""
+    return 2 if size < 48 else 1
+
+
 def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1):
     """Write :func:`make_grid` of ``images`` to ``path`` as a PNG, atomically.
 

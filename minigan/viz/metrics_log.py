@@ -11,7 +11,8 @@ Crash safety: the header is written atomically (``minigan.fileio``), and each
 row is one appended line, flushed to the operating system as soon as it is
 logged, so a crash loses at most the row being written. A row cut off
 half-way (no newline at the end of the file) is dropped when the log is
-reopened, and skipped by :func:`read_metrics`.
+reopened, and skipped by :func:`read_metrics` (and by any reader that takes
+its lines from :func:`complete_lines`, such as ``gradflow.read_log``).
 
 Most columns hold numbers; a log may also name a few ``text_fields`` that
 hold labels, as ``gradflow.csv`` does with ``net`` and ``layer`` (read such a
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import numbers
 from pathlib import Path
 
@@ -60,8 +60,7 @@ class MetricsLog:
             if header != self.fieldnames:
                 raise ValueError(
                     f"MetricsLog: {self.path} already exists with columns {header}, "
-                    f"but this run logs {self.fieldnames}. Use a new output folder, "
-                    "or move the old file away to start a fresh log."
+                    f"but this run logs {self.fieldnames}: one file cannot hold both"
                 )
             if not text.endswith("\n"):           # the last row was cut off by a crash: drop it
                 write_text_atomic(self.path, text[: text.rfind("\n") + 1] or _csv_line(self.fieldnames))
@@ -100,8 +99,18 @@ class MetricsLog:
         self._file.close()
         lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
         col = self.fieldnames.index(key)
-        kept = [lines[0]] + [line for line in lines[1:]
-                             if line.strip() and not _parse(next(csv.reader([line]))[col]) > step]
+        kept = [lines[0]]
+        for line_no, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            cells = next(csv.reader([line]))
+            try:
+                if _parse(cells[col]) > step:
+                    continue
+            except (IndexError, ValueError):
+                raise ValueError(f"MetricsLog: {self.path} line {line_no} has no number in column "
+                                 f"{key!r}: {cells}") from None
+            kept.append(line)
         write_text_atomic(self.path, "".join(kept))
         self._file = open(self.path, "a", encoding="utf-8", newline="")
 
@@ -127,14 +136,10 @@ def read_metrics(path) -> dict[str, list[float]]:
     Blank cells become NaN. A last row cut off by a crash is skipped; any
     other malformed row raises ``ValueError`` naming its line.
     """
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(complete_lines(path)))
     if not rows:
         raise ValueError(f"read_metrics: {path} is empty (no header row)")
     header, body = rows[0], rows[1:]
-    if body and not text.endswith("\n"):
-        body = body[:-1]                          # written half-way when the run stopped
     history = {name: [] for name in header}
     for line_no, cells in enumerate(body, start=2):
         if not cells:                             # a blank line (e.g. added by an editor)
@@ -149,6 +154,19 @@ def read_metrics(path) -> dict[str, list[float]]:
         for name, v in zip(header, values):
             history[name].append(v)
     return history
+
+
+def complete_lines(path) -> list[str]:
+    """The lines of the CSV file ``path`` (with their newlines), less a last row cut off by a crash.
+
+    A row is written as one line ending in a newline, so a last line without
+    one was cut off half-way when the run stopped; the header line is kept.
+    Feed the result to ``csv.reader`` or ``csv.DictReader``.
+    """
+    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    if len(lines) > 1 and not lines[-1].endswith("\n"):
+        lines = lines[:-1]
+    return lines
 
 
 def _csv_line(cells) -> str:

@@ -39,3 +39,37 @@ def test_clear_errors(tmp_path):
         load_checkpoint(tmp_path / "junk.npz")
     with pytest.raises(TypeError, match="cannot store"):
         save_checkpoint(tmp_path / "bad.npz", {"x": object()})
+
+
+@pytest.mark.parametrize("content", [
+    np.random.default_rng(0).bytes(1000),                  # random bytes: once taken for a `latest` pointer
+    b"PK\x03\x04garbage",                                  # a zip's magic number, then nothing
+    b"hello\n",                                            # short text that names no checkpoint
+])
+def test_a_small_damaged_file_is_not_taken_for_a_pointer(tmp_path, capsys, content):
+    from minigan.cli import main
+    path = tmp_path / "ckpt.npz"
+    path.write_bytes(content)
+    assert resolve(path) == path
+    assert main(["generate", "--checkpoint", str(path), "--out", str(tmp_path / "g.png")]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(f"error: {path} is not a readable checkpoint (") and err.count("\n") == 1
+    assert "Traceback" not in err and not (tmp_path / "g.png").exists()
+
+
+def test_a_pointer_names_a_checkpoint(tmp_path):
+    save_and_point(tmp_path, {"step": 1}, 1)
+    assert (tmp_path / "latest").read_text() == "checkpoints/step_000001.npz\n"
+    (tmp_path / "latest").write_text("checkpoints/step_000009.npz\n")
+    with pytest.raises(CheckpointError, match="points to .*step_000009.npz, which does not exist"):
+        resolve(tmp_path)
+
+
+def test_save_checkpoint_refuses_keys_it_cannot_store(tmp_path):
+    with pytest.raises(ValueError, match="save_checkpoint: the key 'meta' is reserved for the JSON part"):
+        save_checkpoint(tmp_path / "c.npz", {"meta": np.ones(2)})
+    with pytest.raises(TypeError, match=r"save_checkpoint: keys must be strings without '/', got 'a/b' in 'x'"):
+        save_checkpoint(tmp_path / "c.npz", {"x": {"a/b": 1}})
+    with pytest.raises(TypeError, match=r"keys must be strings without '/', got 3 in ''"):
+        save_checkpoint(tmp_path / "c.npz", {3: 1})
+    assert not (tmp_path / "c.npz").exists()

@@ -142,3 +142,21 @@ def test_a_full_disk_keeps_the_last_good_checkpoint(train, tmp_path, monkeypatch
     assert "Traceback" not in stderr
     assert os.listdir(out / "checkpoints") == ["step_000003.npz"]      # no temp file, no half file
     assert load_checkpoint(out)["step"] == 3
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--dataset", "folder"], "--dataset folder needs --data-dir DIR, the folder of your pictures"),
+    (["--channels", "3"], "--channels 3 applies to --dataset folder only; mnist pictures have 1 channel"),
+    (["--eval-samples", "1"], "--eval-samples must be at least 2 (the Frechet distance needs a covariance)"),
+])
+def test_a_config_that_does_not_add_up_names_the_flags(flags, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", *flags])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.rstrip().endswith(f"error: {message}")
+
+
+def test_a_batch_larger_than_the_dataset_is_one_error_line(train, tmp_path):
+    rc, _, stderr = train(tmp_path / "run", "--batch-size", 1000)
+    assert rc == 2
+    assert stderr == "error: --batch-size 1000 is larger than the dataset (160 pictures)\n"

@@ -53,7 +53,49 @@ def test_resume_refuses_a_different_model(train, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         train(out, "--ngf", 8, "--resume")
     assert e.value.code == 2
-    assert "--ngf 4" in capsys.readouterr().err
+    assert ("cannot resume with different ngf: the checkpoint was trained with --ngf 4. Leave these flags "
+            "out, or start a new run in a new --out") in capsys.readouterr().err
+
+
+def test_resume_refuses_a_different_seed(train, tmp_path, capsys):
+    """The seed shuffles each epoch: a new one mid-epoch would repeat some pictures and skip others."""
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", 5, "--seed", 3)[0] == 0
+    with pytest.raises(SystemExit) as e:
+        train(out, "--seed", 7, "--max-steps", 10, "--resume")
+    assert e.value.code == 2
+    assert "cannot resume with different seed: the checkpoint was trained with --seed 3" in capsys.readouterr().err
+    assert train(out, "--seed", 3, "--max-steps", 6, "--resume")[0] == 0     # the same seed is fine
+
+
+def test_resume_with_a_new_lr_and_beta1_uses_them(train, tmp_path, monkeypatch):
+    """--lr/--beta1 given with --resume reach the optimizers, not just config.json (Adam's
+    load_state_dict restores the checkpoint's lr and betas; the run sets them from the config after it)."""
+    from minigan import train as train_module
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", 3)[0] == 0
+    seen = []
+    step = train_module.GANTrainer.step
+
+    def spy(self, x):
+        seen.append([(o.lr, o.betas) for o in (self.opt_G, self.opt_D)])
+        return step(self, x)
+    monkeypatch.setattr(train_module.GANTrainer, "step", spy)
+    rc, stdout, stderr = train(out, "--max-steps", 5, "--lr", "1e-3", "--beta1", "0.9", "--resume")
+    assert rc == 0, stderr
+    assert seen == [[(1e-3, (0.9, 0.999))] * 2] * 2          # both steps, both optimizers
+    state = load_checkpoint(out)
+    for name in ("opt_G", "opt_D"):
+        assert state["trainer"][name]["lr"] == 1e-3 and state["trainer"][name]["betas"] == [0.9, 0.999]
+    assert state["config"]["lr"] == 1e-3 and state["config"]["beta1"] == 0.9
+
+
+def test_resume_without_ema_in_the_checkpoint_cannot_add_it(train, tmp_path):
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", 2)[0] == 0
+    rc, _, stderr = train(out, "--ema", "--max-steps", 4, "--resume")
+    assert rc == 2
+    assert stderr.startswith("error: cannot resume from this checkpoint: the checkpoint has no EMA generator")
 
 
 def test_a_fresh_run_will_not_overwrite_a_run(train, tmp_path):

@@ -8,7 +8,8 @@ from PIL import Image
 
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
-from minigan.run import COLUMNS, EpochBar
+from minigan.progress import EpochBar
+from minigan.run import COLUMNS
 
 
 def test_short_run_writes_every_output(train, tmp_path):

@@ -132,3 +132,12 @@ def test_bad_rng_and_size():
         batches(numbered(5), 1, np.random.RandomState(0))
     with pytest.raises(ValueError, match="size must be a positive int or None, got 0"):
         batches(numbered(5), 1, np.random.default_rng(0), size=0)
+
+
+def test_resize_plane_keeps_the_dtype_and_agrees_between_uint8_and_float():
+    from minigan.data.batches import resize_plane
+    plane = np.random.default_rng(0).integers(0, 256, (28, 28)).astype(np.uint8)
+    small, smooth = resize_plane(plane, (64, 48)), resize_plane(plane.astype(np.float64), (64, 48))
+    assert small.dtype == np.uint8 and small.shape == (64, 48)
+    assert smooth.dtype == np.float32 and smooth.shape == (64, 48)
+    assert np.abs(small.astype(np.float32) - smooth).max() <= 1.0     # the same filter, 8-bit vs float

@@ -6,7 +6,7 @@ import pytest
 
 from minigan.data import DatasetError
 from minigan.data.download import download_file, download_from_mirrors
-from minigan.data.progress import ProgressBar
+from minigan.progress import ProgressBar
 
 BODY = bytes(range(256)) * 1000  # 256 kB: several chunks, so the bar moves
 MD5 = hashlib.md5(BODY).hexdigest()

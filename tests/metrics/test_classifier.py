@@ -71,8 +71,20 @@ def test_trained_toy_classifier_is_accurate(toy_classifier):
 
 
 def test_image_too_small_is_a_clear_error():
-    with pytest.raises(ValueError, match="too small"):
-        Classifier(image_size=0)
+    with pytest.raises(ValueError, match="Classifier: image_size 1 is too small for three strided convolutions"):
+        Classifier(image_size=1)
+
+
+def test_features_leave_the_caches_as_they_were():
+    """The eval passes' caches (tens of MB per batch) are not kept: each layer's cache is put back."""
+    clf = Classifier(widths=(4, 8, 8), hidden=16, seed=0)
+    images, _ = toy_dataset(4, seed=3)
+    clf.features(images)
+    assert all(m.cache is None for _, m in clf.named_modules())
+    clf.train().forward(to_input(images))                  # a training pass, its backward still to come
+    before = {name: m.cache for name, m in clf.named_modules()}
+    clf.features(images)
+    assert all(m.cache is before[name] for name, m in clf.named_modules())
 
 
 @pytest.mark.skipif("cupy" not in B.available(), reason="needs CuPy and a GPU")

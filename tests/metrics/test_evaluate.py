@@ -104,3 +104,10 @@ def test_fashion_mnist_test_halves_are_close_and_noise_is_far():
     one = evaluate_generator(array_source(sneakers), clf, real_stats=stats, n=len(sneakers))
     assert one["class_kl"] > 1.5 and one["classes_present"] < 5       # this quick judge confuses some shoes
     assert one["frechet_distance"] > 20 * real["frechet_distance"]
+
+
+def test_array_source_says_when_it_runs_out():
+    fn = array_source(np.zeros((5, 1, 28, 28), np.uint8))
+    assert fn(3).shape == (3, 1, 28, 28)
+    with pytest.raises(ValueError, match=r"array_source: asked for 6 images, only 5 given"):
+        fn(3)

@@ -118,3 +118,22 @@ def test_the_class_mix_marks_missing_classes(tmp_path):
     assert len(low) == 8                                                   # the missing classes, in red
     assert "Ankle boot" in " ".join(page.text) and "2 / 10" in " ".join(page.text)
     np.testing.assert_equal(len([a for t, a in page.tags if a.get("class") == "bar"]), 2)
+
+
+def test_the_planned_length_is_where_the_run_will_stop(train, tmp_path):
+    """--max-steps 1000 but 2 epochs of 10 steps: the run stops at 20, and the header says so."""
+    out = tmp_path / "run"
+    rc, _, stderr = train(out, "--epochs", 2, "--max-steps", 1000, "--sample-every", 5)
+    assert rc == 0, stderr
+    assert json.loads((out / "run.json").read_text()) == {"steps_per_epoch": 10, "last_step": 20}
+    text = " ".join(" ".join(Page((out / "index.html").read_text(encoding="utf-8")).text).split())
+    assert "step 20 of 20" in text and "of 1,000" not in text
+
+
+def test_the_gradient_flow_note_says_which_loss_each_number_belongs_to(finished_run):
+    out, _ = finished_run
+    text = " ".join(" ".join(Page((out / "index.html").read_text(encoding="utf-8")).text).split())
+    assert ("D's table mixes two: its |dL/d weights| is the gradient of Loss_D , D's own update, while its "
+            "activations and |dL/d input| come from G's update -- D judging the fake batch and passing "
+            "dLoss_G/dx back towards G.") in text
+    assert "what its own update is made of" not in text

@@ -99,3 +99,8 @@ def test_cupy_input_matches_numpy():
         pytest.skip(f"no GPU: {e}")
     assert np.array_equal(make_grid(x), make_grid(x.get()))
 
+
+
+def test_grid_scale_enlarges_small_pictures_only():
+    from minigan.viz import grid_scale
+    assert (grid_scale(28), grid_scale(32), grid_scale(64)) == (2, 2, 1)

@@ -107,3 +107,23 @@ def test_read_metrics_feeds_the_curves_plot(tmp_path):
             log.log(**row(s))
     plot_training_curves(read_metrics(path), tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_complete_lines_drops_only_a_cut_off_last_row(tmp_path):
+    from minigan.viz.metrics_log import complete_lines
+    path = tmp_path / "log.csv"
+    path.write_text("step,x\n1,0.5\n2,0.2")                       # the last row lost its newline
+    assert complete_lines(path) == ["step,x\n", "1,0.5\n"]
+    path.write_text("step,x\n1,0.5\n")
+    assert complete_lines(path) == ["step,x\n", "1,0.5\n"]
+    path.write_text("step,x")                                      # a header alone is kept
+    assert complete_lines(path) == ["step,x"]
+
+
+def test_drop_rows_after_names_a_row_without_a_step(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("step,x\n1,0.5\nlate,0.3\n")
+    log = MetricsLog(path, ["step", "x"])
+    with pytest.raises(ValueError, match=r"MetricsLog: .*log.csv line 3 has no number in column 'step': \['late', '0.3'\]"):
+        log.drop_rows_after(1)
+    log.close()
