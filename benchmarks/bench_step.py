@@ -3,7 +3,9 @@
 Prints, per architecture and batch size: ms/step (median after warm-up),
 images/s, achieved GFLOP/s of the convolution GEMMs against this machine's
 measured SGEMM rate, peak memory, and -- where PyTorch is installed (it is
-never a dependency) -- the same step in PyTorch and the ratio minigan/PyTorch.
+never a dependency) -- the same step in PyTorch and the ratio of the two
+times. The PyTorch step is its DCGAN example's, with D's weights frozen during
+G's update as minigan does, so both frameworks do the same work.
 
     python benchmarks/bench_step.py                       # NumPy, all configurations
     python benchmarks/bench_step.py --configs dcgan28:64 --layers   # + per-layer breakdown
@@ -159,17 +161,19 @@ def torch_step_fn(arch, batch, backend):
     loss = nn.BCELoss()
     x = torch.rand(batch, nc, size, size, device=device) * 2 - 1
 
-    def step():                      # PyTorch's DCGAN example, line for line
-        D.zero_grad()
-        out = D(x).view(-1)
+    def step():                      # PyTorch's DCGAN example, line for line, except that
+        D.zero_grad()                # D's weights are frozen in G's update, as in minigan,
+        out = D(x).view(-1)          # so both do the same work
         loss(out, torch.ones_like(out)).backward()
         fake = G(torch.randn(batch, nz, 1, 1, device=device))
         out = D(fake.detach()).view(-1)
         loss(out, torch.zeros_like(out)).backward()
         opt_d.step()
         G.zero_grad()
+        D.requires_grad_(False)
         out = D(fake).view(-1)
         loss(out, torch.ones_like(out)).backward()
+        D.requires_grad_(True)
         opt_g.step()
         if device == "cuda":
             torch.cuda.synchronize()

@@ -45,6 +45,19 @@ def atomic_write(path, mode: str = "wb", encoding: str | None = None):
         raise
 
 
+def complete_lines(path) -> list[str]:
+    """The lines of the CSV file ``path`` (with their newlines), less a last row cut off by a crash.
+
+    A row is written as one line ending in a newline, so a last line without
+    one was cut off half-way when the run stopped; the header line is kept.
+    Feed the result to ``csv.reader`` or ``csv.DictReader``.
+    """
+    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    if len(lines) > 1 and not lines[-1].endswith("\n"):
+        lines = lines[:-1]
+    return lines
+
+
 def _final_mode(path: Path) -> int:
     """The existing file's permissions, or those a plain ``open(path, "w")`` would give (0666 minus umask)."""
     try:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import csv
 import math
 
+from .fileio import complete_lines
+
 #: The columns of ``gradflow.csv``: ``net`` is "G" or "D", ``layer`` e.g. "3:ConvTranspose2d".
 LOG_COLUMNS = ("step", "net", "layer", "act_mean", "act_std", "grad_in", "grad_param")
 
@@ -69,13 +71,8 @@ def read_log(path) -> list[dict]:
 
     A last row cut off by a crash (no newline at the end) is skipped.
     """
-    with open(path, encoding="utf-8", newline="") as f:
-        text = f.read()
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines = lines[:-1]
     rows = []
-    for row in csv.DictReader(lines):
+    for row in csv.DictReader(complete_lines(path)):
         try:
             rows.append({"step": int(row["step"]), "net": row["net"], "layer": row["layer"],
                          **{k: float(row[k]) if row[k] else math.nan for k in LOG_COLUMNS[3:]}})

@@ -183,7 +183,8 @@ class GANTrainer:
         self.opt_D.load_state_dict(state["opt_D"])
         if self.G_ema is not None:
             if state.get("G_ema") is None:
-                raise ValueError("the checkpoint has no EMA generator, but this trainer keeps one (ema=...)")
+                raise ValueError("the checkpoint has no EMA generator, but this trainer keeps one; "
+                                 "resume without --ema (or GANTrainer(ema=None)), or start a new run with it")
             self.G_ema.load_state_dict(state["G_ema"])
         self.rng.bit_generator.state = state["rng"]
         if "sample_rng" in state:                             # absent in checkpoints of minigan <= 0.1.0

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from minigan.backend import to_numpy
-from minigan.fileio import write_text_atomic
+from minigan.fileio import complete_lines, write_text_atomic
 
 
 class MetricsLog:
@@ -154,19 +154,6 @@ def read_metrics(path) -> dict[str, list[float]]:
         for name, v in zip(header, values):
             history[name].append(v)
     return history
-
-
-def complete_lines(path) -> list[str]:
-    """The lines of the CSV file ``path`` (with their newlines), less a last row cut off by a crash.
-
-    A row is written as one line ending in a newline, so a last line without
-    one was cut off half-way when the run stopped; the header line is kept.
-    Feed the result to ``csv.reader`` or ``csv.DictReader``.
-    """
-    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
-    if len(lines) > 1 and not lines[-1].endswith("\n"):
-        lines = lines[:-1]
-    return lines
 
 
 def _csv_line(cells) -> str:
