@@ -351,7 +351,8 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train") -> d
                     stop = min(steps_per_epoch, batch + last_step - trainer.step_count)
                     bar = EpochBar(f"epoch {e + 1}/{cfg.epochs}", steps_per_epoch, batch, stop)
                     order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
-                    for x in itertools.islice(batches(images, cfg.batch_size, order, size=size), batch, stop):
+                    for x in itertools.islice(batches(images, cfg.batch_size, order, size=size, start=batch),
+                                              stop - batch):
                         # per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs
                         record = cfg.grad_flow_every > 0 and (trainer.step_count + 1) % cfg.grad_flow_every == 0
                         trainer.track_grad_flow = record

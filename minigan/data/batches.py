@@ -25,7 +25,7 @@ from PIL import Image
 
 
 def batches(images, batch_size: int, rng: np.random.Generator, drop_last: bool = True,
-            size: int | None = None):
+            size: int | None = None, start: int = 0):
     """Yield one epoch of float32 batches ``(B, C, H, W)`` scaled to [-1, 1].
 
     ``images``: uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``, or an
@@ -34,6 +34,8 @@ def batches(images, batch_size: int, rng: np.random.Generator, drop_last: bool =
     batch if it would be smaller than ``batch_size`` (a GAN's BatchNorm
     dislikes a tiny last batch). ``size``: resize every picture to
     ``size x size`` first (bilinear; see the module docstring), or ``None``.
+    ``start``: begin at this batch of the epoch's order (a resumed run picks
+    up mid-epoch; the batches before it are skipped, not converted).
 
     The arguments are checked when :func:`batches` is called, not when the
     first batch is taken; bad ones raise ``ValueError`` or ``TypeError``.
@@ -55,13 +57,15 @@ def batches(images, batch_size: int, rng: np.random.Generator, drop_last: bool =
                         f"(numpy.random.default_rng(seed)), got {type(rng).__name__}")
     if size is not None and (not isinstance(size, (int, np.integer)) or size <= 0):
         raise ValueError(f"batches: size must be a positive int or None, got {size!r}")
-    return _epoch(images, int(batch_size), rng.permutation(N), drop_last, size)
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise ValueError(f"batches: start must be an int >= 0 (a batch index), got {start!r}")
+    return _epoch(images, int(batch_size), rng.permutation(N), drop_last, size, int(start))
 
 
-def _epoch(images, batch_size, order, drop_last, size):
+def _epoch(images, batch_size, order, drop_last, size, first_batch):
     N = len(images)
     stop = N - N % batch_size if drop_last else N
-    for start in range(0, stop, batch_size):
+    for start in range(first_batch * batch_size, stop, batch_size):
         x = images[order[start:start + batch_size]]                 # (B, H, W, C) uint8
         if size is not None:
             x = resize(x, size)                                     # (B, size, size, C) uint8

@@ -141,3 +141,16 @@ def test_resize_plane_keeps_the_dtype_and_agrees_between_uint8_and_float():
     assert small.dtype == np.uint8 and small.shape == (64, 48)
     assert smooth.dtype == np.float32 and smooth.shape == (64, 48)
     assert np.abs(small.astype(np.float32) - smooth).max() <= 1.0     # the same filter, 8-bit vs float
+
+
+def test_start_skips_batches_without_changing_the_order():
+    images = np.arange(10 * 4 * 4, dtype=np.uint8).reshape(10, 4, 4)
+    whole = list(batches(images, 3, np.random.default_rng(7)))
+    later = list(batches(images, 3, np.random.default_rng(7), start=2))
+    assert len(later) == 1 and np.array_equal(later[0], whole[2])
+    assert list(batches(images, 3, np.random.default_rng(7), start=5)) == []
+
+
+def test_bad_start_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"start must be an int >= 0 \(a batch index\), got -1"):
+        batches(np.zeros((4, 2, 2), np.uint8), 2, np.random.default_rng(0), start=-1)
