@@ -10,6 +10,7 @@ from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 from minigan.progress import EpochBar
 from minigan.run import COLUMNS
+from tests.pictures import random_pictures
 
 
 def test_short_run_writes_every_output(train, tmp_path):
@@ -81,11 +82,7 @@ def test_the_other_training_flags(train, tmp_path):
 
 
 def test_folder_dataset_rgb(tmp_path, capsys):
-    pictures = tmp_path / "pictures"
-    pictures.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(20):
-        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(pictures / f"{i}.png")
+    pictures = random_pictures(tmp_path / "pictures", 20, 40)
     rc = main(["train", "--dataset", "folder", "--data-dir", str(pictures), "--ngf", "4", "--ndf", "4",
                "--nz", "8", "--batch-size", "8", "--max-steps", "2", "--out", str(tmp_path / "out")])
     assert rc == 0, capsys.readouterr().err

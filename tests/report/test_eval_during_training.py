@@ -7,6 +7,7 @@ from PIL import Image
 from minigan.evaluation import EVAL_COLUMNS
 from minigan.gradflow import LOG_COLUMNS, read_log
 from minigan.viz import read_metrics
+from tests.pictures import random_pictures
 
 from .conftest import run_main
 
@@ -67,11 +68,7 @@ def test_resuming_from_an_older_checkpoint_logs_each_step_once(train, tmp_path):
 
 
 def test_a_folder_of_pictures_is_not_evaluated_and_says_why(tmp_path, judged):
-    pictures = tmp_path / "pictures"
-    pictures.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(16):
-        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(pictures / f"{i}.png")
+    pictures = random_pictures(tmp_path / "pictures", 16, 32)
     out = tmp_path / "run"
     rc, stdout, stderr = run_main("train", "--dataset", "folder", "--data-dir", pictures, "--ngf", 4, "--ndf", 4,
                                   "--nz", 8, "--batch-size", 8, "--max-steps", 2, "--eval-every", 1, "--out", out)
