@@ -9,6 +9,7 @@ G's update as minigan does, so both frameworks do the same work.
 
     python benchmarks/bench_step.py                       # NumPy, all configurations
     python benchmarks/bench_step.py --configs dcgan28:64 --layers   # + per-layer breakdown
+    python benchmarks/bench_step.py --gemm-floor          # + the step's GEMMs timed alone
     python benchmarks/bench_step.py --backend cupy        # on a GPU, against PyTorch CUDA
 
 Each measurement runs in a fresh child process, so peak memory belongs to one
@@ -76,6 +77,69 @@ def sgemm_rate():
         a @ a
         times.append(time.perf_counter() - t)
     return 2 * 2048**3 / statistics.median(times) / 1e9
+
+
+def gemm_floor_ms(arch, batch):
+    """Milliseconds the step's GEMMs alone take: the floor of minigan's im2col design here.
+
+    Times, with random float32 operands of exactly the shapes (and batch
+    chunks) the conv layers use, each product of each conv layer -- forward,
+    weight gradient (``matmul_tn``), input gradient -- and adds them up with
+    the counts of :func:`conv_gemm_flops`. A step cannot be faster than this
+    unless it does fewer or faster GEMMs; everything above it is im2col,
+    col2im, BatchNorm, activations, Adam and glue.
+    """
+    import numpy as np
+
+    from minigan import nn
+    from minigan.models import ARCHITECTURES
+    from minigan.nn.gemm import matmul_tn
+    from minigan.nn.im2col import batch_chunks
+
+    rng = np.random.default_rng(0)
+    cache = {}
+
+    def best_ms(a_shape, b_shape, kind):
+        key = (a_shape, b_shape, kind)
+        if key not in cache:
+            a = rng.standard_normal(a_shape, dtype=np.float32)
+            b = rng.standard_normal(b_shape, dtype=np.float32)
+            f = (lambda: matmul_tn(a, b)) if kind == "tn" else (lambda: a @ b.T) if kind == "nt" else (lambda: a @ b)
+            f()
+            times = []
+            for _ in range(3):
+                t = time.perf_counter()
+                f()
+                times.append(time.perf_counter() - t)
+            cache[key] = 1000 * min(times)
+        return cache[key]
+
+    G, D = ARCHITECTURES[arch]()
+    z = np.zeros((batch, G.layers[0].in_channels, 1, 1), np.float32)
+    total = 0.0
+    for net, x, (fwd, dW, dx, dx_first) in ((G, z, (1, 1, 1, 0)), (D, None, (3, 2, 3, 1))):
+        x = G.eval()(z) if x is None else x
+        first = True
+        for layer in net.layers:
+            y = layer.forward(x)
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+                (kh, kw), C, F = layer.kernel_size, layer.in_channels, layer.out_channels
+                if isinstance(layer, nn.Conv2d):   # cols (M, K) @ Wm.T; dy^T cols; dy @ Wm
+                    pix, K = y.shape[2] * y.shape[3], kh * kw * C
+                    chunks = batch_chunks(x, pix * K * 4)
+                    shapes = lambda m: (((m, K), (F, K), "nt"), ((m, F), (m, K), "tn"), ((m, F), (F, K), "nn"))
+                else:                              # x (M, C) @ Wm; x^T dcols; dcols @ Wm.T
+                    pix, K = x.shape[2] * x.shape[3], kh * kw * F
+                    chunks = batch_chunks(x, pix * K * 4)
+                    shapes = lambda m: (((m, C), (C, K), "nn"), ((m, C), (m, K), "tn"), ((m, K), (C, K), "nt"))
+                for b in chunks:
+                    m = (b.stop - b.start) * pix
+                    (f_a, f_b, f_k), (w_a, w_b, w_k), (d_a, d_b, d_k) = shapes(m)
+                    total += fwd * best_ms(f_a, f_b, f_k) + dW * best_ms(w_a, w_b, w_k)
+                    total += (dx_first if first else dx) * best_ms(d_a, d_b, d_k)
+                first = False
+            x = y
+    return total
 
 
 # ---------------------------------------------------------------------------- children
@@ -236,6 +300,8 @@ def main():
                    help="summary of the timed steps; 'min' resists a noisy neighbour best")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--layers", action="store_true", help="print minigan's per-layer forward/backward times")
+    p.add_argument("--gemm-floor", action="store_true",
+                   help="also time the step's GEMMs alone (NumPy): how fast this design could possibly be here")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--framework", default="minigan", help=argparse.SUPPRESS)
     p.add_argument("--arch", help=argparse.SUPPRESS)
@@ -285,6 +351,11 @@ def main():
             tms = 1000 * summarize(t for r in theirs for t in r["times"])
             line += f"{tms:>10.0f}{max(r[mem_key] for r in theirs):>10.0f}{ms / tms:>8.2f}"
         print(line, flush=True)
+        if args.gemm_floor and args.backend == "numpy":
+            floor = gemm_floor_ms(arch, batch)
+            print(f"  the step's GEMMs alone (same shapes and chunks, timed one by one): {floor:.0f} ms = "
+                  f"{100 * floor / ms:.0f}% of minigan's step"
+                  + (f", {floor / tms:.2f}x PyTorch's whole step" if have_torch else ""), flush=True)
         if args.layers:
             agg = {}
             for r in ours:

@@ -103,7 +103,7 @@ class Conv2d(Module):
                 dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        # dL/dWm = dy^T cols
             if dx is not None:                                                       # (cols rebuilt, not kept:
                 dcols = (dy2 @ Wm).reshape(-1, Ho, Wo, kh, kw, C)                    #  less memory, same speed)
-                dx[b] = col2im(dcols, (H, W), self.kernel_size, self.stride, self.padding)  # dL/dx = col2im(dy Wm)
+                col2im(dcols, (H, W), self.kernel_size, self.stride, self.padding, out=dx[b])  # dL/dx = col2im(dy Wm)
         if dWm is not None:
             self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
             if "bias" in self.params:

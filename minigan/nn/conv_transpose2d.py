@@ -101,7 +101,7 @@ class ConvTranspose2d(Module):
         y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
         for b in batch_chunks(x, H * W * kh * kw * F * x.itemsize):                # a few images at a time
             cols = x_nhwc[b].reshape(-1, C) @ Wm                                    # (n*H*W, kH*kW*C_out): one stamp per row
-            y[b] = col2im(cols.reshape(-1, H, W, kh, kw, F), (Ho, Wo), self.kernel_size, self.stride, self.padding)
+            col2im(cols.reshape(-1, H, W, kh, kw, F), (Ho, Wo), self.kernel_size, self.stride, self.padding, out=y[b])
         if "bias" in self.params:
             y += self.params["bias"]                                                # (N, Ho, Wo, F)
         self.cache = (x_nhwc, Wm)

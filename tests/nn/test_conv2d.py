@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from minigan import nn
 from minigan.nn.conv2d import conv2d_naive
@@ -48,6 +48,36 @@ def test_im2col_and_col2im_are_adjoint(cfg, seed):
     lhs = np.sum(cols * c)
     rhs = np.sum(x * col2im(c, (cfg["H"], cfg["W"]), cfg["kernel"], cfg["stride"], cfg["padding"]))
     assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+def col2im_padded(cols, size, kernel, stride, padding):
+    """The loop form from col2im's docstring: add into a zero-padded image, then cut the padding off."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    N, Ho, Wo, _, _, C = cols.shape
+    x_pad = np.zeros((N, size[0] + 2 * ph, size[1] + 2 * pw, C))
+    for i in range(kh):
+        for j in range(kw):
+            x_pad[:, i : i + sh * Ho : sh, j : j + sw * Wo : sw, :] += cols[:, :, :, i, j, :]
+    return x_pad[:, ph : ph + size[0], pw : pw + size[1], :]
+
+
+@given(kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)), stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       padding=st.tuples(st.integers(0, 5), st.integers(0, 5)), size=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+       seed=seeds)
+def test_col2im_skips_exactly_the_padding(kernel, stride, padding, size, seed):
+    # col2im adds straight into the unpadded image; padding may exceed the kernel, so that some
+    # kernel offsets never land inside. Written into a strided slice of a bigger array, too.
+    from minigan.nn.im2col import conv_output_size
+    Ho, Wo = (conv_output_size(n, k, s, p) for n, k, s, p in zip(size, kernel, stride, padding))
+    assume(Ho >= 1 and Wo >= 1)
+    rng = np.random.default_rng(seed)
+    cols = rng.standard_normal((2, Ho, Wo, *kernel, 3))
+    expected = col2im_padded(cols, size, kernel, stride, padding)
+    np.testing.assert_allclose(col2im(cols, size, kernel, stride, padding), expected, rtol=1e-12, atol=1e-12)
+    big = np.full((4, *size, 3), np.nan)
+    col2im(cols, size, kernel, stride, padding, out=big[1:4:2])
+    np.testing.assert_allclose(big[1:4:2], expected, rtol=1e-12, atol=1e-12)
+    assert np.isnan(big[0::2]).all()
 
 
 def test_output_size_follows_pytorch_formula():
