@@ -1,4 +1,4 @@
-"""Shared pytest set-up: hypothesis profiles.
+"""Shared pytest set-up: hypothesis profiles, and the `fake_cupy` fixture (tests/fakecupy.py).
 
 CI runs on a loaded 2-core machine, so no test has a deadline, and under CI
 (the ``CI`` environment variable is set) hypothesis is derandomized: the same
@@ -6,6 +6,7 @@ examples every run, so a red CI is always reproducible.
 """
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -23,3 +24,25 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    """CuPy's code path without a GPU: ``tests/fakecupy.py`` installed as ``cupy`` (and ``cupyx``).
+
+    ``minigan.backend`` then imports the fake on first use, as it would import
+    CuPy, so ``available()`` lists "cupy", ``get_backend("cupy")`` is the fake
+    and arrays move with ``asarray``/``to_numpy``. Everything is put back afterwards.
+    """
+    import sys
+
+    from minigan import backend
+
+    from .fakecupy import cupy, cupyx
+
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    monkeypatch.setitem(sys.modules, "cupyx", cupyx)
+    monkeypatch.setattr(backend, "_cupy", None)           # forget what was found before: the next
+    monkeypatch.setattr(backend, "_cupy_error", None)     # use imports the fake, checks its GPU count
+    assert backend.get_backend("cupy") is cupy
+    return cupy
