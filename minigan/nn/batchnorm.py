@@ -37,20 +37,23 @@ from .module import Module
 def batchnorm_rows_forward(x, gamma, beta, eps):
     """x: (M, C) -> y (M, C), and the cache backward needs. Normalizes each column."""
     xp = B.get_array_module(x)
-    mu = x.mean(axis=0)                    # (C,)
-    xc = x - mu                            # (M, C) centred
-    var = (xc * xc).mean(axis=0)           # (C,) biased variance
-    inv_std = 1.0 / xp.sqrt(var + eps)     # (C,)
-    x_hat = xc * inv_std                   # (M, C)
-    y = x_hat * gamma + beta
+    mu = x.mean(axis=0)                                  # (C,)
+    xc = x - mu                                          # (M, C) centred
+    var = xp.einsum("mc,mc->c", xc, xc) / x.shape[0]     # (C,) biased variance: mean of xc^2, no (M, C) temporary
+    inv_std = 1.0 / xp.sqrt(var + eps)                   # (C,)
+    x_hat = xc                                           # (M, C): normalized in place, xc is not needed again
+    x_hat *= inv_std
+    y = x_hat * gamma
+    y += beta
     return y, mu, var, (x_hat, inv_std)
 
 
 def batchnorm_rows_backward(dy, gamma, cache):
     """dy: (M, C) -> (dx, dgamma, dbeta) for batch statistics (see the module docstring)."""
+    xp = B.get_array_module(dy)
     x_hat, inv_std = cache
     dbeta = dy.sum(axis=0)                           # beta is added to every row
-    dgamma = (dy * x_hat).sum(axis=0)                # gamma scales x_hat
+    dgamma = xp.einsum("mc,mc->c", dy, x_hat)        # gamma scales x_hat: sum of dy * x_hat over rows
     dx_hat = dy * gamma                              # (M, C)
     M = dy.shape[0]
     mean_dx_hat = dbeta * gamma / M                  # mean(dx_hat) over rows, reusing dbeta
