@@ -21,7 +21,8 @@ import numpy as np
 
 from .gemm import matmul_tn
 from ..backend import get_array_module
-from .im2col import batch_chunks, col2im, conv_output_size, im2col
+from .col2im_blocked import blocked, group_weights, matmul_col2im
+from .im2col import batch_chunks, conv_output_size, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -97,13 +98,15 @@ class Conv2d(Module):
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
         dWm = xp.zeros_like(Wm) if self.requires_grad else None
         dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
+        grouped = group_weights(Wm, self.kernel_size, self.stride) if dx is not None and blocked(
+            self.kernel_size, self.stride) else None                                # Wm's columns in pixel-block order
         for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
             dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
-            if dWm is not None:
-                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        # dL/dWm = dy^T cols
-            if dx is not None:                                                       # (cols rebuilt, not kept:
-                dcols = (dy2 @ Wm).reshape(-1, Ho, Wo, kh, kw, C)                    #  less memory, same speed)
-                col2im(dcols, (H, W), self.kernel_size, self.stride, self.padding, out=dx[b])  # dL/dx = col2im(dy Wm)
+            if dWm is not None:                                                      # (cols rebuilt, not kept:
+                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        #  less memory, same speed)
+            if dx is not None:                                                       # dL/dWm = dy^T cols
+                matmul_col2im(dy2, Wm, (dx[b].shape[0], Ho, Wo), (H, W), self.kernel_size, self.stride,
+                              self.padding, out=dx[b], grouped=grouped)              # dL/dx = col2im(dy Wm)
         if dWm is not None:
             self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
             if "bias" in self.params:
