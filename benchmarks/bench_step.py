@@ -107,7 +107,7 @@ def gemm_floor_ms(arch, batch):
             f = (lambda: matmul_tn(a, b)) if kind == "tn" else (lambda: a @ b.T) if kind == "nt" else (lambda: a @ b)
             f()
             times = []
-            for _ in range(3):
+            for _ in range(5):
                 t = time.perf_counter()
                 f()
                 times.append(time.perf_counter() - t)
