@@ -19,3 +19,23 @@ def test_bench_step_prints_every_figure_for_a_tiny_configuration():
     assert any("GEMMs alone" in line for line in lines)
     assert any("G.3 ConvTranspose2d" in line for line in lines)       # the per-layer breakdown
     assert lines[-1].startswith("GEMM work per step: dcgan28:2")
+
+
+def test_bench_step_gpu_child_runs_on_the_cupy_stand_in(fake_cupy, capsys):
+    # The first run on a GPU machine goes through the CuPy branch of the child (device arrays,
+    # synchronize, the memory pool); here it runs on tests/fakecupy.py, in this process.
+    import argparse
+    import json
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench_step
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    args = argparse.Namespace(framework="minigan", arch="dcgan28", batch=2, backend="cupy", layers=True,
+                              warmup=1, repeats=1, threads=1)
+    bench_step.child(args)
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(result["times"]) == 1 and result["times"][0] > 0
+    assert result["gpu_peak_mb"] is not None
+    assert "G.3 ConvTranspose2d|backward" in result["layers"]
