@@ -98,15 +98,17 @@ class Conv2d(Module):
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
         dWm = xp.zeros_like(Wm) if self.requires_grad else None
         dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
-        grouped = group_weights(Wm, self.kernel_size, self.stride) if dx is not None and blocked(
-            self.kernel_size, self.stride) else None                                # Wm's columns in pixel-block order
+        if dx is not None and blocked(self.kernel_size, self.stride):             # Wm's columns in pixel-block
+            grouped = group_weights(Wm, self.kernel_size, self.stride)              # order, once for all chunks
+        else:
+            grouped = None
         for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
             dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
-            if dWm is not None:                                                      # (cols rebuilt, not kept:
-                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        #  less memory, same speed)
-            if dx is not None:                                                       # dL/dWm = dy^T cols
+            if dWm is not None:                                                      # dL/dWm = dy^T cols (cols rebuilt,
+                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        #  not kept: less memory, same speed)
+            if dx is not None:                                                       # dL/dx = col2im(dy Wm)
                 matmul_col2im(dy2, Wm, (dx[b].shape[0], Ho, Wo), (H, W), self.kernel_size, self.stride,
-                              self.padding, out=dx[b], grouped=grouped)              # dL/dx = col2im(dy Wm)
+                              self.padding, out=dx[b], grouped=grouped)
         if dWm is not None:
             self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
             if "bias" in self.params:

@@ -100,7 +100,10 @@ class ConvTranspose2d(Module):
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(C, kh * kw * F)  # (C_in, kH*kW*C_out)
         x_nhwc = x.transpose(0, 2, 3, 1)                                            # free for NHWC memory
         y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
-        grouped = group_weights(Wm, self.kernel_size, self.stride) if blocked(self.kernel_size, self.stride) else None
+        if blocked(self.kernel_size, self.stride):                                  # Wm's columns in pixel-block
+            grouped = group_weights(Wm, self.kernel_size, self.stride)              # order, once for all chunks
+        else:
+            grouped = None
         for b in batch_chunks(x, H * W * kh * kw * F * x.itemsize):                # a few images at a time
             x2 = x_nhwc[b].reshape(-1, C)                                           # (n*H*W, C_in): one stamp per row
             matmul_col2im(x2, Wm, (y[b].shape[0], H, W), (Ho, Wo), self.kernel_size, self.stride,
