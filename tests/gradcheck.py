@@ -68,3 +68,22 @@ def kink_margin(net, x):
             margin = min(margin, float(np.abs(x).min()))
         x = layer.forward(x)
     return margin
+
+
+def batchnorm_margin(net, x):
+    """Smallest batch variance of any channel going into a BatchNorm of a Sequential on ``x``.
+
+    A channel whose values in the batch (nearly) coincide -- two images at a
+    1x1 map, say -- has a variance far below BatchNorm's ``eps``; the map
+    x -> x_hat is then so curved that a central difference with h = 1e-6 no
+    longer approximates its derivative. Tests of whole networks skip such
+    draws (hypothesis.assume), as they skip ReLU kinks.
+    """
+    from minigan.nn.batchnorm import _BatchNorm
+
+    margin = float("inf")
+    for layer in net.layers:
+        if isinstance(layer, _BatchNorm):
+            margin = min(margin, float(layer.to_rows(x).var(axis=0).min()))
+        x = layer.forward(x)
+    return margin

@@ -6,7 +6,7 @@ from minigan import nn
 from minigan.init import dcgan_init
 from minigan.losses import bce
 from minigan.train import GANTrainer, NonFiniteLossError
-from tests.gradcheck import assert_close, kink_margin, numerical_gradient
+from tests.gradcheck import assert_close, batchnorm_margin, kink_margin, numerical_gradient
 
 
 def tiny_gan(nz=3, ch=2, nc=1, seed=0, dtype="float64"):
@@ -58,6 +58,7 @@ def test_step_gradients_match_finite_differences_end_to_end(nz, ch, nc, N, smoot
     D.load_state_dict(seen["D"]["D"])
     x_fake = G.forward(z).copy()
     assume(min(kink_margin(G, z), kink_margin(D, x_real), kink_margin(D, x_fake)) > 1e-4)   # smooth here
+    assume(min(batchnorm_margin(G, z), batchnorm_margin(D, x_real), batchnorm_margin(D, x_fake)) > 1e-5)
 
     def loss_d():
         return bce(D.forward(x_real), 1 - smoothing)[0] + bce(D.forward(x_fake), 0.0)[0]
@@ -69,6 +70,7 @@ def test_step_gradients_match_finite_differences_end_to_end(nz, ch, nc, N, smoot
     G.load_state_dict(seen["G"]["G"])
     D.load_state_dict(seen["G"]["D"])
     assume(min(kink_margin(G, z), kink_margin(D, G.forward(z))) > 1e-4)
+    assume(min(batchnorm_margin(G, z), batchnorm_margin(D, G.forward(z))) > 1e-5)
 
     def loss_g():
         return bce(D.forward(G.forward(z)), 1.0)[0]

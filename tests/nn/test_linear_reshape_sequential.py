@@ -3,7 +3,7 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from minigan import nn
-from tests.gradcheck import check_layer_gradients, kink_margin
+from tests.gradcheck import batchnorm_margin, check_layer_gradients, kink_margin
 from tests.strategies import seeds
 
 
@@ -24,7 +24,8 @@ def test_small_network_gradients_through_every_layer_kind(seed):
         nn.Linear(8, 1, dtype="float64", rng=rng), nn.Sigmoid(),
     )
     x = rng.standard_normal((4, 3))
-    assume(kink_margin(net, x) > 1e-4)          # finite differences must not straddle a ReLU kink
+    assume(kink_margin(net, x) > 1e-4)          # finite differences must not straddle a ReLU kink,
+    assume(batchnorm_margin(net, x) > 1e-5)     # nor a BatchNorm over values that (nearly) coincide
     check_layer_gradients(net, x, rng)
 
 
