@@ -30,7 +30,7 @@ convolution of an image is a stride-1 convolution of its s x s pixel blocks.
 from __future__ import annotations
 
 from ..backend import get_array_module
-from .im2col import _inside, col2im
+from .im2col import windows_inside, col2im
 
 
 def blocked(kernel, stride) -> bool:
@@ -84,9 +84,9 @@ def matmul_col2im(a, Wm, windows, size, kernel, stride, padding, out, grouped=No
     if (Hb * sh - ph < H) or (Wb * sw - pw < W):                         # image pixels no window reaches
         out[...] = 0
     for pi in range(sh):         # unpack: row pi of block u is padded row u*sh + pi, i.e. image row u*sh + pi - ph
-        u0, u1, r0 = _inside(pi, sh, ph, H, Hb)
+        u0, u1, r0 = windows_inside(pi, sh, ph, H, Hb)
         for pj in range(sw):
-            v0, v1, c0 = _inside(pj, sw, pw, W, Wb)
+            v0, v1, c0 = windows_inside(pj, sw, pw, W, Wb)
             if u1 > u0 and v1 > v0:
                 out[:, r0 : r0 + sh * (u1 - u0) : sh, c0 : c0 + sw * (v1 - v0) : sw, :] = blocks[:, u0:u1, v0:v1, pi, pj, :]
     return out
