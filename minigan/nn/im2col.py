@@ -97,8 +97,8 @@ def col2im(cols, size, kernel, stride, padding, out=None):
     x = xp.zeros((N, H, W, C), dtype=cols.dtype) if out is None else out
     if out is not None:
         x[...] = 0
-    for i in range(kh):          # overlapping windows add up; one strided add per offset,
-        a0, a1, r0 = windows_inside(i, sh, ph, H, Ho)           # never a scatter (np.add.at) over single pixels
+    for i in range(kh):          # overlapping windows add up: one strided add per offset,
+        a0, a1, r0 = windows_inside(i, sh, ph, H, Ho)    # never a scatter (np.add.at) over pixels
         for j in range(kw):
             b0, b1, c0 = windows_inside(j, sw, pw, W, Wo)
             if a1 > a0 and b1 > b0:
