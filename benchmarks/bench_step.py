@@ -32,16 +32,16 @@ CONFIGS = {"cpu": "dcgan28:64,dcgan28:128,dcgan64:64", "gpu": "dcgan28:64,dcgan2
 
 
 # ---------------------------------------------------------------------------- FLOPs
-def conv_gemm_flops(arch, batch):
-    """FLOPs of the GEMMs one minigan step performs, from the layer shapes.
+def conv_layers(arch):
+    """Each conv layer of a step: ``(layer, pixels, (forward, weight_grad, input_grad))``.
 
-    A conv layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = output pixels
-    (input pixels for a transposed conv), and each of its three products --
-    forward, input gradient, weight gradient -- costs the same. Per step:
-    D runs forward 3x (real, fake, fake again in G's step), weight gradient 2x
-    (D is frozen in G's step) and input gradient 3x, except its first layer
-    (1x: only G's step needs dLoss/dx); G runs each product once, except the
-    input gradient of its first layer (never: nothing learns z).
+    ``pixels`` is M / batch for the layer's GEMMs (output pixels of a conv,
+    input pixels of a transposed conv); the three counts say how often each
+    product runs per step. D runs forward 3x (real, fake, fake again in G's
+    step), weight gradient 2x (D is frozen in G's step) and input gradient 3x,
+    except its first layer (1x: only G's step needs dLoss/dx); G runs each
+    product once, except the input gradient of its first layer (never: nothing
+    learns z).
     """
     import numpy as np
 
@@ -49,19 +49,29 @@ def conv_gemm_flops(arch, batch):
     from minigan.models import ARCHITECTURES
 
     G, D = ARCHITECTURES[arch]()
-    z = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32)
-    total = 0
+    z = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32)     # 2 images: only the shapes matter
     for net, x, (fwd, dW, dx, dx_first) in ((G, z, (1, 1, 1, 0)), (D, G.eval()(z), (3, 2, 3, 1))):
         first = True
         for layer in net.layers:
             y = layer.forward(x)
             if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-                kh, kw = layer.kernel_size
                 pixels = y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else x.shape[2] * x.shape[3]
-                gemm = 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels
-                total += gemm * (fwd + dW + (dx_first if first else dx))
+                yield layer, pixels, (fwd, dW, dx_first if first else dx)
                 first = False
             x = y
+
+
+def conv_gemm_flops(arch, batch):
+    """FLOPs of the GEMMs one minigan step performs, from the layer shapes.
+
+    A conv layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = batch * pixels,
+    and each of its three products -- forward, input gradient, weight gradient --
+    costs the same; :func:`conv_layers` says how often each runs.
+    """
+    total = 0
+    for layer, pixels, counts in conv_layers(arch):
+        kh, kw = layer.kernel_size
+        total += 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels * sum(counts)
     return total
 
 
@@ -85,14 +95,13 @@ def gemm_floor_ms(arch, batch):
     Times, with random float32 operands of exactly the shapes (and batch
     chunks) the conv layers use, each product of each conv layer -- forward,
     weight gradient (``matmul_tn``), input gradient -- and adds them up with
-    the counts of :func:`conv_gemm_flops`. A step cannot be faster than this
+    the counts of :func:`conv_layers`. A step cannot be faster than this
     unless it does fewer or faster GEMMs; everything above it is im2col,
     col2im, BatchNorm, activations, Adam and glue.
     """
     import numpy as np
 
     from minigan import nn
-    from minigan.models import ARCHITECTURES
     from minigan.nn.gemm import matmul_tn
     from minigan.nn.im2col import batch_chunks
 
@@ -100,11 +109,12 @@ def gemm_floor_ms(arch, batch):
     cache = {}
 
     def best_ms(a_shape, b_shape, kind):
+        """Best of 5 of ``a @ b`` ("nn"), ``a @ b.T`` ("nt") or ``matmul_tn(a, b)`` ("tn")."""
         key = (a_shape, b_shape, kind)
         if key not in cache:
             a = rng.standard_normal(a_shape, dtype=np.float32)
             b = rng.standard_normal(b_shape, dtype=np.float32)
-            f = (lambda: matmul_tn(a, b)) if kind == "tn" else (lambda: a @ b.T) if kind == "nt" else (lambda: a @ b)
+            f = {"nn": lambda: a @ b, "nt": lambda: a @ b.T, "tn": lambda: matmul_tn(a, b)}[kind]
             f()
             times = []
             for _ in range(5):
@@ -114,31 +124,17 @@ def gemm_floor_ms(arch, batch):
             cache[key] = 1000 * min(times)
         return cache[key]
 
-    G, D = ARCHITECTURES[arch]()
-    z = np.zeros((batch, G.layers[0].in_channels, 1, 1), np.float32)
     total = 0.0
-    for net, x, (fwd, dW, dx, dx_first) in ((G, z, (1, 1, 1, 0)), (D, None, (3, 2, 3, 1))):
-        x = G.eval()(z) if x is None else x
-        first = True
-        for layer in net.layers:
-            y = layer.forward(x)
-            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-                (kh, kw), C, F = layer.kernel_size, layer.in_channels, layer.out_channels
-                if isinstance(layer, nn.Conv2d):   # cols (M, K) @ Wm.T; dy^T cols; dy @ Wm
-                    pix, K = y.shape[2] * y.shape[3], kh * kw * C
-                    chunks = batch_chunks(x, pix * K * 4)
-                    shapes = lambda m: (((m, K), (F, K), "nt"), ((m, F), (m, K), "tn"), ((m, F), (F, K), "nn"))
-                else:                              # x (M, C) @ Wm; x^T dcols; dcols @ Wm.T
-                    pix, K = x.shape[2] * x.shape[3], kh * kw * F
-                    chunks = batch_chunks(x, pix * K * 4)
-                    shapes = lambda m: (((m, C), (C, K), "nn"), ((m, C), (m, K), "tn"), ((m, K), (C, K), "nt"))
-                for b in chunks:
-                    m = (b.stop - b.start) * pix
-                    (f_a, f_b, f_k), (w_a, w_b, w_k), (d_a, d_b, d_k) = shapes(m)
-                    total += fwd * best_ms(f_a, f_b, f_k) + dW * best_ms(w_a, w_b, w_k)
-                    total += (dx_first if first else dx) * best_ms(d_a, d_b, d_k)
-                first = False
-            x = y
+    for layer, pixels, (fwd, dW, dx) in conv_layers(arch):
+        (kh, kw), C, F = layer.kernel_size, layer.in_channels, layer.out_channels
+        K = kh * kw * (C if isinstance(layer, nn.Conv2d) else F)        # width of the window matrix
+        for b in batch_chunks(np.empty((batch, 0), np.float32), pixels * K * 4):   # the layer's chunks
+            m = (b.stop - b.start) * pixels
+            if isinstance(layer, nn.Conv2d):   # y = cols Wm^T; dWm = dy^T cols; dcols = dy Wm
+                products = (((m, K), (F, K), "nt"), ((m, F), (m, K), "tn"), ((m, F), (F, K), "nn"))
+            else:                              # cols = x Wm; dWm = x^T dcols; dx = dcols Wm^T
+                products = (((m, C), (C, K), "nn"), ((m, C), (m, K), "tn"), ((m, K), (C, K), "nt"))
+            total += sum(n * best_ms(*shapes) for n, shapes in zip((fwd, dW, dx), products))
     return total
 
 

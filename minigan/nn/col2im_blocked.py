@@ -30,22 +30,25 @@ convolution of an image is a stride-1 convolution of its s x s pixel blocks.
 from __future__ import annotations
 
 from ..backend import get_array_module
-from .im2col import windows_inside, col2im
+from .im2col import col2im, conv_output_size, windows_inside
 
 
 def blocked(kernel, stride) -> bool:
-    """Whether :func:`matmul_col2im` takes the blocked path: stride > 1 and kernel a multiple of it."""
+    """Whether the blocked path applies: stride > 1 and the kernel a multiple of it."""
     (kh, kw), (sh, sw) = kernel, stride
     return (sh > 1 or sw > 1) and kh % sh == 0 and kw % sw == 0
 
 
 def group_weights(Wm, kernel, stride):
-    """Reorder the columns of ``Wm`` into block groups (done once per layer call).
+    """Reorder the columns of ``Wm`` into block groups (once per layer call, for all its chunks).
 
     Wm:     (R, kH*kW*C), columns in window order (i, j, c)
     return: (kH/sh, kW/sw, R, sh*sw*C): group (di, dj) holds the columns of
-            offsets i = di*sh + pi, j = dj*sw + pj, in block order (pi, pj, c)
+            offsets i = di*sh + pi, j = dj*sw + pj, in block order (pi, pj, c);
+            None where :func:`blocked` says no (then :func:`matmul_col2im` takes the plain way)
     """
+    if not blocked(kernel, stride):
+        return None
     xp = get_array_module(Wm)
     (kh, kw), (sh, sw) = kernel, stride
     R = Wm.shape[0]
@@ -53,26 +56,22 @@ def group_weights(Wm, kernel, stride):
     return xp.ascontiguousarray(W6.transpose(1, 3, 0, 2, 4, 5)).reshape(kh // sh, kw // sw, R, -1)
 
 
-def matmul_col2im(a, Wm, windows, size, kernel, stride, padding, out, grouped=None):
+def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
     """``out = col2im(a @ Wm)``: every row of ``a @ Wm`` added back onto its window.
 
-    a:        (n*H_out*W_out, R)     one row per window (per input pixel of a transposed conv)
+    a:        (n*H_out*W_out, R)     one row per window (per input pixel of a transposed conv),
+                                     windows in (n, H_out, W_out) order
     Wm:       (R, kH*kW*C)           columns in window order (i, j, c)
-    windows:  (n, H_out, W_out)      how the rows of ``a`` are arranged
-    size:     (H, W) of the image;   out: (n, H, W, C) array to write into (any strides)
-    grouped:  ``group_weights(Wm, kernel, stride)``, if the caller has it already
-              (a layer computes it once for all its batch chunks)
+    grouped:  ``group_weights(Wm, kernel, stride)``
+    out:      (n, H, W, C)           the image, written in place (any strides)
     """
     xp = get_array_module(a)
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    n, Ho, Wo = windows
-    H, W = size
-    C = Wm.shape[1] // (kh * kw)
-    if not blocked(kernel, stride):                                      # the plain way
+    n, H, W, C = out.shape
+    Ho, Wo = conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
+    if grouped is None:                                                  # the plain way
         cols = (a @ Wm).reshape(n, Ho, Wo, kh, kw, C)
-        return col2im(cols, size, kernel, stride, padding, out=out)
-    if grouped is None:
-        grouped = group_weights(Wm, kernel, stride)
+        return col2im(cols, (H, W), kernel, stride, padding, out=out)
     kbh, kbw = kh // sh, kw // sw                                        # kernel size in blocks
     Hb, Wb = Ho + kbh - 1, Wo + kbw - 1                                  # blocks the windows reach
     blocks = xp.zeros((n, Hb, Wb, sh * sw * C), dtype=a.dtype)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .gemm import matmul_tn
 from ..backend import get_array_module
-from .col2im_blocked import blocked, group_weights, matmul_col2im
+from .col2im_blocked import group_weights, matmul_col2im
 from .im2col import batch_chunks, conv_output_size, im2col
 from .module import Module, init_uniform, pair
 
@@ -98,17 +98,13 @@ class Conv2d(Module):
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
         dWm = xp.zeros_like(Wm) if self.requires_grad else None
         dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
-        if dx is not None and blocked(self.kernel_size, self.stride):             # Wm's columns in pixel-block
-            grouped = group_weights(Wm, self.kernel_size, self.stride)              # order, once for all chunks
-        else:
-            grouped = None
+        grouped = group_weights(Wm, self.kernel_size, self.stride) if dx is not None else None  # pixel-block order
         for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
             dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
             if dWm is not None:                                                      # dL/dWm = dy^T cols (cols rebuilt,
                 dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        #  not kept: less memory, same speed)
             if dx is not None:                                                       # dL/dx = col2im(dy Wm)
-                matmul_col2im(dy2, Wm, (dx[b].shape[0], Ho, Wo), (H, W), self.kernel_size, self.stride,
-                              self.padding, out=dx[b], grouped=grouped)
+                matmul_col2im(dy2, Wm, grouped, self.kernel_size, self.stride, self.padding, out=dx[b])
         if dWm is not None:
             self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
             if "bias" in self.params:

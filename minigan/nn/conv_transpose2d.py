@@ -29,7 +29,7 @@ import numpy as np
 
 from .gemm import matmul_tn
 from ..backend import get_array_module
-from .col2im_blocked import blocked, group_weights, matmul_col2im
+from .col2im_blocked import group_weights, matmul_col2im
 from .im2col import batch_chunks, im2col
 from .module import Module, init_uniform, pair
 
@@ -100,14 +100,10 @@ class ConvTranspose2d(Module):
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(C, kh * kw * F)  # (C_in, kH*kW*C_out)
         x_nhwc = x.transpose(0, 2, 3, 1)                                            # free for NHWC memory
         y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
-        if blocked(self.kernel_size, self.stride):                                  # Wm's columns in pixel-block
-            grouped = group_weights(Wm, self.kernel_size, self.stride)              # order, once for all chunks
-        else:
-            grouped = None
+        grouped = group_weights(Wm, self.kernel_size, self.stride)                  # Wm's columns in pixel-block order
         for b in batch_chunks(x, H * W * kh * kw * F * x.itemsize):                # a few images at a time
             x2 = x_nhwc[b].reshape(-1, C)                                           # (n*H*W, C_in): one stamp per row
-            matmul_col2im(x2, Wm, (y[b].shape[0], H, W), (Ho, Wo), self.kernel_size, self.stride,
-                          self.padding, out=y[b], grouped=grouped)                  # y = col2im(x Wm)
+            matmul_col2im(x2, Wm, grouped, self.kernel_size, self.stride, self.padding, out=y[b])  # y = col2im(x Wm)
         if "bias" in self.params:
             y += self.params["bias"]                                                # (N, Ho, Wo, F)
         self.cache = (x_nhwc, Wm)

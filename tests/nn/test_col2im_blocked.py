@@ -23,7 +23,9 @@ def test_matmul_col2im_is_col2im_of_the_product(kernel, stride, padding, size, n
     Wm = rng.standard_normal((R, kh * kw * C))
     expected = col2im((a @ Wm).reshape(n, Ho, Wo, kh, kw, C), size, kernel, stride, padding)
     big = np.full((2 * n, *size, C), np.nan)
-    matmul_col2im(a, Wm, (n, Ho, Wo), size, kernel, stride, padding, out=big[::2])
+    grouped = group_weights(Wm, kernel, stride)
+    assert (grouped is None) == (not blocked(kernel, stride))
+    matmul_col2im(a, Wm, grouped, kernel, stride, padding, out=big[::2])
     np.testing.assert_allclose(big[::2], expected, rtol=1e-12, atol=1e-12)
     assert np.isnan(big[1::2]).all()
 
