@@ -3,9 +3,9 @@
 DiffAugment's ``color`` policy (Zhao et al. 2020, https://arxiv.org/abs/2006.10738). With
 ``r ~ U(0, 1)`` drawn afresh for each image and each of the three maps::
 
-    brightness:  y = x + b                      b = r - 0.5      in [-0.5, 0.5)
-    saturation:  y = (x - m_c) * s + m_c        s = 2 r          in [0, 2)      m_c = mean over channels,  (N, 1, H, W)
-    contrast:    y = (x - m)   * k + m          k = r + 0.5      in [0.5, 1.5)  m   = mean over C, H, W,   (N, 1, 1, 1)
+    brightness:  y = x + b                  b = r - 0.5   in [-0.5, 0.5)
+    saturation:  y = (x - m_c) * s + m_c    s = 2 r       in [0, 2)       m_c: mean over C    (N, 1, H, W)
+    contrast:    y = (x - m)   * k + m      k = r + 0.5   in [0.5, 1.5)   m: mean over C, H, W (N, 1, 1, 1)
 
 Saturation pulls each pixel's channels towards (s < 1) or away from (s > 1) their grey
 value m_c; contrast pulls every value towards (k < 1) or away from (k > 1) the image's mean.
@@ -26,7 +26,7 @@ import numpy as np
 
 
 def draw_color(rng: np.random.Generator, N: int) -> dict:
-    """Per-image factors, drawn on the host in this order: ``{"brightness", "saturation", "contrast"}``, each ``(N,)``."""
+    """Per-image factors, drawn on the host in this order: ``{"brightness", "saturation", "contrast"}``, each (N,)."""
     return {"brightness": rng.random(N) - 0.5,     # b = r - 0.5
             "saturation": rng.random(N) * 2,       # s = 2 r
             "contrast": rng.random(N) + 0.5}       # k = r + 0.5

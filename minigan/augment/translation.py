@@ -61,7 +61,7 @@ def translate_backward(dy, shift_h, shift_w):
 
 
 def translate_naive(x, shift_h, shift_w):
-    """:func:`translate` as a loop over the images with plain slices: the oracle the fast version is tested against.
+    """:func:`translate` as a loop over the images with plain slices: the oracle for the fast version.
 
     NumPy only. For image n with shifts ``(a, b)`` the output rows ``i`` whose source ``i + a``
     exists are ``max(0, -a) <= i < min(H, H - a)``; likewise the columns.

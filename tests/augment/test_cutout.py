@@ -19,7 +19,8 @@ def shapes_and_rectangles(draw):
 
 
 def reference_mask(N, H, W, centre_h, centre_w, size_h, size_w):
-    """The reference code's construction, as loops: zero the rows centre - size//2 + k, k < size, each clamped into the image."""
+    """The reference code's construction, as loops: zero the pixels (centre - size // 2 + k) for k < size,
+    each index clamped into the image."""
     mask = np.ones((N, 1, H, W))
     for n in range(N):
         for k in range(size_h):

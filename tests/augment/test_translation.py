@@ -54,7 +54,7 @@ def test_translation_by_zero_is_the_identity(shape, seed):
 
 
 def test_translate_by_hand():
-    """y[i, j] = x[i + a, j + b] with zero fill: (a, b) = (1, -1) moves the picture up one row and right one column."""
+    """y[i, j] = x[i + a, j + b] with zero fill: (a, b) = (1, -1) moves the picture up a row and right a column."""
     x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)                  # 1..16, row by row
     y = translate(x, np.array([1]), np.array([-1]))
     np.testing.assert_array_equal(y[0, 0], [[0, 5, 6, 7],
