@@ -30,6 +30,7 @@ from .backend import BackendUnavailable
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .data import DatasetError
 from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, result_table
+from .export import add_export_arguments, run_export
 from .fileio import write_text_atomic
 from .generate import generate_grid
 from .report import write_report
@@ -176,6 +177,8 @@ COMMANDS = [
             add_evaluate_arguments, run_evaluate),
     Command("report", "write a run's self-contained HTML report (RUN_DIR/index.html)",
             add_report_arguments, run_report),
+    Command("export", "write a checkpoint's G and/or D as safetensors files that PyTorch loads",
+            add_export_arguments, run_export),
 ]
 
 

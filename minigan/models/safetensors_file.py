@@ -1,0 +1,136 @@
+"""Weights files PyTorch reads: a minigan network to and from the safetensors format.
+
+`safetensors <https://huggingface.co/docs/safetensors>`_ stores named arrays
+and a little text metadata, with no code in the file (unlike a pickle), and
+PyTorch, JAX and NumPy all read it. minigan writes exactly the keys and shapes
+of the PyTorch ``nn.Sequential`` of the same layers (:mod:`.pytorch_layout`),
+so in PyTorch::
+
+    G.load_state_dict(safetensors.torch.load_file("G.safetensors"), strict=True)
+
+and back in minigan::
+
+    G = load_safetensors("G.safetensors")      # also a file PyTorch saved: the network is
+                                               # recognized from its keys and shapes
+
+The metadata (text to text) names the network, so minigan need not guess::
+
+    minigan.arch  "dcgan28"   minigan.net  "G"   minigan.nz "100"   minigan.ngf "64"   minigan.nc "1"
+
+plus, from ``minigan export``, the training step, which weights (``G``,
+``G_ema``, ``D``) and the run's config as JSON. The ``safetensors`` package is
+optional: ``pip install 'minigan[interop]'``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import write_bytes_atomic
+from .dcgan import ARCHITECTURES
+from .pytorch_layout import NetSpec, StateMismatch, infer_spec, load_torch_state_dict, torch_layout, torch_state_dict
+
+try:
+    import safetensors
+    import safetensors.numpy
+except ImportError:                     # optional: pip install 'minigan[interop]'
+    safetensors = None
+
+META = "minigan."                       # the prefix of minigan's metadata keys
+READABLE = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64}   # dtypes NumPy holds
+
+
+class WeightsFileError(Exception):
+    """A weights file is unreadable, or its keys or shapes fit no minigan network; the message says which."""
+
+
+class SafetensorsUnavailable(RuntimeError):
+    """The optional ``safetensors`` package is not installed."""
+
+
+def require_safetensors() -> None:
+    if safetensors is None:
+        raise SafetensorsUnavailable("the safetensors package is not installed: pip install 'minigan[interop]'")
+
+
+# ---- metadata: which network a file holds -------------------------------------------------------
+def spec_metadata(spec: NetSpec) -> dict:
+    """``{"minigan.arch": "dcgan28", "minigan.net": "G", "minigan.nz": "100", ...}`` (text to text)."""
+    return {META + "arch": spec.arch, META + "net": spec.net,
+            **{META + k: str(v) for k, v in spec.sizes().items()}}
+
+
+def spec_from_metadata(meta: dict) -> NetSpec | None:
+    """The network the metadata names, or None if the file has no minigan metadata (say, PyTorch wrote it)."""
+    if META + "arch" not in meta:
+        return None
+    arch, net = meta[META + "arch"], meta.get(META + "net")
+    if arch not in ARCHITECTURES or net not in ("G", "D"):
+        raise WeightsFileError(f"names {arch} {net} in its metadata, which this minigan does not have "
+                               f"(it has {', '.join(ARCHITECTURES)}, G or D)")
+    sizes = {k: meta[META + k] for k in ("nz", "ngf", "ndf", "nc") if META + k in meta}
+    if not all(v.isdigit() and int(v) > 0 for v in sizes.values()):
+        raise WeightsFileError(f"has metadata sizes that are not positive whole numbers: {sizes}")
+    return NetSpec(arch, net, **{k: int(v) for k, v in sizes.items()})
+
+
+# ---- write and read -----------------------------------------------------------------------------
+def save_safetensors(net, path, spec: NetSpec | None = None, *, steps: int = 0, metadata=None) -> Path:
+    """Write ``net`` to ``path`` (atomically) with PyTorch's keys, and which network it is in the metadata.
+
+    ``spec`` defaults to the DCGAN ``net``'s shapes show (none for another network: the file
+    then holds the arrays alone). ``steps`` becomes BatchNorm's ``num_batches_tracked``;
+    ``metadata`` (text to text) is added to the file's.
+    """
+    require_safetensors()
+    if spec is None:
+        try:
+            spec = infer_spec({k: shape for k, (shape, _) in torch_layout(net).items()})
+        except StateMismatch:
+            spec = None
+    meta = {**(spec_metadata(spec) if spec else {}), **(metadata or {})}
+    tensors = torch_state_dict(net, steps)                    # fresh C-ordered copies, as save() needs
+    write_bytes_atomic(path, safetensors.numpy.save(tensors, metadata=meta))
+    return Path(path)
+
+
+def read_safetensors(path) -> tuple[dict, dict]:
+    """``(arrays, metadata)`` of a safetensors file: ``{key: NumPy array}`` and ``{text: text}``."""
+    require_safetensors()
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsFileError(f"no weights file at {path}")
+    try:
+        with safetensors.safe_open(str(path), framework="np") as f:
+            for key in f.keys():
+                kind = f.get_slice(key).get_dtype()
+                if kind not in READABLE:
+                    raise WeightsFileError(f"{path}: '{key}' is {kind}, which minigan cannot read; save float32 "
+                                           "from PyTorch ({k: v.float() for k, v in G.state_dict().items()})")
+            return {key: f.get_tensor(key) for key in f.keys()}, dict(f.metadata() or {})
+    except safetensors.SafetensorError as e:
+        raise WeightsFileError(f"{path} is not a readable safetensors file ({e})") from None
+
+
+def load_safetensors(path, backend: str = "numpy", dtype=None):
+    """The minigan network a safetensors file holds, with its weights, in eval mode.
+
+    The network comes from the file's minigan metadata, or, for a file without it
+    (``safetensors.torch.save_file(G.state_dict(), path)`` in PyTorch), from its
+    keys and shapes (:func:`~minigan.models.pytorch_layout.infer_spec`). ``dtype``
+    defaults to the file's (float64 stays float64, anything else becomes float32).
+    Raises :class:`WeightsFileError` naming the first key or shape that does not fit.
+    Call ``.train()`` on the result to train it further.
+    """
+    arrays, meta = read_safetensors(path)
+    try:
+        spec = spec_from_metadata(meta) or infer_spec({k: v.shape for k, v in arrays.items()})
+        if dtype is None:
+            weight = next((v for v in arrays.values() if v.dtype.kind == "f"), None)
+            dtype = "float64" if weight is not None and weight.dtype == np.float64 else "float32"
+        net = spec.build(dtype)
+        load_torch_state_dict(net, arrays, spec)
+    except (StateMismatch, WeightsFileError) as e:
+        raise WeightsFileError(f"{path} {e}") from None
+    return net.to(backend=backend).eval()
