@@ -383,7 +383,7 @@ def main():
     sgemm = machine["sgemm_gflops"]
     if sgemm:
         print(f"measured SGEMM (2048^3 float32): {sgemm:.0f} GFLOP/s")
-    columns = COLUMNS + (TORCH_COLUMNS if torch_version else [])
+    columns = [c for c in COLUMNS if sgemm or c[0] != "pct_sgemm"] + (TORCH_COLUMNS if torch_version else [])
     memory = "GPU memory MB" if args.backend == "cupy" else "peak RSS MB"
     if markdown:
         print()                      # a blank line: markdown starts the table
