@@ -105,7 +105,11 @@ def run_part(part: Part, timeout: float, env: dict) -> None:
         os.killpg(proc.pid, signal.SIGKILL)             # the part and every process it started
         part.output, _ = proc.communicate()
         part.status = f"timed out after {timeout:.0f} s"
-    part.seconds = time.monotonic() - start
+    finally:
+        if proc.poll() is None:                         # we were stopped ourselves (SIGTERM): no orphans
+            os.killpg(proc.pid, signal.SIGKILL)
+            part.status = "stopped: the check itself was terminated"
+        part.seconds = time.monotonic() - start
 
 
 # ---------------------------------------------------------------------------- the markdown file
@@ -202,13 +206,29 @@ def make_parts(args) -> tuple[dict, list[Part]]:
     return parts, bench
 
 
-def fake_cupy_path() -> str:
-    """A folder whose ``cupy`` and ``cupyx`` packages are the stand-in of tests/fakecupy.py."""
-    folder = Path(tempfile.mkdtemp(prefix="minigan_fake_cupy_"))
+def install_fake_cupy(folder: Path) -> None:
+    """Make ``folder`` hold ``cupy`` and ``cupyx`` packages that are the stand-in of tests/fakecupy.py."""
     for name in ("cupy", "cupyx"):
         (folder / name).mkdir()
         (folder / name / "__init__.py").write_text(FAKE_MODULE.format(name=name), encoding="utf-8")
-    return str(folder)
+
+
+def run_check(args, env) -> bool:
+    """Every part in turn, within the budget, the markdown file rewritten after each; whether all passed."""
+    started = time.monotonic()
+    parts, bench = make_parts(args)
+    if args.fake_cupy:
+        parts["gpu"].cmd = [sys.executable, "-c", "print('none: a stand-in run (--fake-cupy)')"]
+    order = [*parts.values(), *bench]
+    for i, part in enumerate(order):
+        left = args.budget - (time.monotonic() - started) - sum(later.reserve_s for later in order[i + 1:])
+        try:
+            run_part(part, min(part.cap_s, left), env)
+        finally:                                        # also when stopped: what is done is on disk
+            write_text_atomic(args.out, markdown(parts, bench, started, args.budget, args.fake_cupy))
+        print(f"{part.title}: {part.status} ({part.seconds:.0f} s)", flush=True)
+    print(f"wrote {args.out}")
+    return all(part.passed for part in order)
 
 
 def main() -> int:
@@ -226,21 +246,15 @@ def main() -> int:
     if args.versions:
         versions()
         return 0
-    started = time.monotonic()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    if args.fake_cupy:
-        env["PYTHONPATH"] = fake_cupy_path() + os.pathsep + env["PYTHONPATH"]
-    parts, bench = make_parts(args)
-    if args.fake_cupy:
-        parts["gpu"].cmd = [sys.executable, "-c", "print('none: a stand-in run (--fake-cupy)')"]
-    order = [*parts.values(), *bench]
-    for i, part in enumerate(order):
-        left = args.budget - (time.monotonic() - started) - sum(later.reserve_s for later in order[i + 1:])
-        run_part(part, min(part.cap_s, left), env)
-        write_text_atomic(args.out, markdown(parts, bench, started, args.budget, args.fake_cupy))
-        print(f"{part.title}: {part.status} ({part.seconds:.0f} s)", flush=True)
-    print(f"wrote {args.out}")
-    return 0 if all(part.passed for part in order) else 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # gpu_check.sh's last resort: stop the part too
+    env = dict(os.environ, CI="true",                          # hypothesis derandomized, as in CI
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    if not args.fake_cupy:
+        return 0 if run_check(args, env) else 1
+    with tempfile.TemporaryDirectory(prefix="minigan_fake_cupy_") as fake:
+        install_fake_cupy(Path(fake))
+        env["PYTHONPATH"] = fake + os.pathsep + env["PYTHONPATH"]
+        return 0 if run_check(args, env) else 1
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def load(name):
         sys.path.remove(str(ROOT / "benchmarks"))
 
 
-def test_bench_step_prints_the_machine_and_every_figure_for_a_tiny_configuration():
+def test_bench_step_prints_every_figure_for_a_tiny_configuration():       # and the machine first
     out = bench("--configs", "dcgan28:2", *TINY, "--layers")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
