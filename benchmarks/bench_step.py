@@ -5,17 +5,20 @@ images/s, achieved GFLOP/s of the convolution GEMMs against this machine's
 measured SGEMM rate, peak memory, and -- where PyTorch is installed (it is
 never a dependency) -- the same step in PyTorch and the ratio of the two
 times. The PyTorch step is its DCGAN example's, with D's weights frozen during
-G's update as minigan does, so both frameworks do the same work.
+G's update as minigan does, so both frameworks do the same work. Every output
+starts with the machine: CPU model, BLAS library and kernel, BLAS settings.
 
     python benchmarks/bench_step.py                       # NumPy, all configurations
     python benchmarks/bench_step.py --configs dcgan28:64 --layers   # + per-layer breakdown
-    python benchmarks/bench_step.py --gemm-floor          # + the step's GEMMs timed alone
+    python benchmarks/bench_step.py --gemm-floor          # + the step's GEMMs timed alone, 5 times
+    python benchmarks/bench_step.py --sweep 16,32,64,128,256 --arch dcgan28   # a markdown table
     python benchmarks/bench_step.py --backend cupy        # on a GPU, against PyTorch CUDA
 
 Each measurement runs in a fresh child process, so peak memory belongs to one
 framework and one configuration; minigan and PyTorch alternate over several
 rounds so that a noisy neighbour slows both alike. Quote the ratios: absolute
-times on a shared machine move by 50%.
+times on a shared machine move by 50%. (So NumPy, minigan and PyTorch are
+imported inside the child functions: each child loads only its own framework.)
 """
 from __future__ import annotations
 
@@ -29,113 +32,7 @@ import sys
 import time
 
 CONFIGS = {"cpu": "dcgan28:64,dcgan28:128,dcgan64:64", "gpu": "dcgan28:64,dcgan28:512,dcgan64:128"}
-
-
-# ---------------------------------------------------------------------------- FLOPs
-def conv_layers(arch):
-    """Each conv layer of a step: ``(layer, pixels, (forward, weight_grad, input_grad))``.
-
-    ``pixels`` is M / batch for the layer's GEMMs (output pixels of a conv,
-    input pixels of a transposed conv); the three counts say how often each
-    product runs per step. D runs forward 3x (real, fake, fake again in G's
-    step), weight gradient 2x (D is frozen in G's step) and input gradient 3x,
-    except its first layer (1x: only G's step needs dLoss/dx); G runs each
-    product once, except the input gradient of its first layer (never: nothing
-    learns z).
-    """
-    import numpy as np
-
-    from minigan import nn
-    from minigan.models import ARCHITECTURES
-
-    G, D = ARCHITECTURES[arch]()
-    z = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32)     # 2 images: only the shapes matter
-    for net, x, (fwd, dW, dx, dx_first) in ((G, z, (1, 1, 1, 0)), (D, G.eval()(z), (3, 2, 3, 1))):
-        first = True
-        for layer in net.layers:
-            y = layer.forward(x)
-            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-                pixels = y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else x.shape[2] * x.shape[3]
-                yield layer, pixels, (fwd, dW, dx_first if first else dx)
-                first = False
-            x = y
-
-
-def conv_gemm_flops(arch, batch):
-    """FLOPs of the GEMMs one minigan step performs, from the layer shapes.
-
-    A conv layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = batch * pixels,
-    and each of its three products -- forward, input gradient, weight gradient --
-    costs the same; :func:`conv_layers` says how often each runs.
-    """
-    total = 0
-    for layer, pixels, counts in conv_layers(arch):
-        kh, kw = layer.kernel_size
-        total += 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels * sum(counts)
-    return total
-
-
-def sgemm_rate():
-    """GFLOP/s of a float32 2048^3 matrix product with NumPy (median of 3)."""
-    import numpy as np
-
-    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
-    a @ a
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        a @ a
-        times.append(time.perf_counter() - t)
-    return 2 * 2048**3 / statistics.median(times) / 1e9
-
-
-def gemm_floor_ms(arch, batch):
-    """Milliseconds the step's GEMMs alone take: the floor of minigan's im2col design here.
-
-    Times, with random float32 operands of exactly the shapes (and batch
-    chunks) the conv layers use, each product of each conv layer -- forward,
-    weight gradient (``matmul_tn``), input gradient -- and adds them up with
-    the counts of :func:`conv_layers`. A step cannot be faster than this
-    unless it does fewer or faster GEMMs; everything above it is im2col,
-    col2im, BatchNorm, activations, Adam and glue.
-    """
-    import numpy as np
-
-    from minigan import nn
-    from minigan.nn.gemm import matmul_tn
-    from minigan.nn.im2col import batch_chunks
-
-    rng = np.random.default_rng(0)
-    cache = {}
-
-    def best_ms(a_shape, b_shape, kind):
-        """Best of 5 of ``a @ b`` ("nn"), ``a @ b.T`` ("nt") or ``matmul_tn(a, b)`` ("tn")."""
-        key = (a_shape, b_shape, kind)
-        if key not in cache:
-            a = rng.standard_normal(a_shape, dtype=np.float32)
-            b = rng.standard_normal(b_shape, dtype=np.float32)
-            f = {"nn": lambda: a @ b, "nt": lambda: a @ b.T, "tn": lambda: matmul_tn(a, b)}[kind]
-            f()
-            times = []
-            for _ in range(5):
-                t = time.perf_counter()
-                f()
-                times.append(time.perf_counter() - t)
-            cache[key] = 1000 * min(times)
-        return cache[key]
-
-    total = 0.0
-    for layer, pixels, (fwd, dW, dx) in conv_layers(arch):
-        (kh, kw), C, F = layer.kernel_size, layer.in_channels, layer.out_channels
-        K = kh * kw * (C if isinstance(layer, nn.Conv2d) else F)        # width of the window matrix
-        for b in batch_chunks(np.empty((batch, 0), np.float32), pixels * K * 4):   # the layer's chunks
-            m = (b.stop - b.start) * pixels
-            if isinstance(layer, nn.Conv2d):   # y = cols Wm^T; dWm = dy^T cols; dcols = dy Wm
-                products = (((m, K), (F, K), "nt"), ((m, F), (m, K), "tn"), ((m, F), (F, K), "nn"))
-            else:                              # cols = x Wm; dWm = x^T dcols; dx = dcols Wm^T
-                products = (((m, C), (C, K), "nn"), ((m, C), (m, K), "tn"), ((m, K), (C, K), "nt"))
-            total += sum(n * best_ms(*shapes) for n, shapes in zip((fwd, dW, dx), products))
-    return total
+ARCHS = ("dcgan28", "dcgan64")
 
 
 # ---------------------------------------------------------------------------- children
@@ -240,7 +137,9 @@ def torch_step_fn(arch, batch, backend):
     return step
 
 
-def child(args):
+
+def step_child(args):
+    """Time ``args.repeats`` steps of one framework after warm-up; peak memory of this process."""
     if args.framework == "torch":
         import torch
 
@@ -267,27 +166,171 @@ def child(args):
         import torch
 
         gpu_peak = torch.cuda.max_memory_allocated()
-    print(json.dumps({
+    return {
         "times": times, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_before_mb": rss_before / 1024, "gpu_peak_mb": gpu_peak and gpu_peak / 2**20,
         "layers": {f"{k[0]}|{k[1]}": v / args.repeats for k, v in timings.items()},
-    }))
+    }
+
+
+def floor_child(args):
+    """The step's GEMMs alone, ``args.floor_repeats`` times, each shape's thread scaling, and the BLAS that ran them."""
+    import gemm_floor
+    import machine_info
+
+    totals, per_shape = gemm_floor.gemm_floor(args.arch, args.batch, repeats=args.floor_repeats)
+    scaling = gemm_floor.thread_scaling(args.arch, args.batch) if args.threads > 1 else None
+    gemms = gemm_floor.step_gemms(args.arch, args.batch)
+    return {"totals_ms": totals, "blas": machine_info.blas_libraries(), "shapes": [
+        {"dims": gemm_floor.gemm_dims(key), "kind": key[2], "count": gemms[key][0], "who": gemms[key][1],
+         "ms": per_shape[key], "scaling": scaling and scaling[key]} for key in gemms]}
+
+
+def machine_child(args):
+    """What the children run on: CPU model, BLAS (as a child sees it) and its settings, SGEMM rate."""
+    import gemm_floor
+    import machine_info
+
+    return {"cpu": machine_info.cpu_model(), "cpus": os.cpu_count(), "blas": machine_info.blas_libraries(),
+            "blas_env": machine_info.blas_env(),
+            "sgemm_gflops": gemm_floor.sgemm_rate() if args.backend == "numpy" else None}
+
+
+def child(args):
+    """Run one measurement in this (fresh) process and print it as one JSON line."""
+    kind = {"floor": floor_child, "machine": machine_child}.get(args.framework, step_child)
+    print(json.dumps(kind(args)))
 
 
 def run_child(framework, arch, batch, args):
+    """One measurement in a fresh process: its JSON result, or ``{"error": ...}`` saying why there is none."""
     cmd = [sys.executable, __file__, "--child", "--framework", framework, "--arch", arch, "--batch", str(batch),
            "--backend", args.backend, "--threads", str(args.threads), "--repeats", str(args.repeats),
-           "--warmup", str(args.warmup)] + (["--layers"] if args.layers and framework == "minigan" else [])
-    out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+           "--warmup", str(args.warmup), "--floor-repeats", str(args.floor_repeats)]
+    cmd += ["--layers"] if args.layers and framework == "minigan" else []
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ, timeout=args.child_timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{framework} {arch}:{batch} timed out after {args.child_timeout:g} s"}
     if out.returncode != 0:
-        raise SystemExit(f"{framework} {arch}:{batch} failed:\n{out.stderr}")
+        return {"error": f"{framework} {arch}:{batch} failed (exit {out.returncode}): "
+                         + " | ".join(out.stderr.strip().splitlines()[-3:])}
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------- one configuration
+def measure(arch, batch, args, have_torch, gflop, sgemm):
+    """Alternate minigan and PyTorch children over ``args.rounds`` rounds: one row of the table.
+
+    The row holds every figure of the table (``None`` where every child of a
+    framework failed, or where it does not apply: ``gflop`` is the step's GEMM
+    work, ``sgemm`` the machine's GEMM rate, None on a GPU), minigan's raw results (for
+    ``--layers``) and the children's errors.
+    """
+    ours, theirs = [], []
+    for _ in range(args.rounds):
+        ours.append(run_child("minigan", arch, batch, args))
+        if have_torch:
+            theirs.append(run_child("torch", arch, batch, args))
+    errors = [r["error"] for r in ours + theirs if "error" in r]
+    ours, theirs = [r for r in ours if "error" not in r], [r for r in theirs if "error" not in r]
+    summarize = statistics.median if args.stat == "median" else min
+    mem_key = "gpu_peak_mb" if args.backend == "cupy" else "peak_rss_mb"
+
+    def figures(results):
+        if not results:
+            return None, None
+        return 1000 * summarize(t for r in results for t in r["times"]), max(r[mem_key] for r in results)
+    (ms, mem), (torch_ms, torch_mem) = figures(ours), figures(theirs)
+    gflops = ratio(gflop * 1000, ms)
+    return {"arch": arch, "batch": batch, "ms": ms, "images_s": ratio(1000 * batch, ms), "gflops": gflops,
+            "pct_sgemm": ratio(100 * gflops, sgemm) if gflops else None, "mem": mem,
+            "torch_ms": torch_ms, "torch_images_s": ratio(1000 * batch, torch_ms), "torch_mem": torch_mem,
+            "ratio": ratio(ms, torch_ms), "mem_ratio": ratio(mem, torch_mem), "ours": ours, "errors": errors}
+
+
+def ratio(a, b):
+    """``a / b``, or None where either is missing."""
+    return a / b if a is not None and b else None
+
+
+#: The table's columns: (row key, title in the text table, title in the markdown table, text width).
+COLUMNS = [("ms", "ms/step", "minigan ms/step", 9), ("images_s", "img/s", "images/s", 8),
+           ("gflops", "GFLOP/s", "GEMM GFLOP/s", 9), ("pct_sgemm", "% peak", "% of SGEMM", 8),
+           ("mem", "peak MB", "peak MB", 9)]
+TORCH_COLUMNS = [("torch_ms", "torch ms", "PyTorch ms/step", 10), ("torch_images_s", "torch img/s", "PyTorch images/s", 12),
+                 ("torch_mem", "torch MB", "PyTorch peak MB", 10), ("ratio", "ratio", "minigan / PyTorch time", 8),
+                 ("mem_ratio", "mem ratio", "minigan / PyTorch memory", 10)]
+
+
+def number(value, key, markdown):
+    """A figure as the table shows it: ratios to 2 decimals, the rest to whole units; '-' for none."""
+    if value is None:
+        return "-"
+    digits = 2 if "ratio" in key else (1 if value < 10 else 0)
+    return f"{value:,.{digits}f}" if markdown else f"{value:.{digits}f}"
+
+
+def table_header(columns, markdown, memory):
+    """The table's title line(s); ``memory`` names the memory figure ("peak RSS MB", "GPU memory MB")."""
+    if markdown:
+        titles = ["configuration"] + [md.replace("peak MB", memory) for _, _, md, _ in columns]
+        return ["| " + " | ".join(titles) + " |", "|---" + "|---:" * len(columns) + "|"]
+    line = f"{'config':<14}" + "".join(f"{title:>{width}}" for _, title, _, width in columns)
+    return [line, "-" * len(line)]
+
+
+def table_row(row, columns, markdown):
+    if markdown:
+        cells = [f"{row['arch']}, batch {row['batch']}"] + [number(row[k], k, True) for k, _, _, _ in columns]
+        return "| " + " | ".join(cells) + " |"
+    if row["ms"] is None:
+        return f"{row['arch']}:{row['batch']:<6}  failed (see below)"
+    return f"{row['arch']}:{row['batch']:<6}" + "".join(f"{number(row[k], k, False):>{w}}" for k, _, _, w in columns)
+
+
+# ---------------------------------------------------------------------------- details under a row
+def layer_lines(row):
+    """minigan's per-layer forward/backward times (``--layers``), slowest first."""
+    agg = {}
+    for r in row["ours"]:
+        for k, v in r["layers"].items():
+            agg[k] = agg.get(k, 0.0) + v / len(row["ours"])
+    total = sum(agg.values())
+    lines = [f"  per-layer time (sum {1000 * total:.0f} ms of {row['ms']:.0f} ms/step; the rest is losses, Adam, glue):"]
+    for k, v in sorted(agg.items(), key=lambda kv: -kv[1])[:14]:
+        name, method = k.split("|")
+        lines.append(f"    {name:<24}{method:<9}{1000 * v:>7.1f} ms  {100 * v / total:>4.0f}%")
+    return lines
+
+
+# ---------------------------------------------------------------------------- main
+def parse_configs(p, args):
+    """``[(arch, batch), ...]`` from ``--sweep``/``--configs``, or the issue's set; a bad one is one line, exit 2."""
+    if args.sweep and args.configs:
+        p.error("--sweep and --configs both name the configurations: give one of them")
+    if args.sweep:
+        text = ",".join(f"{args.arch or 'dcgan28'}:{b}" for b in args.sweep.split(","))
+    else:
+        text = args.configs or CONFIGS["gpu" if args.backend == "cupy" else "cpu"]
+    configs = []
+    for item in text.split(","):
+        arch, _, batch = item.strip().partition(":")
+        if arch not in ARCHS or not batch.isdigit() or int(batch) < 1:
+            p.error(f"bad configuration {item.strip()!r}: write arch:batch with arch one of {', '.join(ARCHS)} "
+                    f"(e.g. dcgan28:64), and --sweep as batch sizes (e.g. 16,32,64)")
+        configs.append((arch, int(batch)))
+    return configs
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy")
     p.add_argument("--configs", default=None, help="comma-separated arch:batch (default: the issue's set)")
+    p.add_argument("--sweep", default=None, metavar="BATCHES",
+                   help="comma-separated batch sizes for --arch, e.g. 16,32,64,128,256; prints a markdown table")
+    p.add_argument("--arch", default=None, choices=ARCHS, help="the architecture of --sweep (default dcgan28)")
+    p.add_argument("--markdown", action="store_true", help="print the table in markdown, ready for docs/performance.md")
     p.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS / PyTorch threads")
     p.add_argument("--repeats", type=int, default=5, help="timed steps per round")
     p.add_argument("--warmup", type=int, default=2)
@@ -297,73 +340,80 @@ def main():
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     p.add_argument("--layers", action="store_true", help="print minigan's per-layer forward/backward times")
     p.add_argument("--gemm-floor", action="store_true",
-                   help="also time the step's GEMMs alone (NumPy): how fast this design could possibly be here")
+                   help="also time the step's GEMMs alone (NumPy), check each shape's BLAS threads, print the spread")
+    p.add_argument("--floor-repeats", type=int, default=5, help="how often --gemm-floor times the whole set of GEMMs")
+    p.add_argument("--child-timeout", type=float, default=None,
+                   help="seconds one measurement may take before it is recorded as failed (default: no limit)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--framework", default="minigan", help=argparse.SUPPRESS)
-    p.add_argument("--arch", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     if args.child:
         return child(args)
+    configs = parse_configs(p, args)
+    markdown = args.markdown or bool(args.sweep)
 
     import numpy as np
 
-    have_torch = False
+    import gemm_floor
+    import machine_info
+
+    torch_version = None
     if not args.no_torch:
         try:
             import torch
-            have_torch = args.backend == "numpy" or torch.cuda.is_available()
+            if args.backend == "numpy" or torch.cuda.is_available():
+                torch_version = torch.__version__
         except ImportError:
             pass
-    configs = [(c.split(":")[0], int(c.split(":")[1]))
-               for c in (args.configs or CONFIGS["gpu" if args.backend == "cupy" else "cpu"]).split(",")]
-    print(f"minigan step benchmark: backend={args.backend} threads={args.threads} stat={args.stat} numpy={np.__version__} "
-          f"python={sys.version.split()[0]}" + (f" torch={torch.__version__}" if have_torch else " (PyTorch not installed)"))
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if k in os.environ:
-            print(f"note: {k}={os.environ[k]} is set (can slow NumPy's BLAS)")
-    peak = sgemm_rate() if args.backend == "numpy" else None
-    if peak:
-        print(f"measured SGEMM (2048^3 float32): {peak:.0f} GFLOP/s")
-    header = (f"{'config':<14}{'ms/step':>9}{'img/s':>8}{'GFLOP/s':>9}{'% peak':>8}{'peak MB':>9}"
-              + (f"{'torch ms':>10}{'torch MB':>10}{'ratio':>8}" if have_torch else ""))
-    print(header)
-    print("-" * len(header))
+    machine = run_child("machine", "dcgan28", 1, args)
+    print(f"minigan step benchmark: backend={args.backend} threads={args.threads} stat={args.stat} "
+          f"numpy={np.__version__} python={sys.version.split()[0]} "
+          + (f"torch={torch_version}" if torch_version else "(no PyTorch comparison)"))
+    if "error" in machine:
+        print(f"machine: unknown ({machine['error']})")
+        machine = {"sgemm_gflops": None, "blas": None}
+    else:
+        print(f"machine: {machine['cpu']}, {machine['cpus']} CPUs; BLAS: {machine_info.blas_summary(machine['blas'])}")
+        print(f"BLAS settings: {machine['blas_env']}")
+        for w in machine_info.blas_warnings(machine["blas"], args.threads):
+            print(f"WARNING: {w}")
+    sgemm = machine["sgemm_gflops"]
+    if sgemm:
+        print(f"measured SGEMM (2048^3 float32): {sgemm:.0f} GFLOP/s")
+    columns = [c for c in COLUMNS if sgemm or c[0] != "pct_sgemm"] + (TORCH_COLUMNS if torch_version else [])
+    memory = "GPU memory MB" if args.backend == "cupy" else "peak RSS MB"
+    if markdown:
+        print()                      # a blank line: markdown starts the table
+    print(*table_header(columns, markdown, memory), sep="\n")
+    later, failed = [], False
     for arch, batch in configs:
-        ours, theirs = [], []
-        for _ in range(args.rounds):
-            ours.append(run_child("minigan", arch, batch, args))
-            if have_torch:
-                theirs.append(run_child("torch", arch, batch, args))
-        summarize = statistics.median if args.stat == "median" else min
-        ms = 1000 * summarize(t for r in ours for t in r["times"])
-        gflop = conv_gemm_flops(arch, batch) / 1e9
-        mem_key = "gpu_peak_mb" if args.backend == "cupy" else "peak_rss_mb"
-        line = (f"{arch}:{batch:<6}{ms:>9.0f}{batch / ms * 1000:>8.0f}{gflop / ms * 1000:>9.0f}"
-                f"{(100 * gflop / ms * 1000 / peak if peak else float('nan')):>8.0f}{max(r[mem_key] for r in ours):>9.0f}")
-        if have_torch:
-            tms = 1000 * summarize(t for r in theirs for t in r["times"])
-            line += f"{tms:>10.0f}{max(r[mem_key] for r in theirs):>10.0f}{ms / tms:>8.2f}"
-        print(line, flush=True)
+        row = measure(arch, batch, args, torch_version, gemm_floor.conv_gemm_flops(arch, batch) / 1e9, sgemm)
+        details = []
         if args.gemm_floor and args.backend == "numpy":
-            floor = gemm_floor_ms(arch, batch)
-            print(f"  the step's GEMMs alone (same shapes and chunks, timed one by one): {floor:.0f} ms = "
-                  f"{100 * floor / ms:.0f}% of minigan's step"
-                  + (f", {floor / tms:.2f}x PyTorch's whole step" if have_torch else ""), flush=True)
-        if args.layers:
-            agg = {}
-            for r in ours:
-                for k, v in r["layers"].items():
-                    agg[k] = agg.get(k, 0.0) + v / len(ours)
-            total = sum(agg.values())
-            print(f"  per-layer time (sum {1000 * total:.0f} ms of {ms:.0f} ms/step; the rest is losses, Adam, glue):")
-            for k, v in sorted(agg.items(), key=lambda kv: -kv[1])[:14]:
-                name, method = k.split("|")
-                print(f"    {name:<24}{method:<9}{1000 * v:>7.1f} ms  {100 * v / total:>4.0f}%")
-    print(f"GEMM work per step: " + ", ".join(f"{a}:{b} {conv_gemm_flops(a, b) / 1e9:.1f} GFLOP" for a, b in configs))
+            floor = run_child("floor", arch, batch, args)
+            row["errors"] += [floor["error"]] if "error" in floor else []
+            if "error" not in floor:
+                details += gemm_floor.report_lines(floor, row["ms"], row["torch_ms"], sgemm, args.threads)
+        elif args.gemm_floor:
+            details.append("  (--gemm-floor times NumPy's GEMMs: skipped on cupy)")
+        if args.layers and row["ours"]:
+            details += layer_lines(row)
+        details += [f"  FAILED: {e}" for e in row["errors"]]
+        failed = failed or bool(row["errors"])
+        print(table_row(row, columns, markdown), flush=True)
+        if markdown and details:     # below the table, so that the table stays one block
+            later += ["", f"{arch}:{batch}"] + details
+        elif details:
+            print(*details, sep="\n", flush=True)
+    if later:
+        print(*later, sep="\n")
+    print("GEMM work per step: " + ", ".join(f"{a}:{b} {gemm_floor.conv_gemm_flops(a, b) / 1e9:.1f} GFLOP"
+                                             for a, b in configs))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
