@@ -264,9 +264,11 @@ TORCH_COLUMNS = [("torch_ms", "torch ms", "PyTorch ms/step", 10), ("torch_images
 
 
 def number(value, key, markdown):
-    """A figure as the table shows it: ratios to 2 decimals, the rest to whole units; '-' for none."""
+    """A figure as the table shows it: ratios to 2 decimals, the rest to whole units (two significant digits below 1); '-' for none."""
     if value is None:
         return "-"
+    if 0 < value < 1 and "ratio" not in key:
+        return f"{value:.2g}"                    # a tiny figure (a loaded machine, a tiny batch) stays nonzero
     digits = 2 if "ratio" in key else (1 if value < 10 else 0)
     return f"{value:,.{digits}f}" if markdown else f"{value:.{digits}f}"
 
