@@ -59,8 +59,9 @@ def test_eval_mode_keeps_u_and_v_and_training_mode_moves_them(drawn, seed):
     np.testing.assert_array_equal(sn.buffers["u"], u0)
     np.testing.assert_array_equal(sn.buffers["v"], v0)
     sn.train()(x)
-    assert not (np.array_equal(sn.buffers["u"], u0) and np.array_equal(sn.buffers["v"], v0))
     np.testing.assert_allclose(np.linalg.norm(sn.buffers["u"]), 1.0)
+    assume(sn.buffers["u"].size + sn.buffers["v"].size > 2)                 # a 1x1 weight: u = v = +-1 stay put
+    assert not (np.array_equal(sn.buffers["u"], u0) and np.array_equal(sn.buffers["v"], v0))
 
 
 def torch_twin(kind, layer, sn):
