@@ -11,8 +11,9 @@ from .conv_transpose2d import ConvTranspose2d
 from .linear import Linear
 from .module import Module
 from .reshape import Flatten, Reshape
+from .spectral_norm import SpectralNorm
 
 __all__ = [
     "Module", "Sequential", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
-    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape",
+    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape", "SpectralNorm",
 ]

@@ -4,6 +4,12 @@ Each layer caches the cheapest thing its derivative can be written in: ReLU
 and LeakyReLU keep the sign mask, Tanh and Sigmoid keep their *output* (their
 derivatives are functions of it). Elementwise ops keep the memory layout of
 their input, so NHWC-ordered activations stay NHWC.
+
+ReLU and LeakyReLU also have a ``tangent(x_dot)`` (the second-order pass of
+``minigan/penalties.py``): the change of y along x_dot. Their Jacobian is
+diagonal, so ``J x_dot`` is the same product as backward's ``J^T dy``: the
+cached slope times x_dot. Tanh and Sigmoid have none: their slope changes
+with x, so a gradient penalty through them would need their second derivative.
 """
 from __future__ import annotations
 
@@ -22,6 +28,9 @@ class ReLU(Module):
     def backward(self, dy):
         positive = self.check_backward(dy)
         return dy * positive                        # gradient passes only where the unit was on
+
+    def tangent(self, x_dot):
+        return self.backward(x_dot)                 # y_dot = mask * x_dot: diagonal J, so J x_dot = J^T x_dot
 
 
 class LeakyReLU(Module):
@@ -47,6 +56,9 @@ class LeakyReLU(Module):
         slope *= 1 - self.negative_slope
         slope += self.negative_slope
         return dy * slope
+
+    def tangent(self, x_dot):
+        return self.backward(x_dot)                 # y_dot = slope * x_dot: diagonal J, so J x_dot = J^T x_dot
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"

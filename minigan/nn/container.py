@@ -5,6 +5,10 @@ applied one layer at a time::
 
     forward:   x -> L1 -> L2 -> ... -> Lk -> y
     backward:  dx <- L1.backward <- ... <- Lk.backward <- dy
+
+and, for the gradient penalties, the tangent pass (the chain rule forwards)::
+
+    tangent:   x_dot -> L1.tangent -> ... -> Lk.tangent -> y_dot = J x_dot
 """
 from __future__ import annotations
 
@@ -67,6 +71,12 @@ class Sequential(Module):
             if self.monitor is not None:
                 self.monitor.on_backward(i, self.layers[i], dy)
         return dy
+
+    def tangent(self, x_dot):
+        """``y_dot = J x_dot``: how the latest forward's output moves when x moves along x_dot."""
+        for layer in self.layers:
+            x_dot = layer.tangent(x_dot)
+        return x_dot
 
     def __getitem__(self, i):
         return self.layers[i]

@@ -12,6 +12,10 @@ and the three backward products are GEMMs too::
     dcols = dy @ Wm              (N*Ho*Wo, kH*kW*C_in) then col2im adds windows back: dx
     db    = sum of dy over N, Ho, Wo
 
+Second-order pass (the gradient penalties, ``minigan/penalties.py``): ``tangent(x_dot)``
+is the same GEMM on ``x_dot`` without bias, and ``add_weight_grad(dy, x_dot)``
+the same ``dy^T cols`` product at another input.
+
 ``conv2d_naive`` below spells the forward out as loops, for reading; the tests
 check the fast layer against it.
 """
@@ -71,7 +75,6 @@ class Conv2d(Module):
 
     def forward(self, x):
         self.check_input(x, ("N", self.in_channels, "H", "W"))
-        xp = get_array_module(x)
         N, C, H, W = x.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         Ho = conv_output_size(H, kh, self.stride[0], self.padding[0])
@@ -80,10 +83,7 @@ class Conv2d(Module):
             raise ValueError(f"{self!r}: input {H}x{W} is smaller than the kernel {kh}x{kw} (after padding)")
         x_nhwc = x.transpose(0, 2, 3, 1)                                             # free for NHWC memory
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kH*kW*C), window order
-        y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
-        for b in batch_chunks(x, Ho * Wo * kh * kw * C * x.itemsize):               # a few images at a time
-            cols = self.im2col(x_nhwc[b])                                            # (n*Ho*Wo, kH*kW*C)
-            xp.matmul(cols, Wm.T, out=y[b].reshape(-1, F))                          # y = cols Wm^T
+        y = self.correlate(x_nhwc, Wm)                                               # (N, Ho, Wo, F) = cols Wm^T
         if "bias" in self.params:
             y += self.params["bias"]
         self.cache = (x_nhwc, Wm)
@@ -96,20 +96,59 @@ class Conv2d(Module):
         F, (kh, kw) = self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
-        dWm = xp.zeros_like(Wm) if self.requires_grad else None
-        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
-        grouped = group_weights(Wm, self.kernel_size, self.stride) if dx is not None else None  # pixel-block order
-        for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
-            dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
-            if dWm is not None:                                                      # dL/dWm = dy^T cols (cols rebuilt,
-                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        #  not kept: less memory, same speed)
-            if dx is not None:                                                       # dL/dx = col2im(dy Wm)
-                matmul_col2im(dy2, Wm, grouped, self.kernel_size, self.stride, self.padding, out=dx[b])
-        if dWm is not None:
-            self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
+        if self.requires_grad:
+            self.add_weight_grad(dy, x_nhwc.transpose(0, 3, 1, 2))                   # dL/dWm = dy^T cols
             if "bias" in self.params:
                 self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))                   # bias touches every pixel
-        return None if dx is None else dx.transpose(0, 3, 1, 2)                      # (N, C, H, W); None: not needed
+        if not self.input_grad:
+            return None                                                              # nobody needs dL/dx
+        dx = xp.empty((N, H, W, C), dtype=dy.dtype)
+        grouped = group_weights(Wm, self.kernel_size, self.stride)                  # Wm in pixel-block order
+        for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
+            dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
+            matmul_col2im(dy2, Wm, grouped, self.kernel_size, self.stride, self.padding, out=dx[b])  # dL/dx = col2im(dy Wm)
+        return dx.transpose(0, 3, 1, 2)                                              # (N, C, H, W)
+
+    def correlate(self, x_nhwc, Wm):
+        """``y = cols Wm^T``, the convolution without bias: (N, H, W, C_in) -> (N, H_out, W_out, C_out)."""
+        xp = get_array_module(x_nhwc)
+        N, H, W, C = x_nhwc.shape
+        F, (kh, kw) = Wm.shape[0], self.kernel_size
+        Ho = conv_output_size(H, kh, self.stride[0], self.padding[0])
+        Wo = conv_output_size(W, kw, self.stride[1], self.padding[1])
+        y = xp.empty((N, Ho, Wo, F), dtype=x_nhwc.dtype)
+        for b in batch_chunks(x_nhwc, Ho * Wo * kh * kw * C * x_nhwc.itemsize):     # a few images at a time
+            cols = self.im2col(x_nhwc[b])                                            # (n*Ho*Wo, kH*kW*C)
+            xp.matmul(cols, Wm.T, out=y[b].reshape(-1, F))                          # y = cols Wm^T
+        return y
+
+    def add_weight_grad(self, dy, x):
+        """``grads["weight"] += dy^T cols(x)`` for ``dy`` (N, C_out, H_out, W_out) and ``x`` (N, C_in, H, W).
+
+        Backward's weight product; ``backward`` calls it with the cached input,
+        the penalty's second-order pass with a tangent ``x_dot``. Each chunk's
+        windows are rebuilt here rather than kept from forward: less memory, same speed.
+        """
+        xp = get_array_module(dy)
+        x_nhwc, dy_nhwc = x.transpose(0, 2, 3, 1), dy.transpose(0, 2, 3, 1)
+        C, F, (kh, kw) = x_nhwc.shape[3], self.out_channels, self.kernel_size
+        Ho, Wo = dy.shape[2], dy.shape[3]
+        dWm = xp.zeros((F, kh * kw * C), dtype=dy.dtype)
+        for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
+            dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
+            dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                            # dL/dWm = dy^T cols
+        self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)     # back to (C_out, C_in, kH, kW)
+
+    # -- the second-order pass (minigan.penalties) -------------------------------
+    def tangent(self, x_dot):
+        """``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``: the convolution of ``x_dot``, without bias.
+
+        Convolution is linear in x, so its change along x_dot is the same
+        convolution applied to x_dot (with the weights of the latest forward);
+        the bias shifts y but does not move with x.
+        """
+        _, Wm = self.check_backward(x_dot)
+        return self.correlate(x_dot.transpose(0, 2, 3, 1), Wm).transpose(0, 3, 1, 2)
 
     def im2col(self, x_nhwc):
         """The window matrix of a chunk of images: (n*H_out*W_out, kH*kW*C_in)."""

@@ -8,6 +8,11 @@ Backward (one matrix product each)::
     dx = dy @ W          (N, in)      each input feeds every output through W
     dW = dy^T @ x        (out, in)    summed over the batch
     db = sum_n dy        (out,)
+
+Second-order pass (used by the gradient penalties, ``minigan/penalties.py``)::
+
+    tangent:  x_dot -> x_dot @ W^T              the forward's change along x_dot (b does not move with x)
+    add_weight_grad(dy, x_dot):  dW += dy^T @ x_dot   backward's weight product, at another input
 """
 from __future__ import annotations
 
@@ -37,12 +42,27 @@ class Linear(Module):
         x = self.check_backward(dy)
         W = self.params["weight"]
         if self.requires_grad:
-            self.grads["weight"] += matmul_tn(dy, x)    # dL/dW = dy^T x
+            self.add_weight_grad(dy, x)                 # dL/dW = dy^T x
             if "bias" in self.params:
                 self.grads["bias"] += dy.sum(axis=0)    # dL/db = sum over the batch
         if not self.input_grad:
             return None                                                              # nobody needs dL/dx
         return dy @ W                                   # dL/dx = dy W
+
+    # -- the second-order pass (minigan.penalties) -------------------------------
+    def tangent(self, x_dot):
+        """``(N, in) -> (N, out)``: ``y_dot = x_dot W^T``, how the output moves when x moves along x_dot.
+
+        The bias is absent: it shifts y but does not change with x.
+        """
+        return x_dot @ self.params["weight"].T
+
+    def add_weight_grad(self, dy, x):
+        """``grads["weight"] += dy^T x`` for ``dy`` (N, out) and ``x`` (N, in): backward's weight product.
+
+        ``backward`` calls it with the cached input; the penalty with a tangent ``x_dot``.
+        """
+        self.grads["weight"] += matmul_tn(dy, x)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={'bias' in self.params}"

@@ -52,6 +52,17 @@ class Module:
     def __call__(self, x):
         return self.forward(x)
 
+    # -- the second-order pass, for the gradient penalties (minigan/penalties.py) --
+    def tangent(self, x_dot):
+        """``y_dot = J x_dot``: the change of the latest forward's output along ``x_dot``.
+
+        Defined by the layers a gradient penalty can differentiate twice (Conv2d,
+        Linear, ReLU, LeakyReLU, Flatten, Reshape, SpectralNorm, Sequential).
+        """
+        raise NotImplementedError(
+            f"{self!r} has no tangent pass, so the gradient penalties cannot differentiate through it "
+            f"(they handle Conv2d, Linear, LeakyReLU, ReLU, Flatten, Reshape and SpectralNorm)")
+
     # -- parameters -------------------------------------------------------------
     def add_param(self, name: str, value) -> None:
         """Register a learnable array and a zero gradient of the same shape."""

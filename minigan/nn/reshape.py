@@ -1,4 +1,7 @@
-"""Shape-only layers: they move no numbers, and their backward undoes the reshape."""
+"""Shape-only layers: they move no numbers, and their backward undoes the reshape.
+
+Their ``tangent`` (the penalties' second-order pass) reshapes the direction as forward reshapes x.
+"""
 from __future__ import annotations
 
 from .module import Module
@@ -15,6 +18,9 @@ class Flatten(Module):
 
     def backward(self, dy):
         return dy.reshape(self.check_backward(dy))
+
+    def tangent(self, x_dot):
+        return x_dot.reshape(x_dot.shape[0], -1)
 
 
 class Reshape(Module):
@@ -40,6 +46,9 @@ class Reshape(Module):
 
     def backward(self, dy):
         return dy.reshape(self.check_backward(dy))
+
+    def tangent(self, x_dot):
+        return x_dot.reshape(x_dot.shape[0], *self.shape)
 
     def extra_repr(self):
         return ", ".join(map(str, self.shape))
