@@ -155,12 +155,14 @@ class GANTrainer:
                                                               # flows into G.
             loss_d = loss_real + loss_fake
             # 2b. Penalties on D's input gradient: each adds weight * dP/dtheta_D into D.grads.
-            if self.loss.gradient_penalty:                    # wgan-gp: lambda mean_i (||grad_x D(x_hat)_i|| - 1)^2
+            if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
                 a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
                 x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
-                raise NotImplementedError  # PENALTY 1: loss_d += self.gp_weight * gradient_penalty(D, x_hat, weight=self.gp_weight)
-            if self.r1 > 0:                                   # R1: (gamma/2) mean_i ||grad_x D(x_real)_i||^2
-                raise NotImplementedError  # PENALTY 2: loss_d += self.r1 / 2 * r1_penalty(D, x_real, weight=self.r1 / 2)
+                # PENALTY 1: loss_d += self.gp_weight * gradient_penalty(D, x_hat, weight=self.gp_weight)
+                raise NotImplementedError("the gradient penalty lands with minigan.penalties")
+            if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
+                # PENALTY 2: loss_d += self.r1 / 2 * r1_penalty(D, x_real, weight=self.r1 / 2)
+                raise NotImplementedError("R1 lands with minigan.penalties")
             self._check_finite(loss_d, "Loss_D", self._critic_name(k), before)
             self.opt_D.step()                                 # Adam on D only
             if self.clip is not None:                         # wgan: every weight of D into [-c, c]

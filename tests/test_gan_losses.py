@@ -90,14 +90,15 @@ def test_bce_games_on_logits_equal_the_games_on_sigmoid_probabilities(name, data
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_logit_forms_are_exact_at_extreme_scores(dtype):
-    """At +-300 the logit forms keep the gradient p - y (and minimax's -sigmoid(s)): no inf, no NaN, no 0 where 1 is due."""
+    """At +-300 the logit forms keep the gradient p - y (minimax's: -sigmoid(s)): no inf, no NaN, no lost 1."""
     s = np.array([-300.0, 300.0], dtype).reshape(2, 1, 1, 1)
     with np.errstate(over="raise", divide="raise", invalid="raise"):   # no overflow, no inf - inf
         d_real = BCE(logits=True).d_real(s)               # -mean log sigmoid(s): 300 / 2 from the -300 entry
         d_fake = BCE(logits=True).d_fake(s)               # -mean log(1 - sigmoid(s)): 300 / 2 from the +300 entry
         g_nonsat = BCE(logits=True).g_loss(s)
         g_minimax = GAN_LOSSES["minimax"](logits=True).g_loss(s)
-    assert d_real[0] == pytest.approx(150.0) and d_fake[0] == pytest.approx(150.0) and g_nonsat[0] == pytest.approx(150.0)
+    for value in (d_real[0], d_fake[0], g_nonsat[0]):
+        assert value == pytest.approx(150.0)
     exact = dict(rtol=1e-7, atol=1e-30)                   # sigmoid(-300) = 5e-131 is no 0 in float64
     np.testing.assert_allclose(d_real[1].ravel(), [-0.5, 0.0], **exact)   # (sigmoid(s) - 1) / N
     np.testing.assert_allclose(d_fake[1].ravel(), [0.0, 0.5], **exact)    # sigmoid(s) / N
@@ -141,7 +142,8 @@ def test_registry_and_clear_errors():
     assert all(cls.name == name for name, cls in GAN_LOSSES.items())
     assert make_gan_loss("bce", sigmoid_head=True, label_smoothing=0.1).real_label == 0.9
     assert make_gan_loss("minimax", sigmoid_head=False).logits
-    with pytest.raises(ValueError, match="unknown loss 'wgangp'; choose one of bce, minimax, lsgan, hinge, wgan, wgan-gp"):
+    choices = "bce, minimax, lsgan, hinge, wgan, wgan-gp"
+    with pytest.raises(ValueError, match=f"unknown loss 'wgangp'; choose one of {choices}$"):
         make_gan_loss("wgangp", sigmoid_head=False)
     for name in ("lsgan", "hinge", "wgan", "wgan-gp"):
         with pytest.raises(ValueError, match=rf"loss '{name}' needs D's raw score, but D ends with a Sigmoid: "

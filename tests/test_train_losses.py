@@ -224,21 +224,6 @@ def test_bad_loss_arguments_are_clear_errors():
             GANTrainer(*raw_score_gan(False), **kwargs)
 
 
-def test_dcgan_builders_give_either_head_and_no_batchnorm_in_d():
-    G0, D0 = dcgan28(ngf=4, ndf=4, nz=8, seed=3)
-    G, D = dcgan28(ngf=4, ndf=4, nz=8, seed=3, sigmoid=False)
-    assert type(D.layers[-1]).__name__ == "Conv2d" and len(D.layers) == len(D0.layers) - 1
-    for k, v in D0.state_dict().items():                   # the same weights, minus the Sigmoid
-        np.testing.assert_array_equal(D.state_dict()[k], v)
-    x = G(sample_noise(3, 8, rng=0))
-    np.testing.assert_allclose(1 / (1 + np.exp(-D(x).astype(np.float64))), D0(x), rtol=1e-5)
-    _, D = dcgan28(ngf=4, ndf=4, nz=8, d_norm="none", sigmoid=False)
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in D.layers)
-    assert D(x).shape == (3, 1, 1, 1)
-    with pytest.raises(ValueError, match="d_norm must be 'batch' or 'none', got 'layer'"):
-        dcgan28(d_norm="layer")
-
-
 @pytest.mark.parametrize("name", ["bce", "minimax", "lsgan", "hinge", "wgan"])
 def test_each_loss_runs_the_same_on_the_cupy_code_path(fake_cupy, name):
     def run(backend):
@@ -255,3 +240,12 @@ def test_each_loss_runs_the_same_on_the_cupy_code_path(fake_cupy, name):
     for part in ("G", "D"):
         for k, v in cpu.state_dict()[part].items():
             np.testing.assert_allclose(B.to_numpy(gpu.state_dict()[part][k]), v, rtol=1e-9, atol=1e-12)
+
+
+def test_wgan_gp_interpolation_weights_come_from_the_training_stream():
+    """``a`` of x_hat = a x_real + (1 - a) x_fake: (N, 1, 1, 1), U(0, 1), the model's dtype, the seeded stream."""
+    trainer = GANTrainer(*tiny_gan(dtype="float32"), seed=3)
+    a = trainer._uniform(1000)
+    assert a.shape == (1000, 1, 1, 1) and a.dtype == np.float32 and 0 <= a.min() and a.max() < 1
+    assert abs(float(a.mean()) - 0.5) < 0.05
+    np.testing.assert_array_equal(a, np.random.default_rng(3).uniform(0, 1, (1000, 1, 1, 1)).astype(np.float32))
