@@ -10,6 +10,10 @@ against each other:
   maximizing BCE(D(G(z)), 0), gives G almost no gradient early on, when D
   easily spots the fakes.)
 
+That is the default game, ``loss="bce"``. Five others (minimax, lsgan, hinge,
+wgan, wgan-gp) change only the two loss lines of each update and what D's last
+layer outputs; they live in :mod:`minigan.gan_losses`, each with its gradient.
+
 G never sees a real image. Everything it learns arrives as dL/dx_fake: the
 gradient of the loss with respect to D's *input*, which D's backward pass
 computes anyway and hands back. That gradient then runs through G's backward
@@ -24,8 +28,9 @@ import numpy as np
 
 from . import backend as B
 from .gradflow import GradFlow
-from .losses import bce
+from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
+from .nn import Sigmoid
 from .optim import Adam
 
 
@@ -37,16 +42,29 @@ class GANTrainer:
     """Trains a generator ``G`` and a discriminator ``D`` (both :class:`~minigan.nn.Sequential`).
 
     G maps z ``(N, nz, 1, 1)`` to images ``(N, C, H, W)``; D maps images to
-    probabilities ``(N, 1, 1, 1)``. Works on whichever backend G and D are on.
+    ``(N, 1, 1, 1)``: probabilities when its last layer is a Sigmoid, raw scores
+    otherwise. Works on whichever backend G and D are on.
 
     Options:
+        loss:             the game, a name in :data:`minigan.gan_losses.GAN_LOSSES`: ``"bce"``
+                          (DCGAN's, the default), ``"minimax"``, ``"lsgan"``, ``"hinge"``,
+                          ``"wgan"``, ``"wgan-gp"``. All but bce and minimax need D's raw score
+                          (no final Sigmoid: ``dcgan28(sigmoid=False)``); bce and minimax on a
+                          raw score use the stable with-logits form.
+        clip:             wgan: every parameter of D is clipped into ``[-clip, clip]`` after
+                          each D update.
+        gp_weight:        wgan-gp: lambda, the gradient penalty's weight (10 in the paper).
+        r1:               gamma of the R1 penalty ``(gamma/2) mean ||grad_x D(x_real)||^2``, any
+                          loss; 0 = off.
         lr, betas:        Adam's, for both networks (DCGAN: 2e-4, (0.5, 0.999)).
+        lr_g, lr_d:       each network's own learning rate, when given (TTUR: e.g. lr_d = 4 lr_g).
         seed:             seeds the training noise; same seed + same data -> bitwise the same
                           weights (NumPy). :meth:`generate` and :meth:`sample_noise` draw from a
                           second stream, so sampling between steps never changes training.
         noise:            ``"normal"`` or ``"uniform"`` z.
         label_smoothing:  one-sided: D's target for real images is ``1 - label_smoothing``
-                          (fakes stay 0), so D is never rewarded for total certainty.
+                          (fakes stay 0), so D is never rewarded for total certainty. Only for
+                          the losses with targets (bce, minimax, lsgan); an error with the others.
         n_critic:         D updates per G update (each with a fresh fake batch, same real batch).
         ema:              decay of an exponential moving average of G's weights (e.g. 0.999),
                           or None. The average G gives smoother samples; :meth:`generate` uses it.
@@ -59,17 +77,28 @@ class GANTrainer:
     """
 
     def __init__(self, G, D, lr=2e-4, betas=(0.5, 0.999), seed=0, noise="normal",
-                 label_smoothing=0.0, n_critic=1, ema=None, track_grad_flow=False):
+                 label_smoothing=0.0, n_critic=1, ema=None, track_grad_flow=False,
+                 loss="bce", clip=0.01, gp_weight=10.0, r1=0.0, lr_g=None, lr_d=None):
         if not 0.0 <= label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing}")
         if int(n_critic) < 1:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}")
         if ema is not None and not 0.0 < ema < 1.0:
             raise ValueError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}")
+        if not (clip > 0 and gp_weight >= 0 and r1 >= 0):
+            raise ValueError(f"need clip > 0, gp_weight >= 0 and r1 >= 0; got clip={clip}, "
+                             f"gp_weight={gp_weight}, r1={r1}")
         self.G, self.D = G, D
-        self.opt_G = Adam(G, lr=lr, betas=betas)
-        self.opt_D = Adam(D, lr=lr, betas=betas)
-        self.rng = np.random.default_rng(seed)                # z for training steps
+        self.loss = make_gan_loss(loss, sigmoid_head=isinstance(D.layers[-1], Sigmoid),
+                                  label_smoothing=label_smoothing)
+        self.clip = float(clip) if self.loss.weight_clipping else None   # wgan only
+        self.gp_weight, self.r1 = float(gp_weight), float(r1)
+        if self.loss.gradient_penalty or self.r1 > 0:
+            raise NotImplementedError("the gradient penalty (loss='wgan-gp') and R1 (r1 > 0) "
+                                      "land with minigan.penalties, not yet merged")
+        self.opt_G = Adam(G, lr=lr if lr_g is None else lr_g, betas=betas)
+        self.opt_D = Adam(D, lr=lr if lr_d is None else lr_d, betas=betas)
+        self.rng = np.random.default_rng(seed)                # z for training steps (and wgan-gp's a)
         self.sample_rng = np.random.default_rng([seed, 1])    # z for generate(): its own stream
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
         self.nz = G.layers[0].in_channels
@@ -82,52 +111,72 @@ class GANTrainer:
 
     # -- the algorithm ----------------------------------------------------------
     def step(self, x_real, z=None) -> dict:
-        """One D update, then one G update. Returns the step's statistics as Python floats.
+        """One D update (``n_critic`` of them), then one G update. Returns statistics as Python floats.
 
         x_real: (N, C, H, W) real images scaled to [-1, 1] (NumPy arrays are moved to G's backend).
         z:      (N, nz, 1, 1) noise, or None to draw it from the trainer's seeded RNG.
+
+        ``s`` below is D's output: a probability p = D(x) on a Sigmoid D, a raw score otherwise.
+        The statistics (the keys of the job's metrics.csv):
+            loss_d        D's loss in its (last) update: bce/minimax ``BCE(D(x), 1) + BCE(D(G(z)), 0)``;
+                          lsgan, hinge, wgan as in :mod:`minigan.gan_losses` (wgan: ``mean s_fake -
+                          mean s_real``, minus the critic's Wasserstein estimate)
+            loss_g        G's loss, by the updated D (minimax: ``mean log(1 - D(G(z)))``, negative)
+            d_x           D on the real batch; d_g_z: on the fakes, in D's update; d_g_z_after: on
+                          the fakes, in G's update, after D's. bce/minimax: the mean *probability*
+                          (``sigmoid(s)`` first on a raw score); lsgan/hinge/wgan: the mean raw score.
         """
         G, D = self.G, self.D
         x_real = self._to_model(x_real, "x_real")
         N = x_real.shape[0]
-        real_label = 1.0 - self.label_smoothing
         flow = self.gradflow if self.track_grad_flow else None   # record this step's grad flow?
         if flow:
             G.monitor = flow["G"]                             # for this step; D's in the G step only
 
-        # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 --------------------------
+        # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 (or the chosen game's targets)
         D.layers[0].input_grad = False                        # D's inputs are constants in its update:
         for k in range(self.n_critic):                        # skip dLoss/dx at its first layer
             before = self._save_buffers()                     # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
 
             # 1. D on the real batch, target 1 (or 1 - smoothing).
-            p_real = D.forward(x_real)                        # (N, 1, 1, 1): D(x)
-            loss_real, dp = bce(p_real, real_label)           # dp = dLoss/dD(x)
-            D.backward(dp)                                    # adds dLoss_real/dtheta_D into D.grads
+            s_real = D.forward(x_real)                        # (N, 1, 1, 1): D(x)
+            loss_real, ds = self.loss.d_real(s_real)          # bce: BCE(D(x), 1); ds = dLoss/dD(x)
+            D.backward(ds)                                    # adds dLoss_real/dtheta_D into D.grads
 
             # 2. G makes a fake batch; D on it, target 0.
             zb = self._noise(N) if z is None else self._to_model(z, "z")
             x_fake = G.forward(zb)                            # (N, C, H, W); G's cache is kept for step 3
-            p_fake = D.forward(x_fake)                        # D(G(z))
-            loss_fake, dp = bce(p_fake, 0.0)
-            D.backward(dp)                                    # adds dLoss_fake/dtheta_D. The returned
+            s_fake = D.forward(x_fake)                        # D(G(z))
+            loss_fake, ds = self.loss.d_fake(s_fake)          # bce: BCE(D(G(z)), 0)
+            D.backward(ds)                                    # adds dLoss_fake/dtheta_D. The returned
                                                               # dLoss/dx_fake is dropped: in D's update
                                                               # the fake batch is a constant, nothing
                                                               # flows into G.
             loss_d = loss_real + loss_fake
+            # 2b. Penalties on D's input gradient: each adds weight * dP/dtheta_D into D.grads.
+            if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
+                a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
+                x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
+                # PENALTY 1: loss_d += self.gp_weight * gradient_penalty(D, x_hat, weight=self.gp_weight)
+                raise NotImplementedError("the gradient penalty lands with minigan.penalties")
+            if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
+                # PENALTY 2: loss_d += self.r1 / 2 * r1_penalty(D, x_real, weight=self.r1 / 2)
+                raise NotImplementedError("R1 lands with minigan.penalties")
             self._check_finite(loss_d, "Loss_D", self._critic_name(k), before)
             self.opt_D.step()                                 # Adam on D only
+            if self.clip is not None:                         # wgan: every weight of D into [-c, c]
+                clip_weights(D, self.clip)
 
-        # ---- 3. Update G: make D say 1 on the same fake batch (non-saturating loss) --------
+        # ---- 3. Update G: make D say 1 on the same fake batch (bce: the non-saturating loss) -
         before = self._save_buffers()
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
         D.monitor = flow["D"] if flow else None
-        p_fake_g = D.forward(x_fake)                          # the updated D judges G's batch again
-        loss_g, dp = bce(p_fake_g, 1.0)                       # G wants D(G(z)) = 1
-        dx_fake = D.backward(dp)                              # dLoss_G/dx_fake: (N, C, H, W), through D
+        s_fake_g = D.forward(x_fake)                          # the updated D judges G's batch again
+        loss_g, ds = self.loss.g_loss(s_fake_g)               # bce: BCE(D(G(z)), 1), G wants D(G(z)) = 1
+        dx_fake = D.backward(ds)                              # dLoss_G/dx_fake: (N, C, H, W), through D
         D.requires_grad_(True)
         D.monitor = None
         G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
@@ -137,11 +186,11 @@ class GANTrainer:
 
         self.step_count += 1
         stats = {
-            "loss_d": loss_d,                                 # BCE(D(x), 1) + BCE(D(G(z)), 0)
-            "loss_g": loss_g,                                 # BCE(D(G(z)), 1), after D's update
-            "d_x": float(p_real.mean()),                      # mean D(x): D's belief the reals are real
-            "d_g_z": float(p_fake.mean()),                    # mean D(G(z)) in D's step, before its update
-            "d_g_z_after": float(p_fake_g.mean()),            # mean D(G(z)) in G's step, after D's update
+            "loss_d": loss_d,                                 # bce: BCE(D(x), 1) + BCE(D(G(z)), 0)
+            "loss_g": loss_g,                                 # bce: BCE(D(G(z)), 1), after D's update
+            "d_x": self.loss.d_mean(s_real),                  # mean D(x): D's belief the reals are real
+            "d_g_z": self.loss.d_mean(s_fake),                # mean D(G(z)) in D's step, before its update
+            "d_g_z_after": self.loss.d_mean(s_fake_g),        # mean D(G(z)) in G's step, after D's update
         }
         if flow:
             G.monitor = None
@@ -206,6 +255,11 @@ class GANTrainer:
         ref = self._reference()
         z = sample_noise(n, self.nz, self.noise, self.rng if rng is None else rng, ref.dtype)
         return B.asarray(z, B.backend_name(ref))
+
+    def _uniform(self, n):
+        """(n, 1, 1, 1) draws of U(0, 1) from the training stream, on G's backend (wgan-gp's a)."""
+        ref = self._reference()
+        return B.asarray(self.rng.uniform(0.0, 1.0, (n, 1, 1, 1)), B.backend_name(ref), ref.dtype)
 
     def _critic_name(self, k):
         if self.n_critic == 1:

@@ -110,3 +110,88 @@ def test_bce_matches_pytorch_including_saturation():
     ours, dz = bce_with_logits(z, y)
     assert ours == pytest.approx(loss.item(), rel=1e-12)
     np.testing.assert_allclose(dz, tz.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+# -- each GAN game's whole training step, minigan's GANTrainer.step against the same step in PyTorch
+
+def torch_copy(net):
+    """A torch.nn.Sequential with the same layers and the same weights (float64)."""
+    layers = []
+    for m in net.layers:
+        kind = type(m).__name__
+        if kind in ("Conv2d", "ConvTranspose2d"):
+            w = m.params["weight"]
+            c_in, c_out = (w.shape[1], w.shape[0]) if kind == "Conv2d" else w.shape[:2]
+            tm = getattr(torch.nn, kind)(c_in, c_out, w.shape[2:], m.stride, m.padding, bias="bias" in m.params)
+        elif kind == "BatchNorm2d":
+            tm = torch.nn.BatchNorm2d(m.num_features, eps=m.eps, momentum=m.momentum)
+        elif kind == "LeakyReLU":
+            tm = torch.nn.LeakyReLU(m.negative_slope)
+        else:                                            # ReLU, Tanh, Sigmoid
+            tm = getattr(torch.nn, kind)()
+        tm = tm.double()                                 # float64 first, then the weights: no rounding
+        with torch.no_grad():
+            for name, p in m.params.items():
+                getattr(tm, name).copy_(torch.tensor(p))
+        layers.append(tm)
+    return torch.nn.Sequential(*layers)
+
+
+def torch_losses(name, logits, real_label):
+    """The game in PyTorch: (loss_D(s_real, s_fake), loss_G(s_fake)), written from the papers."""
+    if name in ("bce", "minimax"):
+        bce_ = F.binary_cross_entropy_with_logits if logits else F.binary_cross_entropy
+        d = lambda r, f: bce_(r, torch.full_like(r, real_label)) + bce_(f, torch.zeros_like(f))  # noqa: E731
+        if name == "bce":
+            return d, lambda f: bce_(f, torch.ones_like(f))
+        return d, (lambda f: -F.softplus(f).mean()) if logits else (lambda f: torch.log(1 - f).mean())
+    if name == "lsgan":
+        return (lambda r, f: 0.5 * ((r - real_label) ** 2).mean() + 0.5 * (f ** 2).mean(),
+                lambda f: 0.5 * ((f - 1) ** 2).mean())
+    if name == "hinge":
+        return lambda r, f: F.relu(1 - r).mean() + F.relu(1 + f).mean(), lambda f: -f.mean()
+    return lambda r, f: f.mean() - r.mean(), lambda f: -f.mean()               # wgan
+
+
+@pytest.mark.parametrize("name, logits, n_critic", [
+    ("bce", False, 1), ("bce", True, 1), ("minimax", False, 1), ("minimax", True, 2),
+    ("lsgan", True, 1), ("hinge", True, 2), ("wgan", True, 3)])
+def test_each_gan_loss_step_matches_the_same_step_in_pytorch(name, logits, n_critic):
+    from minigan.gan_losses import GAN_LOSSES
+    from minigan.train import GANTrainer
+    from tests.test_train_losses import raw_score_gan
+
+    smoothing = 0.1 if GAN_LOSSES[name].has_labels else 0.0
+    lr_g, lr_d, betas, clip = 1e-3, 3e-3, (0.5, 0.9), 0.05
+    G, D = raw_score_gan(not logits, nz=3, ch=2, nc=1, seed=4)
+    tG, tD = torch_copy(G), torch_copy(D)
+    trainer = GANTrainer(G, D, loss=name, lr_g=lr_g, lr_d=lr_d, betas=betas, n_critic=n_critic,
+                         label_smoothing=smoothing, clip=clip)
+    opt_G = torch.optim.Adam(tG.parameters(), lr=lr_g, betas=betas)
+    opt_D = torch.optim.Adam(tD.parameters(), lr=lr_d, betas=betas)
+    loss_d_fn, loss_g_fn = torch_losses(name, logits, 1.0 - smoothing)
+    rng = np.random.default_rng(0)
+    for _ in range(2):                                   # two steps: Adam's moments carry over
+        x_real, z = rng.uniform(-1, 1, (4, 1, 8, 8)), rng.standard_normal((4, 3, 1, 1))
+        stats = trainer.step(x_real, z)
+        tx, tz = torch.tensor(x_real), torch.tensor(z)
+        for _ in range(n_critic):                        # the critic's updates, the fake batch detached
+            opt_D.zero_grad()
+            x_fake = tG(tz)
+            loss_d = loss_d_fn(tD(tx), tD(x_fake.detach()))
+            loss_d.backward()
+            opt_D.step()
+            if name == "wgan":
+                with torch.no_grad():
+                    for p in tD.parameters():
+                        p.clamp_(-clip, clip)
+        opt_G.zero_grad()                                # G's update through the updated D
+        loss_g = loss_g_fn(tD(x_fake))
+        loss_g.backward()
+        opt_G.step()
+        assert stats["loss_d"] == pytest.approx(loss_d.item(), rel=1e-9)
+        assert stats["loss_g"] == pytest.approx(loss_g.item(), rel=1e-9)
+    for ours, theirs in ((G, tG), (D, tD)):
+        for (n, p, _), (tn, tp) in zip(ours.parameters(), theirs.named_parameters()):
+            assert n == tn
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"{name}: {n}")

@@ -1,14 +1,16 @@
 """DCGAN (Radford, Metz & Chintala, 2016, https://arxiv.org/abs/1511.06434).
 
 The generator G turns a noise vector z into an image; the discriminator D
-turns an image into the probability that it is real. Both are plain
+turns an image into the probability that it is real (or, with ``sigmoid=False``,
+a raw score, as every loss but bce and minimax needs: :mod:`minigan.gan_losses`). Both are plain
 :class:`~minigan.nn.Sequential` stacks, following the paper's guidelines:
 
 - no pooling: G upsamples with transposed convolutions, D downsamples with
   strided convolutions;
-- batch norm in both, except G's output layer and D's input layer;
+- batch norm in both, except G's output layer and D's input layer
+  (``d_norm="none"``: none in D, as the gradient penalties of WGAN-GP and R1 need);
 - ReLU in G (tanh at the output, so images live in [-1, 1]);
-  LeakyReLU(0.2) in D (sigmoid at the output);
+  LeakyReLU(0.2) in D (sigmoid at the output; ``sigmoid=False`` drops it);
 - no biases in the convolutions (batch norm's beta does that job);
 - weights drawn from N(0, 0.02) (:func:`minigan.init.dcgan_init`).
 
@@ -37,8 +39,13 @@ def down(c_in, c_out, kernel, stride, padding, dtype, batchnorm=True):
     return conv + ([BatchNorm2d(c_out, dtype=dtype)] if batchnorm else []) + [LeakyReLU(0.2)]
 
 
-def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None):
-    """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``."""
+def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d_norm="batch"):
+    """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``.
+
+    sigmoid: D ends with a Sigmoid (probabilities); False: with its last Conv2d (a raw score).
+    d_norm:  ``"batch"``: BatchNorm2d in D's inner blocks; ``"none"``: no normalization in D.
+    """
+    bn = _d_batchnorm(d_norm)
     G = Sequential(
         *up(nz, ngf * 8, 4, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 8ngf, 4, 4)
         *up(ngf * 8, ngf * 4, 4, 2, 1, dtype),     #                   -> (N, 4ngf, 8, 8)
@@ -48,16 +55,21 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None):
     )
     D = Sequential(
         *down(nc, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 64, 64) -> (N, ndf, 32, 32)
-        *down(ndf, ndf * 2, 4, 2, 1, dtype),               #                 -> (N, 2ndf, 16, 16)
-        *down(ndf * 2, ndf * 4, 4, 2, 1, dtype),           #                 -> (N, 4ndf, 8, 8)
-        *down(ndf * 4, ndf * 8, 4, 2, 1, dtype),           #                 -> (N, 8ndf, 4, 4)
-        Conv2d(ndf * 8, 1, 4, 1, 0, bias=False, dtype=dtype), Sigmoid(),      # -> (N, 1, 1, 1)
+        *down(ndf, ndf * 2, 4, 2, 1, dtype, bn),           #                 -> (N, 2ndf, 16, 16)
+        *down(ndf * 2, ndf * 4, 4, 2, 1, dtype, bn),       #                 -> (N, 4ndf, 8, 8)
+        *down(ndf * 4, ndf * 8, 4, 2, 1, dtype, bn),       #                 -> (N, 8ndf, 4, 4)
+        Conv2d(ndf * 8, 1, 4, 1, 0, bias=False, dtype=dtype),                 # -> (N, 1, 1, 1)
+        *([Sigmoid()] if sigmoid else []),
     )
     return _initialized(G, D, seed)
 
 
-def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None):
-    """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``."""
+def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch"):
+    """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``.
+
+    ``sigmoid`` and ``d_norm`` as in :func:`dcgan64`.
+    """
+    bn = _d_batchnorm(d_norm)
     G = Sequential(
         *up(nz, ngf * 4, 7, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 4ngf, 7, 7)
         *up(ngf * 4, ngf * 2, 4, 2, 1, dtype),     #                   -> (N, 2ngf, 14, 14)
@@ -65,10 +77,18 @@ def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None):
     )
     D = Sequential(
         *down(nc, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 28, 28) -> (N, ndf, 14, 14)
-        *down(ndf, ndf * 2, 4, 2, 1, dtype),               #                 -> (N, 2ndf, 7, 7)
-        Conv2d(ndf * 2, 1, 7, 1, 0, bias=False, dtype=dtype), Sigmoid(),      # -> (N, 1, 1, 1)
+        *down(ndf, ndf * 2, 4, 2, 1, dtype, bn),           #                 -> (N, 2ndf, 7, 7)
+        Conv2d(ndf * 2, 1, 7, 1, 0, bias=False, dtype=dtype),                 # -> (N, 1, 1, 1)
+        *([Sigmoid()] if sigmoid else []),
     )
     return _initialized(G, D, seed)
+
+
+def _d_batchnorm(d_norm):
+    """True for D's ``d_norm="batch"``, False for ``"none"``."""
+    if d_norm not in ("batch", "none"):
+        raise ValueError(f"d_norm must be 'batch' or 'none', got {d_norm!r}")
+    return d_norm == "batch"
 
 
 def _initialized(G, D, seed):

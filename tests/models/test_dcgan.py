@@ -74,3 +74,25 @@ def test_sample_noise_kinds_and_errors():
     assert abs(sample_noise(1000, 10, rng=0).std() - 1) < 0.05
     with pytest.raises(ValueError, match="'normal' or 'uniform'"):
         sample_noise(2, 3, kind="gaussian")
+
+
+@pytest.mark.parametrize("build", [dcgan28, dcgan64])
+def test_raw_score_head_and_no_batchnorm_in_d(build):
+    G0, D0 = build(ngf=4, ndf=4, nz=8, seed=3)
+    assert type(D0.layers[-1]).__name__ == "Sigmoid" and any(isinstance(m, nn.BatchNorm2d) for m in D0.layers)
+    G, D = build(ngf=4, ndf=4, nz=8, seed=3, sigmoid=False)
+    assert [type(m) for m in D.layers] == [type(m) for m in D0.layers[:-1]]
+    for k, v in D0.state_dict().items():                   # the same weights, minus the Sigmoid
+        np.testing.assert_array_equal(D.state_dict()[k], v)
+    x = G(sample_noise(2, 8, rng=0))
+    np.testing.assert_allclose(1 / (1 + np.exp(-D(x).astype(np.float64))), D0(x), rtol=1e-5)
+    G1, D1 = build(ngf=4, ndf=4, nz=8, seed=3, sigmoid=False, d_norm="none")
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in D1.layers)
+    assert [type(m).__name__ for m in D1.layers if not isinstance(m, nn.LeakyReLU)] == ["Conv2d"] * len(
+        [m for m in D0.layers if isinstance(m, nn.Conv2d)])
+    for k, v in G0.state_dict().items():                   # G is drawn first: the same G whatever D's form
+        np.testing.assert_array_equal(G1.state_dict()[k], v)
+    np.testing.assert_array_equal(D1.state_dict()["0.weight"], D0.state_dict()["0.weight"])
+    assert D1(x).shape == (2, 1, 1, 1)
+    with pytest.raises(ValueError, match="d_norm must be 'batch' or 'none', got 'layer'"):
+        build(d_norm="layer")
