@@ -32,6 +32,7 @@ from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
 from .nn import Sigmoid
 from .optim import Adam
+from .penalties import critic_layers, gradient_penalty, r1_penalty
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -93,9 +94,8 @@ class GANTrainer:
                                   label_smoothing=label_smoothing)
         self.clip = float(clip) if self.loss.weight_clipping else None   # wgan only
         self.gp_weight, self.r1 = float(gp_weight), float(r1)
-        if self.loss.gradient_penalty or self.r1 > 0:
-            raise NotImplementedError("the gradient penalty (loss='wgan-gp') and R1 (r1 > 0) "
-                                      "land with minigan.penalties, not yet merged")
+        if self.loss.gradient_penalty or self.r1 > 0:         # a clear error now, not at the first step
+            critic_layers(D, f"GANTrainer({'loss=' + repr(loss) if self.loss.gradient_penalty else 'r1=' + str(r1)})")
         self.opt_G = Adam(G, lr=lr if lr_g is None else lr_g, betas=betas)
         self.opt_D = Adam(D, lr=lr if lr_d is None else lr_d, betas=betas)
         self.rng = np.random.default_rng(seed)                # z for training steps (and wgan-gp's a)
@@ -158,11 +158,9 @@ class GANTrainer:
             if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
                 a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
                 x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
-                # PENALTY 1: loss_d += self.gp_weight * gradient_penalty(D, x_hat, weight=self.gp_weight)
-                raise NotImplementedError("the gradient penalty lands with minigan.penalties")
+                loss_d += self.gp_weight * gradient_penalty(D, x_hat, weight=self.gp_weight)
             if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
-                # PENALTY 2: loss_d += self.r1 / 2 * r1_penalty(D, x_real, weight=self.r1 / 2)
-                raise NotImplementedError("R1 lands with minigan.penalties")
+                loss_d += self.r1 / 2 * r1_penalty(D, x_real, weight=self.r1 / 2)
             self._check_finite(loss_d, "Loss_D", self._critic_name(k), before)
             self.opt_D.step()                                 # Adam on D only
             if self.clip is not None:                         # wgan: every weight of D into [-c, c]
