@@ -41,7 +41,7 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(idx_dir, tmp_path, cap
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert "Interrupted at step" in stderr and f"--out {out} --resume" in stderr
+    assert "Interrupted (Ctrl-C) at step" in stderr and f"--out {out} --resume" in stderr
 
     state = load_checkpoint(out)                        # loadable, and where the log stops
     rows = (out / "metrics.csv").read_text().splitlines()[1:]
