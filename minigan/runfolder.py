@@ -28,10 +28,13 @@ before anything is written:
   checkpoint); resuming one run's checkpoint into a folder that holds another
   is refused: continue it in a new ``--out`` instead.
 - **Going back is explicit.** Resuming from a checkpoint older than the
-  folder's newest step would drop the later rows, samples and checkpoints;
-  that takes ``--discard-newer``, else the job is refused and says so. Then
-  ``latest`` is pointed at the step the run continues from before anything
-  newer is deleted, and pruning keeps only that live line (checkpoint.py).
+  folder's newest checkpoint would drop the later rows, samples and
+  checkpoints; that takes ``--discard-newer``, else the job is refused and
+  says so. Then ``latest`` is pointed at the step the run continues from
+  before anything newer is deleted, and pruning keeps only that live line
+  (checkpoint.py). (Rows and samples after the newest checkpoint are the
+  same run's unsaved steps, lost with a crash or a NaN: a resume redoes
+  them, step for step, so they are replaced without asking.)
 - **Leftovers of a killed writer** (``.*.tmp``, minigan/fileio.py) are removed at start.
 
 Every log is resume-safe: a resumed run drops the rows logged after its
@@ -106,8 +109,9 @@ class RunFolder:
             raise RunFolderError(f"{out} holds another run (up to step {newest}); resuming "
                                  f"{source or 'this checkpoint'} there would overwrite its logs, samples and "
                                  "checkpoints. Continue it in a new folder with --out NEW_DIR.")
-        if newest > step and not discard_newer:
-            raise RunFolderError(f"{out} has this run up to step {newest}; resuming from step {step} would "
+        saved = max([checkpoint.latest_step(out) or 0, *checkpoint.saved_steps(out)])
+        if saved > step and not discard_newer:
+            raise RunFolderError(f"{out} has this run saved up to step {saved}; resuming from step {step} would "
                                  f"discard steps {step + 1}-{newest} (their log rows, samples and checkpoints). "
                                  f"Keep them by continuing in a new folder with --out NEW_DIR, or add "
                                  f"{DISCARD_FLAG} to go back to step {step}.")
