@@ -2,7 +2,7 @@
 
     minigan train    --dataset fashion-mnist --backend cupy --out runs/fashion
     minigan train    --out runs/fashion --resume
-    minigan generate --checkpoint runs/fashion --n 64 --out grid.png [--seed S] [--interpolate]
+    minigan generate --checkpoint runs/fashion --n 64 [--out grid.png] [--seed S] [--interpolate]
     minigan evaluate --checkpoint runs/fashion [--n 10000] [--json result.json]
     minigan report   runs/fashion            # writes runs/fashion/index.html
 
@@ -104,8 +104,8 @@ def add_generate_arguments(parser):
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
     parser.add_argument("--n", type=positive_int, default=64, help="how many pictures (default: 64)")
-    parser.add_argument("--out", default="generated.png", metavar="PNG",
-                        help="where to write the grid (default: generated.png)")
+    parser.add_argument("--out", default=None, metavar="PNG",
+                        help="where to write the grid (default: generated.png in the run's folder)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
     parser.add_argument("--interpolate", action="store_true",
                         help="rows of latent walks between pairs of z instead of independent samples")
@@ -118,9 +118,16 @@ def add_generate_arguments(parser):
 
 
 def run_generate(args, parser) -> int:
-    generate_grid(args.checkpoint, args.out, n=args.n, seed=args.seed, interpolate=args.interpolate,
+    out = args.out or run_folder_of(resolve(args.checkpoint)) / "generated.png"   # not the current folder
+    generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
                   nrow=args.nrow, backend=args.backend, use_ema=args.use_ema)
     return 0
+
+
+def run_folder_of(checkpoint_file: Path) -> Path:
+    """The run folder a checkpoint belongs to: ``out`` for ``out/checkpoints/step_000400.npz``."""
+    folder = checkpoint_file.parent
+    return folder.parent if folder.name == "checkpoints" else folder
 
 
 # ------------------------------------------------------------------------------------ evaluate
