@@ -182,7 +182,7 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                       f"{folder.out / 'checkpoints' / f'step_{trainer.step_count:06d}.npz'}.\n"
                       f"Resume with: {folder.resume_hint()}", stop.exit_code)
     if stop.received:
-        print(f"note: {stop.name} came after the last step; everything was saved.")
+        print(f"note: {stop.name} came after the last step; the checkpoint, pictures and report were saved.")
     print(f"done: {trainer.step_count} steps. In {folder.out}: index.html (the report: open it in a browser), "
           f"samples.png, training.gif, curves.png, interpolation.png, metrics.csv, "
           f"{'eval.csv, metrics.png, ' if judge else ''}{'gradflow.csv, ' if job.flows is not None else ''}"

@@ -121,5 +121,5 @@ def test_a_signal_during_the_final_save_still_saves_and_exits_0(train, tmp_path,
     rc, stdout, stderr = train(out, "--max-steps", 5, "--checkpoint-every", 2)
     assert rc == 0, stderr
     assert (out / "latest").read_text() == "checkpoints/step_000005.npz\n"
-    assert "note: Ctrl-C came after the last step; everything was saved." in stdout
+    assert "note: Ctrl-C came after the last step; the checkpoint, pictures and report were saved." in stdout
     assert (out / "samples.png").exists() and (out / "index.html").exists()
