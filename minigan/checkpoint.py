@@ -84,7 +84,7 @@ def load_checkpoint(path) -> dict:
         ok = False
     if not ok:
         raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry)")
-    if meta["version"] > VERSION:
+    if meta.get("version", 0) > VERSION:
         raise CheckpointError(f"{path} was written by a newer minigan (checkpoint version "
                               f"{meta['version']}, this one reads up to {VERSION}); upgrade minigan")
     try:
