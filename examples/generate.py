@@ -1,7 +1,7 @@
 """Sample pictures from a trained generator.
 
-    python examples/generate.py --checkpoint out --n 64 --out grid.png            # 8 x 8 samples
-    python examples/generate.py --checkpoint out --out walk.png --interpolate     # latent walks
+    python examples/generate.py --checkpoint out --n 64                  # 8 x 8 samples: out/generated.png
+    python examples/generate.py --checkpoint out --out out/walk.png --interpolate     # latent walks
     python examples/generate.py --checkpoint out/checkpoints/step_000400.npz --seed 7
 
 ``--checkpoint`` takes a run's output folder (its latest checkpoint), a

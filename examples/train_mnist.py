@@ -1,20 +1,23 @@
 """Train a DCGAN on MNIST digits, written by hand from NumPy up.
 
-    python examples/train_mnist.py                               # CPU, MNIST (downloaded once)
+    python examples/train_mnist.py --dataset fashion-mnist --max-steps 1500   # ~5 min on 2 cores, into out/
+    python examples/train_mnist.py                               # CPU, MNIST (downloaded once), 5 epochs
     python examples/train_mnist.py --backend cupy                # an NVIDIA GPU
     python examples/train_mnist.py --dataset fashion-mnist --out runs/fashion
-    python examples/train_mnist.py --out runs/fashion --resume   # continue after Ctrl-C
+    python examples/train_mnist.py --out runs/fashion --resume   # continue after Ctrl-C (or kill)
     python examples/train_mnist.py --help                        # every flag, with its default
 
 The job is minigan.run.train; open minigan/run.py and read it top to bottom:
 
-    config   TrainConfig: one field per flag, printed at start-up, saved as OUT/config.json
+    config   TrainConfig (minigan/config.py): one field per flag, printed at start-up, saved as OUT/config.json
+    folder   OUT, locked for this job; minigan/runfolder.py lists its files and the rules that keep them
     data     60,000 pictures, uint8 (N, 28, 28) -> batches of float32 (B, 1, 28, 28) in [-1, 1]
     model    G: z (B, 100, 1, 1) -> (B, 1, 28, 28);  D: (B, 1, 28, 28) -> P(real) (B, 1, 1, 1)
     trainer  each step, one update of D (real -> 1, fake -> 0), then one of G (fake -> 1):
              minigan/train.py writes out every gradient between the two networks
     loop     lines like the DCGAN paper's example: Loss_D, Loss_G, D(x), D(G(z))
-    outputs  OUT/samples.png, training.gif, curves.png, interpolation.png, metrics.csv, checkpoints/
+    outputs  OUT/samples.png, training.gif, curves.png, interpolation.png, metrics.csv, index.html,
+             checkpoints/ and OUT/latest (minigan/side_tasks.py: log, evaluate, sample, checkpoint)
 
 On a CPU a step takes a fraction of a second; clothes and digits take shape
 within a few hundred steps. The same job, from Python:

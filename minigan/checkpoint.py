@@ -68,6 +68,10 @@ def load_checkpoint(path) -> dict:
     Raises :class:`CheckpointError` with a plain message if it cannot.
     """
     path = resolve(path)
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":            # every .npz is a zip file; anything else is no checkpoint
+            raise CheckpointError(f"{path} is not a minigan checkpoint (not a .npz file); pass a run's "
+                                  "folder, its 'latest' pointer, or a checkpoints/step_*.npz file")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
@@ -80,10 +84,16 @@ def load_checkpoint(path) -> dict:
         ok = False
     if not ok:
         raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry)")
-    if meta["version"] > VERSION:
+    if meta.get("version", 0) > VERSION:
         raise CheckpointError(f"{path} was written by a newer minigan (checkpoint version "
                               f"{meta['version']}, this one reads up to {VERSION}); upgrade minigan")
-    return _join(meta["state"], arrays)
+    try:
+        return _join(meta["state"], arrays)
+    except KeyError as e:
+        raise CheckpointError(f"{path} is damaged: the array {e.args[0]!r} is missing from it; "
+                              "use an earlier checkpoint of the run (its checkpoints/ folder)") from None
+    except (ValueError, TypeError, AttributeError, StopIteration):
+        raise CheckpointError(f"{path} is damaged: its 'meta' entry does not describe a checkpoint") from None
 
 
 def _split(tree, prefix: str, arrays: dict):
@@ -129,15 +139,34 @@ def save_and_point(out, state: dict, step: int, keep: int = 3) -> Path:
 
     The order matters for crash safety: the new file is complete before the
     pointer moves, and the pointer has moved before anything is deleted.
+
+    Pruning keeps the live line: the ``keep`` newest checkpoints at or before
+    ``step``. A checkpoint after ``step`` belongs to another line of history
+    (a run rolled back to an earlier step); it is never pruned here, only
+    removed on purpose (``minigan train --discard-newer``).
     """
     out = Path(out)
     path = save_checkpoint(checkpoint_path(out, step), state)
     write_text_atomic(out / LATEST, f"{FOLDER}/{path.name}\n")
-    steps = sorted(_step_of(p) for p in (out / FOLDER).glob("step_*.npz") if NAME.search(p.name))
-    for old in steps[:-keep] if keep > 0 else []:
-        if old != step:
-            checkpoint_path(out, old).unlink(missing_ok=True)
+    live = sorted(s for s in saved_steps(out) if s <= step)
+    for old in live[:-keep] if keep > 0 else []:
+        checkpoint_path(out, old).unlink(missing_ok=True)
     return path
+
+
+def saved_steps(out) -> list[int]:
+    """The steps of the checkpoints in ``out/checkpoints``, in order."""
+    return sorted(_step_of(p) for p in (Path(out) / FOLDER).glob("step_*.npz") if NAME.search(p.name))
+
+
+def latest_step(out) -> int | None:
+    """The step ``out/latest`` names (read from the pointer, whether or not the file is there), or None."""
+    pointer = Path(out) / LATEST
+    try:
+        m = NAME.search(pointer.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(m.group(1)) if m else None
 
 
 def latest(out) -> Path | None:

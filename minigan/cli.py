@@ -2,7 +2,7 @@
 
     minigan train    --dataset fashion-mnist --backend cupy --out runs/fashion
     minigan train    --out runs/fashion --resume
-    minigan generate --checkpoint runs/fashion --n 64 --out grid.png [--seed S] [--interpolate]
+    minigan generate --checkpoint runs/fashion --n 64 [--out grid.png] [--seed S] [--interpolate]
     minigan evaluate --checkpoint runs/fashion [--n 10000] [--json result.json]
     minigan report   runs/fashion            # writes runs/fashion/index.html
 
@@ -12,8 +12,9 @@ status. To add one (``evaluate``, say), write those two functions and append a
 ``Command`` to :data:`COMMANDS`. Errors a user can act on are printed as one
 ``error: ...`` message, never a traceback.
 
-Exit status: 0 done; 1 a run-time failure (data, disk, checkpoint); 2 bad
-usage, or the backend cannot run here; 3 a loss became NaN/inf; 130 Ctrl-C.
+Exit status: 0 done; 1 a run-time failure (data, disk, checkpoint, memory); 2 bad
+usage, a run folder in use or one a start would damage, or the backend cannot run
+here; 3 a loss became NaN/inf or the run diverged; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
 """
 from __future__ import annotations
 
@@ -25,16 +26,16 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
-from . import run
 from .backend import BackendUnavailable
 from .checkpoint import CheckpointError, load_checkpoint, resolve
+from .config import TrainConfig, config_for_resume, nonnegative_int, positive_int
 from .data import DatasetError
 from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, result_table
 from .export import add_export_arguments, run_export
 from .fileio import write_text_atomic
 from .generate import generate_grid
 from .report import write_report
-from .run import StopRun, TrainConfig, nonnegative_int, positive_int
+from .run import StopRun, train
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Command:
 
 # ------------------------------------------------------------------------------------ train
 def add_train_arguments(parser):
-    """One flag per :class:`~minigan.run.TrainConfig` field, plus ``--resume``.
+    """One flag per :class:`~minigan.config.TrainConfig` field, plus ``--resume`` and ``--discard-newer``.
 
     The flags have no argparse defaults (the dataclass holds them), so the
     parsed namespace holds exactly the flags given: a resumed run takes its
@@ -70,7 +71,13 @@ def add_train_arguments(parser):
         "--resume", nargs="?", const="", default=None, metavar="CHECKPOINT",
         help="continue a run exactly where it stopped: from CHECKPOINT (a .npz file, a 'latest' "
              "pointer or an output folder), or with no value from OUT/latest. The config comes from "
-             "the checkpoint; flags given now (say --max-steps) override it")
+             "the checkpoint; flags given now (say --lr) override it. The run keeps its length unless "
+             "--max-steps or --epochs is given now, which then sets it alone")
+    groups["training"].add_argument(
+        "--discard-newer", action="store_true",
+        help="allow going back: resume from a checkpoint older than the newest step in --out, deleting "
+             "the later log rows, samples and checkpoints (or start over where a run saved no checkpoint). "
+             "Without it, such a start is refused; to keep both, resume into a new --out")
 
 
 def run_train(args, parser) -> int:
@@ -84,11 +91,12 @@ def run_train(args, parser) -> int:
             state = load_checkpoint(path)
             if "out" not in given and path.parent.name == "checkpoints":
                 given["out"] = str(path.parent.parent)   # keep writing beside the checkpoint
-            cfg = run.config_for_resume(state["config"], given)
+            cfg = config_for_resume(state.get("config", {}), given)
         cfg = cfg.resolved()
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         parser.error(str(e))                             # exits 2 with the usage line
-    run.train(cfg, resume=state, command=parser.prog)
+    train(cfg, resume=state if state is None else path, command=parser.prog,
+          discard_newer=args.discard_newer)
     return 0
 
 
@@ -97,8 +105,8 @@ def add_generate_arguments(parser):
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
     parser.add_argument("--n", type=positive_int, default=64, help="how many pictures (default: 64)")
-    parser.add_argument("--out", default="generated.png", metavar="PNG",
-                        help="where to write the grid (default: generated.png)")
+    parser.add_argument("--out", default=None, metavar="PNG",
+                        help="where to write the grid (default: generated.png in the run's folder)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
     parser.add_argument("--interpolate", action="store_true",
                         help="rows of latent walks between pairs of z instead of independent samples")
@@ -111,9 +119,16 @@ def add_generate_arguments(parser):
 
 
 def run_generate(args, parser) -> int:
-    generate_grid(args.checkpoint, args.out, n=args.n, seed=args.seed, interpolate=args.interpolate,
+    out = args.out or run_folder_of(resolve(args.checkpoint)) / "generated.png"   # not the current folder
+    generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
                   nrow=args.nrow, backend=args.backend, use_ema=args.use_ema)
     return 0
+
+
+def run_folder_of(checkpoint_file: Path) -> Path:
+    """The run folder a checkpoint belongs to: ``out`` for ``out/checkpoints/step_000400.npz``."""
+    folder = checkpoint_file.parent
+    return folder.parent if folder.name == "checkpoints" else folder
 
 
 # ------------------------------------------------------------------------------------ evaluate
@@ -223,6 +238,9 @@ def _run(command: Command, args, parser) -> int:
     except OSError as e:                                 # an unwritable or full disk, say
         where = f" {shlex.quote(str(e.filename))}" if e.filename else ""
         print(f"error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("error: out of memory; try smaller sizes (--batch-size, --nz, --ngf, --ndf, --n)", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

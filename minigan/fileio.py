@@ -5,11 +5,18 @@ through :func:`atomic_write`: the bytes go to a temporary file in the same
 folder, are flushed to disk, and only then renamed over the destination. A
 crash, a full disk or Ctrl-C mid-write leaves the previous file untouched and
 no half-written file behind.
+
+Only ``kill -9`` (or a power cut) mid-write can leave the temporary file
+behind: ``.<name>.<pid>.<random>.tmp``, named after the writing process so
+that :func:`stale_temp_files` can tell an abandoned one (its writer is dead)
+from one being written right now. ``minigan train`` removes the stale ones
+in its run folder when it starts.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -31,7 +38,7 @@ def atomic_write(path, mode: str = "wb", encoding: str | None = None):
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as f:
             yield f
@@ -43,6 +50,36 @@ def atomic_write(path, mode: str = "wb", encoding: str | None = None):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+TEMP_NAME = re.compile(r"\.(?P<name>.+?)(?:\.(?P<pid>\d+))?\.[a-z0-9_]{8}\.tmp")   # .grid.png.4242.k3j_x9ab.tmp
+
+
+def stale_temp_files(folder) -> list[Path]:
+    """The temporary files in ``folder`` left by a writer that died mid-write (see the module docstring).
+
+    A file named by a live process is kept: it may be being written now. One
+    with no pid in its name comes from minigan <= 0.1, whose writes finished
+    long ago. A pid is checked on this machine only; in a folder several
+    machines write to, clean up by hand.
+    """
+    stale = []
+    for path in Path(folder).glob(".*.tmp"):
+        m = TEMP_NAME.fullmatch(path.name)
+        if m and path.is_file() and not (m["pid"] and _alive(int(m["pid"]))):
+            stale.append(path)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (``kill(pid, 0)`` sends no signal, it only asks)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:                       # alive, someone else's
+        return True
+    return True
 
 
 def complete_lines(path) -> list[str]:

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from . import backend as B
+from .checkpoint import load_checkpoint
+from .config import TrainConfig, build_models
 from .models import sample_noise
 from .viz import grid_scale, save_grid
 
@@ -74,9 +76,6 @@ def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Genera
 
     Uses the EMA generator when the checkpoint has one and ``use_ema``.
     """
-    from .checkpoint import load_checkpoint               # noqa: PLC0415  (run imports this module)
-    from .run import TrainConfig, build_models            # noqa: PLC0415
-
     state = load_checkpoint(path)
     config = TrainConfig.from_dict(state["config"])
     config.backend = backend

@@ -1,7 +1,7 @@
-"""Progress on a terminal, with no dependency: the download bar, the epoch bar, and Ctrl-C.
+"""Progress on a terminal, with no dependency: the download bar, the epoch bar, and stop signals.
 
     train-images-idx3-ubyte.gz [########............]  10.5 MB / 26.4 MB  40%
-    epoch 2/5 [########................] 412/937  5.30 steps/s  ETA 1:39
+    epoch 2/5 [########................] 412/937  5.30 steps/s  ETA 1:39 epoch, 10:51 run
 
 Both bars are a :class:`Line`: one line of text redrawn in place (a carriage
 return, no newline) on a text stream -- ``sys.stderr`` by default, so a bar
@@ -15,8 +15,8 @@ what it shows has moved on, so a log written to a file stays short:
   a terminal, and elsewhere (a CI log, a file) writes a full line at every
   tenth of the epoch.
 
-:class:`CtrlC` makes the first Ctrl-C a request (finish this step, save, stop)
-and only the second one an interrupt.
+:class:`StopSignals` makes the first Ctrl-C (or SIGTERM, SIGHUP) a request
+(finish this step, save, stop) and only the second one an interrupt.
 """
 from __future__ import annotations
 
@@ -112,17 +112,19 @@ class ProgressBar(Line):
 
 
 class EpochBar(Line):
-    """``epoch 2/5 [########............] 412/937  5.3 steps/s  ETA 1:39``, on stderr.
+    """``epoch 2/5 [########............] 412/937  5.3 steps/s  ETA 1:39 epoch, 10:51 run``, on stderr.
 
     On a terminal the line is redrawn in place; elsewhere (a CI log, a file)
     a full line is written at every tenth of the epoch, so logs stay short.
     ``start``/``stop``: the batches this run will do (a resumed or
-    ``--max-steps`` run does part of an epoch); the ETA is to ``stop``.
+    ``--max-steps`` run does part of an epoch); the ETA is to ``stop``, and
+    with ``run_left`` (the run's steps after this epoch) the run's ETA too.
     """
 
-    def __init__(self, label, total, start, stop, stream=None, width=24):
+    def __init__(self, label, total, start, stop, stream=None, width=24, run_left=0):
         super().__init__(stream or sys.stderr)
         self.label, self.total, self.start, self.stop, self.width = label, total, start, stop, width
+        self.run_left = run_left
         self.tty = self.stream.isatty() if hasattr(self.stream, "isatty") else False
         self.t0, self.done, self.last_draw, self.tenth = time.perf_counter(), start, 0.0, None
 
@@ -130,9 +132,10 @@ class EpochBar(Line):
         elapsed = time.perf_counter() - self.t0
         rate = (self.done - self.start) / elapsed if elapsed > 0 else 0.0
         eta = (self.stop - self.done) / rate if rate > 0 else float("nan")
+        run_eta = (self.stop - self.done + self.run_left) / rate if rate > 0 else float("nan")
         filled = self.done * self.width // self.total
         return (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
-                f"  {rate:.2f} steps/s  ETA {clock(eta)}")
+                f"  {rate:.2f} steps/s  ETA {clock(eta)} epoch, {clock(run_eta)} run")
 
     def update(self, done) -> None:
         self.done = done
@@ -165,26 +168,44 @@ class EpochBar(Line):
         self.last_draw = now
 
 
-class CtrlC:
-    """While active, the first Ctrl-C (SIGINT) only sets ``pressed``; a second one interrupts at once.
+class StopSignals:
+    """While active, the first Ctrl-C, SIGTERM or SIGHUP only sets ``received``; a second one interrupts.
 
-    So the training step in progress finishes and the checkpoint holds a
-    consistent state. Outside the main thread (where Python cannot take
-    signals) this does nothing.
+    SIGINT is Ctrl-C; SIGTERM is what ``kill``, ``timeout``, ``docker stop`` and
+    job schedulers send; SIGHUP comes when the terminal closes. Each asks the
+    job to stop, and the job treats them alike: the training step in progress
+    finishes, a checkpoint holding a consistent state is saved, and the job
+    exits with ``128 + the signal's number`` (130, 143, 129), as a shell
+    reports a process stopped by that signal. Any second signal raises
+    ``KeyboardInterrupt`` at once: quit without saving more. Outside the main
+    thread (where Python cannot take signals) this does nothing.
     """
 
+    SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+    if hasattr(signal, "SIGHUP"):                          # not on Windows
+        SIGNALS[signal.SIGHUP] = "SIGHUP"
+
     def __enter__(self):
-        self.pressed, self._old = False, None
+        self.received, self._old = None, {}               # received: the first signal's number
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handler)
+            self._old = {s: signal.signal(s, self._handler) for s in self.SIGNALS}
         return self
 
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received)
+
+    @property
+    def name(self) -> str:
+        return self.SIGNALS[self.received]
+
     def _handler(self, signum, frame):
-        self.pressed = True
-        signal.signal(signal.SIGINT, self._old)          # a second Ctrl-C: KeyboardInterrupt
-        print("\nCtrl-C: finishing this step, then saving a checkpoint "
-              "(press Ctrl-C again to quit without saving)", file=sys.stderr, flush=True)
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signum
+        print(f"\n{self.SIGNALS[signum]}: finishing this step, then saving a checkpoint "
+              "(send it again to quit without saving)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+        for s, old in self._old.items():
+            signal.signal(s, old)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from . import gradflow
+from .config import TrainConfig
 from .evaluation import DATASETS, NUM_CLASSES
 from .fileio import write_text_atomic
 from .viz import read_metrics
@@ -334,7 +335,6 @@ a mild form of mode collapse.</li></ul>"""
 
 
 def config_section(run: Run) -> str:
-    from .run import TrainConfig                     # noqa: PLC0415  (run imports this module)
     helps = {f.name: f.metadata.get("help", "") for f in TrainConfig.__dataclass_fields__.values()}
     rows = "".join(f"<tr><td><code>--{esc(k.replace('_', '-'))}</code></td><td><code>{esc(json.dumps(v))}</code>"
                    f"</td><td>{esc(helps.get(k, '').split(';')[0])}</td></tr>" for k, v in run.config.items())

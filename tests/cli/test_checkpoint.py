@@ -41,19 +41,24 @@ def test_clear_errors(tmp_path):
         save_checkpoint(tmp_path / "bad.npz", {"x": object()})
 
 
-@pytest.mark.parametrize("content", [
-    np.random.default_rng(0).bytes(1000),                  # random bytes: once taken for a `latest` pointer
-    b"PK\x03\x04garbage",                                  # a zip's magic number, then nothing
-    b"hello\n",                                            # short text that names no checkpoint
+NOT_NPZ = "is not a minigan checkpoint (not a .npz file); pass a run's folder"
+
+
+@pytest.mark.parametrize("content, complaint", [
+    (np.random.default_rng(0).bytes(1000), NOT_NPZ),      # random bytes: once taken for a `latest` pointer
+    (b"PK\x03\x04garbage", "is not a readable checkpoint ("),   # a zip's magic number, then nothing
+    (b"hello\n", NOT_NPZ),                                # short text that names no checkpoint
+    (b"\x80\x04\x95" + bytes(100), NOT_NPZ),               # a pickle: once "load it unsafely" (allow_pickle)
 ])
-def test_a_small_damaged_file_is_not_taken_for_a_pointer(tmp_path, capsys, content):
+def test_a_small_damaged_file_is_not_taken_for_a_pointer(tmp_path, capsys, content, complaint):
     from minigan.cli import main
     path = tmp_path / "ckpt.npz"
     path.write_bytes(content)
     assert resolve(path) == path
     assert main(["generate", "--checkpoint", str(path), "--out", str(tmp_path / "g.png")]) == 1
     out, err = capsys.readouterr()
-    assert err.startswith(f"error: {path} is not a readable checkpoint (") and err.count("\n") == 1
+    assert err.startswith(f"error: {path} {complaint}") and err.count("\n") == 1
+    assert "pickle" not in err and "allow_pickle" not in err
     assert "Traceback" not in err and not (tmp_path / "g.png").exists()
 
 

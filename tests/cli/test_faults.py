@@ -27,21 +27,30 @@ def run_minigan(*args, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
 
-def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(idx_dir, tmp_path, capsys):
+def wait_for_rows(out, n, timeout=60):
+    """Wait until ``out/metrics.csv`` has ``n`` rows: the job is training."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = out / "metrics.csv"
+        if metrics.exists() and metrics.read_text().count("\n") > n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{out}: no {n} rows in {timeout} s")
+
+
+@pytest.mark.parametrize("sig, name", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM"),
+                                       (signal.SIGHUP, "SIGHUP")])
+def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(idx_dir, tmp_path, capsys, sig, name):
+    """Ctrl-C, and SIGTERM / SIGHUP (timeout, docker stop, a job scheduler, a closed terminal) alike."""
     out = tmp_path / "run"
     proc = run_minigan("train", "--data-dir", idx_dir, *TINY, "--out", out, "--epochs", 10_000,
                    "--checkpoint-every", 1_000_000, "--sample-every", 1_000_000)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:                  # wait until a few steps are done
-        metrics = out / "metrics.csv"
-        if metrics.exists() and metrics.read_text().count("\n") > 3:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    wait_for_rows(out, 3)                               # wait until a few steps are done
+    proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == 128 + sig, stderr         # 130, 143, 129: as a shell reports the signal
     assert "Traceback" not in stderr
-    assert "Interrupted at step" in stderr and f"--out {out} --resume" in stderr
+    assert f"Interrupted ({name}) at step" in stderr and f"--out {out} --resume" in stderr
 
     state = load_checkpoint(out)                        # loadable, and where the log stops
     rows = (out / "metrics.csv").read_text().splitlines()[1:]

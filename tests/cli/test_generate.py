@@ -43,3 +43,13 @@ def test_entry_points_and_examples_start(tmp_path):
                 ["examples/generate.py", "--help"]):
         done = subprocess.run([sys.executable, *cmd], cwd=REPO, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "usage:" in done.stdout, done.stderr
+
+
+def test_generate_writes_into_the_run_folder_not_the_current_one(train, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", 2)[0] == 0
+    here = tmp_path / "here"                            # as if run from the repository root
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["generate", "--checkpoint", str(out / "checkpoints" / "step_000002.npz"), "--n", "4"]) == 0
+    assert (out / "generated.png").is_file() and list(here.iterdir()) == []

@@ -9,7 +9,7 @@ from PIL import Image
 from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 from minigan.progress import EpochBar
-from minigan.run import COLUMNS
+from minigan.runfolder import COLUMNS
 from tests.pictures import random_pictures
 
 
@@ -27,9 +27,9 @@ def test_short_run_writes_every_output(train, tmp_path):
 
     # the classic lines, every number labelled; a progress bar with rate and ETA on stderr
     lines = [line for line in stdout.splitlines() if line.startswith("epoch ")]
-    assert [line.split("  ")[2] for line in lines] == ["step 5", "step 10", "step 12"]   # and the last
-    assert "step 5 " in lines[0] and "Loss_D " in lines[0] and "D(G(z)) " in lines[0] and "after" in lines[0]
-    assert "steps/s" in stderr and "ETA" in stderr and "epoch 2/5" in stderr
+    assert [line.split("  ")[2] for line in lines] == ["step 1", "step 5", "step 10", "step 12"]   # first, last
+    assert "step 1 " in lines[0] and "Loss_D " in lines[0] and "D(G(z)) " in lines[0] and "after" in lines[0]
+    assert "steps/s" in stderr and "ETA" in stderr and "epoch 2/2" in stderr and " run" in stderr
 
     # metrics.csv: one row per step, opened by the csv module as a spreadsheet would
     with open(out / "metrics.csv", newline="") as f:

@@ -125,7 +125,7 @@ def test_the_planned_length_is_where_the_run_will_stop(train, tmp_path):
     out = tmp_path / "run"
     rc, _, stderr = train(out, "--epochs", 2, "--max-steps", 1000, "--sample-every", 5)
     assert rc == 0, stderr
-    assert json.loads((out / "run.json").read_text()) == {"steps_per_epoch": 10, "last_step": 20}
+    assert json.loads((out / "run.json").read_text()).items() >= {"steps_per_epoch": 10, "last_step": 20}.items()
     text = " ".join(" ".join(Page((out / "index.html").read_text(encoding="utf-8")).text).split())
     assert "step 20 of 20" in text and "of 1,000" not in text
 

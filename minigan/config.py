@@ -1,0 +1,206 @@
+"""The training run's configuration, and the models it describes.
+
+:class:`TrainConfig` is the run's settings as a dataclass: every field is a
+``--flag`` of ``minigan train`` (``batch_size`` is ``--batch-size``), with its
+help text and its section of ``--help`` in the field's metadata. The job
+prints it at start-up and saves it as ``config.json`` and in every checkpoint.
+
+    cfg = TrainConfig(dataset="fashion-mnist", max_steps=500).resolved()
+    G, D = build_models(cfg)                       # what the checkpoint's arrays belong to
+
+Everything that rebuilds a run from its saved config (the job, ``generate``,
+``evaluate``, the report) imports from here, so nothing imports the job.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, field, fields, replace
+
+from . import backend as B
+from .models import ARCHITECTURES
+
+IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
+DEFAULT_EPOCHS = 5                               # the length of a run given neither --epochs nor --max-steps
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def nonnegative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def in_range(lo, hi, closed_lo=True):
+    """An argparse type: a float in [lo, hi) (or (lo, hi) with ``closed_lo=False``)."""
+    def check(text):
+        value = float(text)
+        if not ((lo <= value if closed_lo else lo < value) and value < hi):
+            raise argparse.ArgumentTypeError(
+                f"must be in {'[' if closed_lo else '('}{lo}, {hi}), got {text}")
+        return value
+    check.__name__ = f"number in [{lo}, {hi})"
+    return check
+
+
+def option(default, help, group, **argparse_kwargs):
+    """A config field that is also a --flag: its default, its --help text, its --help section."""
+    return field(default=default, metadata={"help": help, "group": group, **argparse_kwargs})
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on. Field ``batch_size`` is the flag ``--batch-size``."""
+
+    # data
+    dataset: str = option("mnist", "the training pictures", "data",
+                          choices=("mnist", "fashion-mnist", "folder"))
+    data_dir: str | None = option(None, "folder holding the dataset's files; default: the cache "
+                                  "folder (see minigan/data/mnist.py); required for --dataset folder",
+                                  "data", type=str, metavar="DIR")
+    channels: int | None = option(None, "colour channels of --dataset folder: 3 = RGB, 1 = grayscale; "
+                                  "default 3 (MNIST and Fashion-MNIST have 1)", "data", type=int, choices=(1, 3))
+    # model
+    arch: str = option("dcgan28", "dcgan28 makes 28x28 pictures, dcgan64 64x64; dcgan64 resizes 28x28 data to 64",
+                       "model", choices=tuple(ARCHITECTURES))
+    nz: int = option(100, "length of the noise vector z", "model", type=positive_int)
+    ngf: int = option(64, "generator width (feature maps of G's last hidden layer)", "model",
+                      type=positive_int)
+    ndf: int = option(64, "discriminator width (feature maps of D's first layer)", "model",
+                      type=positive_int)
+    dtype: str = option("float32", "floating-point type of weights and activations", "model",
+                        choices=("float32", "float64"))
+    backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
+                         choices=B.BACKENDS)
+    # training
+    epochs: int | None = option(None, f"passes over the training set; default: {DEFAULT_EPOCHS}, or as "
+                                "many as --max-steps needs", "training", type=positive_int)
+    max_steps: int | None = option(None, "stop after this many steps in all; given alone, it sets the "
+                                   "run's length (the epochs follow); default: the epochs' steps",
+                                   "training", type=positive_int)
+    batch_size: int = option(64, "pictures per step", "training", type=positive_int)
+    lr: float = option(2e-4, "Adam's learning rate, for G and D", "training", type=positive_float)
+    beta1: float = option(0.5, "Adam's beta1; DCGAN uses 0.5", "training", type=in_range(0.0, 1.0))
+    noise: str = option("normal", "distribution of z: N(0, 1) or U(-1, 1)", "training",
+                        choices=("normal", "uniform"))
+    seed: int = option(0, "seeds the weights, the noise and the data order", "training",
+                     type=nonnegative_int)
+    ema: float | None = option(None, "keep an exponential moving average of G's weights with this "
+                               "decay and sample from it; --ema alone means 0.999", "training",
+                               type=in_range(0.0, 1.0, closed_lo=False), nargs="?", const=0.999,
+                               metavar="DECAY")
+    label_smoothing: float = option(0.0, "D's target for real pictures is 1 - this (one-sided)",
+                                    "training", type=in_range(0.0, 0.5))
+    n_critic: int = option(1, "D updates per G update", "training", type=positive_int)
+    # output
+    out: str = option("out", "output folder; its contents are listed in minigan/runfolder.py", "output",
+                      type=str, metavar="DIR")
+    sample_every: int = option(200, "save a sample grid every this many steps", "output",
+                               type=positive_int, metavar="STEPS")
+    log_every: int = option(50, "print a Loss_D/Loss_G/D(x)/D(G(z)) line every this many steps",
+                            "output", type=positive_int, metavar="STEPS")
+    checkpoint_every: int = option(1000, "save a checkpoint every this many steps; also at each "
+                                   "epoch's end, at the end, and on Ctrl-C", "output",
+                                   type=positive_int, metavar="STEPS")
+    keep_checkpoints: int = option(3, "how many of the newest checkpoints to keep", "output",
+                                   type=positive_int, metavar="K")
+    # evaluation
+    eval_every: int = option(0, "judge G every this many steps and at the end; with the dataset's "
+                             "classifier: Frechet distance, classifier score, classes present, into "
+                             "eval.csv and metrics.png; 0 = off; mnist and fashion-mnist only",
+                             "evaluation", type=nonnegative_int, metavar="STEPS")
+    eval_samples: int = option(10000, "samples per evaluation; fewer is faster, but the Frechet "
+                               "distance comes out higher: compare runs at the same number",
+                               "evaluation", type=positive_int, metavar="N")
+    grad_flow_every: int | None = option(None, "record per-layer gradient statistics every this many "
+                                         "steps; activations and gradients of each layer of G and D, into "
+                                         "gradflow.csv; 0 = off; default: every --sample-every steps",
+                                         "evaluation", type=nonnegative_int, metavar="STEPS")
+
+    def resolved(self) -> "TrainConfig":
+        """This config with defaults that depend on other fields filled in, checked as a whole."""
+        if self.dataset == "folder" and not self.data_dir:
+            raise ValueError("--dataset folder needs --data-dir DIR, the folder of your pictures")
+        if self.dataset != "folder" and self.channels not in (None, 1):
+            raise ValueError(f"--channels {self.channels} applies to --dataset folder only; "
+                             f"{self.dataset} pictures have 1 channel")
+        if self.eval_samples < 2:
+            raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
+        channels = self.channels or (3 if self.dataset == "folder" else 1)
+        grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
+        return replace(self, channels=channels, grad_flow_every=grad_flow_every)
+
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "TrainConfig":
+        """The config a checkpoint or config.json saved; keys this version has no field for are skipped."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in names})
+
+
+#: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
+#: the data (the seed shuffles each epoch): a resumed run must keep them.
+LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "batch_size", "seed")
+
+
+def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
+    """The config of a resumed run: the checkpoint's, with the flags given now on top.
+
+    The run's length: with neither --epochs nor --max-steps given now, the
+    resumed run keeps the length it was started with. Either one given now
+    replaces that length outright (the other one saved is dropped), so
+    ``--resume --epochs 10`` is not held back by an old ``--max-steps``.
+    """
+    cfg = TrainConfig.from_dict(saved)
+    overrides = dict(overrides)
+    if ("epochs" in overrides) != ("max_steps" in overrides):     # one length flag given: it alone decides
+        overrides.setdefault("epochs", None)
+        overrides.setdefault("max_steps", None)
+    changed = [k for k in LOCKED_ON_RESUME if k in overrides and overrides[k] != getattr(cfg, k)]
+    if changed:
+        was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
+        raise ValueError(f"cannot resume with different {', '.join(changed)}: the checkpoint was "
+                         f"trained with {was}. Leave these flags out, or start a new run in a new --out")
+    return replace(cfg, **overrides)
+
+
+def print_config(cfg: TrainConfig, path) -> None:
+    print(f"config (saved to {path}):")
+    width = max(len(f.name) for f in fields(cfg))
+    for f in fields(cfg):
+        value = f"{getattr(cfg, f.name)!r}"
+        print(f"  {f.name:<{width}} = {value:<18} # {f.metadata['help'].split(';')[0]}")
+
+
+def run_length(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
+    """``(epochs, last_step)``: how many epochs the run spans and the step it stops after.
+
+    --max-steps alone: that many steps, over as many epochs as they need.
+    --epochs alone (or neither): that many epochs (default 5) of whole batches.
+    Both: whichever ends first.
+    """
+    if cfg.max_steps is not None and cfg.epochs is None:
+        return math.ceil(cfg.max_steps / steps_per_epoch), cfg.max_steps
+    epochs = cfg.epochs or DEFAULT_EPOCHS
+    last_step = epochs * steps_per_epoch
+    return epochs, last_step if cfg.max_steps is None else min(cfg.max_steps, last_step)
+
+
+def build_models(cfg: TrainConfig):
+    """``(G, D)`` for ``cfg`` (arch, sizes, dtype, seed), on ``cfg.backend``."""
+    G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype)
+    return G.to(backend=cfg.backend), D.to(backend=cfg.backend)

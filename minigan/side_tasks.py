@@ -1,0 +1,111 @@
+"""The training loop's side tasks: everything it does besides training, one call each.
+
+    job.log(step, epoch, stats)    a row of metrics.csv (and gradflow.csv on the steps it records)
+    job.evaluate()                 G judged by the dataset's classifier: a row of eval.csv, metrics.png
+    job.sample()                   the fixed noise through G: samples/step_*.png, the GIF, the curves, the report
+    job.checkpoint(epoch, batch)   everything needed to continue exactly (after the divergence check)
+    job.finish()                   the last grid, samples.png, interpolation.png, the report
+
+:func:`minigan.run.train` makes one :class:`Job` and calls these from its loop.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+
+import numpy as np
+
+from . import backend as B
+from .divergence import DivergenceGuard
+from .evaluation import eval_line, log_row
+from .generate import latent_walk
+from .report import write_report
+from .runfolder import COLUMNS, STATS, RunFolder
+from .viz import grid_scale, plot_eval_curves, plot_training_curves, read_metrics, save_gif, save_grid
+
+
+class Job:
+    """What the loop does besides training, one call each: log, evaluate, sample, checkpoint, finish.
+
+    It holds what those tasks share: the run folder and its open logs, the
+    trainer, the judge, the fixed noise, the curves' history, the GIF's frames.
+    """
+
+    def __init__(self, cfg, folder: RunFolder, trainer, judge, fixed_z, size: int):
+        self.cfg, self.folder, self.trainer, self.judge, self.fixed_z = cfg, folder, trainer, judge, fixed_z
+        self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}"
+        self.guard = DivergenceGuard()               # a diverged model is never saved
+        self.saved_step = folder.latest_step()       # the step of the newest checkpoint
+        self.metrics = self.evals = self.flows = None
+
+    def open_logs(self, files: contextlib.ExitStack) -> None:
+        """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
+        step = self.trainer.step_count
+        self.metrics, self.evals, self.flows = self.folder.open_logs(
+            step, self.judge is not None, self.cfg.grad_flow_every > 0, files)
+        self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
+        self.frames = self.folder.sample_frames()
+
+    def grad_flow_due(self, step: int) -> bool:
+        """Per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs."""
+        return self.cfg.grad_flow_every > 0 and step % self.cfg.grad_flow_every == 0
+
+    def log(self, step: int, epoch: int, stats: dict) -> None:
+        """One row of metrics.csv (and of the curves' history); gradflow.csv rows when gathered."""
+        row = {"step": step, "epoch": epoch, **{k: stats[k] for k in STATS}}
+        self.metrics.log(**row)
+        for k in COLUMNS:
+            self.history[k].append(row[k])
+        for net, rows in stats.get("grad_flow", {}).items():     # "G": one row per layer, "D": ...
+            for layer_row in rows:
+                self.flows.log(step=step, net=net, **layer_row)
+
+    def evaluate(self, say=print) -> None:
+        """Judge G now (the EMA copy when kept): a row in eval.csv, metrics.png redrawn, a line printed."""
+        step, cfg = self.trainer.step_count, self.cfg
+        if step in read_metrics(self.folder.out / "eval.csv")["step"]:
+            return                                   # judged at this step already
+        result = self.judge(self.trainer.generate, cfg.nz, cfg.noise, cfg.dtype)
+        self.evals.log(**log_row(step, result))
+        plot_eval_curves(read_metrics(self.folder.out / "eval.csv"), self.folder.out / "metrics.png",
+                         title=f"{self.title}: {cfg.eval_samples:,} samples per evaluation")
+        say(eval_line(step, result))
+
+    def sample(self) -> None:
+        """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
+        path = self.folder.sample_path(self.trainer.step_count)
+        save_grid(self.trainer.generate(self.fixed_z), path, scale=self.scale)
+        self.frames.append(path)
+        save_gif(self.frames, self.folder.out / "training.gif")
+        plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+        write_report(self.folder.out)
+
+    def checkpoint(self, epoch: int, batch: int) -> None:
+        """Save everything needed to continue exactly from here (minigan/checkpoint.py), unless saved already."""
+        trainer = self.trainer
+        if self.saved_step == trainer.step_count:
+            return
+        state = {"step": trainer.step_count, "epoch": epoch, "batch": batch, "config": asdict(self.cfg),
+                 "run_id": self.folder.run_id(), "trainer": trainer.state_dict(),
+                 "fixed_noise": B.to_numpy(self.fixed_z)}
+        self.guard.check_state(trainer.step_count, state)     # never a checkpoint holding inf or NaN
+        self.folder.save_checkpoint(state, trainer.step_count, self.cfg.keep_checkpoints)
+        self.saved_step = trainer.step_count
+
+    def finish(self) -> None:
+        """The last grid (and GIF frame), samples.png, the interpolation grid, the curves, the report."""
+        out, trainer, cfg = self.folder.out, self.trainer, self.cfg
+        if not self.frames or self.frames[-1] != self.folder.sample_path(trainer.step_count):
+            self.sample()
+        save_grid(trainer.generate(self.fixed_z), out / "samples.png", scale=self.scale)
+        z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
+                        dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
+        save_grid(trainer.generate(z), out / "interpolation.png", nrow=10, scale=self.scale)
+        write_report(out)
+
+    def after_failure(self) -> None:
+        """Best effort after a NaN or divergence: the curves and report up to here (a second error must
+        not hide the first)."""
+        with contextlib.suppress(Exception):
+            plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+            write_report(self.folder.out)
