@@ -1,6 +1,9 @@
-"""DCGAN generator/discriminator builders, noise, and a model summary table."""
+"""DCGAN generator/discriminator builders (plain and class-conditional), noise, and a model summary table."""
+from .conditional import CONDITIONAL_FORMS, LabelConcatD, LabelConcatG, ProjectionD, conditional_dcgan
 from .dcgan import ARCHITECTURES, dcgan28, dcgan64
+from .labels import class_rows
 from .noise import sample_noise
 from .summary import summary
 
-__all__ = ["dcgan64", "dcgan28", "sample_noise", "summary", "ARCHITECTURES"]
+__all__ = ["dcgan64", "dcgan28", "sample_noise", "summary", "ARCHITECTURES", "conditional_dcgan", "LabelConcatG",
+           "LabelConcatD", "ProjectionD", "CONDITIONAL_FORMS", "class_rows"]

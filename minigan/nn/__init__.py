@@ -8,11 +8,12 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Sequential
 from .conv2d import Conv2d
 from .conv_transpose2d import ConvTranspose2d
+from .embedding import Embedding
 from .linear import Linear
 from .module import Module
 from .reshape import Flatten, Reshape
 
 __all__ = [
     "Module", "Sequential", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
-    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape",
+    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape", "Embedding",
 ]
