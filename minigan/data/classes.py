@@ -105,18 +105,16 @@ class LabelledImageFolder:
 
 
 def class_index(spec, class_names) -> int:
-    """The label of a class asked for by name (``"Sneaker"``) or index (``7``, ``"7"``).
+    """The label of a class asked for by name (``"Sneaker"``) or index (``7``, or ``"7"`` from a command line).
 
-    A name is matched first, exactly, so a folder class named "3" is that folder
-    whatever its index. Raises ``ValueError`` listing the classes otherwise.
+    An int is an index. A string is matched against the names first, exactly, so
+    a folder class named "3" is that folder whatever its index; otherwise a string
+    of digits is an index. Raises ``ValueError`` listing the classes.
     """
-    names = list(class_names)
-    if str(spec) in names:
-        return names.index(str(spec))
-    try:
-        k = int(spec)
-    except (TypeError, ValueError):
-        k = None
+    names = [str(name) for name in class_names]
+    if isinstance(spec, str) and spec in names:
+        return names.index(spec)
+    k = int(spec) if isinstance(spec, (int, np.integer)) or str(spec).isdigit() else None
     if k is not None and 0 <= k < len(names):
         return k
     listed = ", ".join(f"{i}={name}" for i, name in enumerate(names))
