@@ -33,8 +33,6 @@ How a trainer calls them (``labels``: int (N,), NumPy or on the model's backend)
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend as B
 from ..nn import BatchNorm2d, Conv2d, Embedding, Module, Sequential, Sigmoid
 from .dcgan import ARCHITECTURES
@@ -118,9 +116,9 @@ class ProjectionD(Module):
 
     ``body``: the DCGAN D's stack up to its last features (a Sequential); ``head``: its
     last Conv2d (F -> 1, a kernel as large as phi, so one number per picture); ``embed``:
-    an :class:`~minigan.nn.Embedding` ``(K, F)``, one direction in feature space per class,
-    drawn from N(0, 0.02) like every DCGAN weight (``rng``: a seed or Generator). With the
-    embedding at zero, ProjectionD scores exactly like the unconditional D it was built from.
+    an :class:`~minigan.nn.Embedding` ``(K, F)``, one direction in feature space per class.
+    It starts at zero, so a fresh ProjectionD scores exactly like the unconditional D
+    it was built from; its gradient ``dL/ds * phi_sum`` needs no random start.
 
     Children and parameter names: ``body.*``, ``head.weight``, ``embed.weight``.
     ``layers`` is the body's layers and ``input_grad``/``monitor`` are the body's, so
@@ -128,12 +126,11 @@ class ProjectionD(Module):
     monitors) sees D's conv stack.
     """
 
-    def __init__(self, body: Sequential, head: Conv2d, num_classes: int, *, sigmoid: bool = True, rng=None):
+    def __init__(self, body: Sequential, head: Conv2d, num_classes: int, *, sigmoid: bool = True):
         self.body, self.head = body, head
         self.num_classes = int(num_classes)
         self.embed = Embedding(self.num_classes, head.in_channels, dtype=head.params["weight"].dtype)
-        W = np.random.default_rng(rng).normal(0.0, 0.02, self.embed.params["weight"].shape)   # DCGAN's init
-        self.embed.params["weight"][...] = W
+        self.embed.params["weight"][...] = 0                                  # start as the unconditional D
         self.sigmoid = Sigmoid() if sigmoid else None
         self.cache = None
         self.training = True
@@ -236,7 +233,7 @@ def conditional_dcgan(arch="dcgan28", num_classes=10, conditional="concat", *, n
     *body, head = discriminator_layers(D_stack, False, d_norm)    # ProjectionD adds its own sigmoid
     if not isinstance(head, Conv2d):
         raise TypeError(f"conditional_dcgan: expected {arch}'s D to end with a Conv2d, found {head!r}")
-    return G, ProjectionD(Sequential(*body), head, K, sigmoid=sigmoid, rng=[seed, 1])   # its own stream
+    return G, ProjectionD(Sequential(*body), head, K, sigmoid=sigmoid)
 
 
 def discriminator_layers(D: Sequential, sigmoid: bool, d_norm: str) -> list:
