@@ -73,7 +73,8 @@ class LabelConcat(Sequential):
         d_input = super().backward(dy)                  # (N, C + K, H, W), or None (input_grad False)
         if d_input is None:
             return None
-        return d_input[:, :self.data_channels]          # label planes' gradient dropped: labels are data, not parameters
+        # dL/d(label planes) is dropped here: labels are data, not parameters, and nothing learns them.
+        return d_input[:, :self.data_channels]          # (N, C, H, W): the gradient for x (or z) alone
 
     def __call__(self, x, labels):
         return self.forward(x, labels)
