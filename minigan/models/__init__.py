@@ -1,7 +1,11 @@
-"""DCGAN generator/discriminator builders, noise, a model summary table, and safetensors files."""
+"""DCGAN generator/discriminator builders (plain and class-conditional), noise, a model summary table,
+and safetensors files."""
+from .conditional import CONDITIONAL_FORMS, LabelConcatD, LabelConcatG, ProjectionD, conditional_dcgan
 from .dcgan import ARCHITECTURES, dcgan28, dcgan64
+from .labels import class_rows
 from .noise import sample_noise
 from .safetensors_file import load_safetensors, save_safetensors
 from .summary import summary
 
-__all__ = ["dcgan64", "dcgan28", "sample_noise", "summary", "ARCHITECTURES", "load_safetensors", "save_safetensors"]
+__all__ = ["dcgan64", "dcgan28", "sample_noise", "summary", "ARCHITECTURES", "load_safetensors", "save_safetensors",
+           "conditional_dcgan", "LabelConcatG", "LabelConcatD", "ProjectionD", "CONDITIONAL_FORMS", "class_rows"]

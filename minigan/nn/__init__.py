@@ -8,6 +8,7 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Sequential
 from .conv2d import Conv2d
 from .conv_transpose2d import ConvTranspose2d
+from .embedding import Embedding
 from .linear import Linear
 from .module import Module
 from .reshape import Flatten, Reshape
@@ -15,5 +16,5 @@ from .spectral_norm import SpectralNorm
 
 __all__ = [
     "Module", "Sequential", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
-    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape", "SpectralNorm",
+    "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape", "SpectralNorm", "Embedding",
 ]
