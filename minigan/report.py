@@ -34,7 +34,7 @@ import numpy as np
 from . import gradflow
 from .evaluation import DATASETS, NUM_CLASSES
 from .fileio import write_text_atomic
-from .viz import read_metrics
+from .logs import read_metrics
 
 MAX_GRIDS = 8                    # sample grids shown in "samples over time"
 RECENT = 0.1                     # "recent averages": the last tenth of the logged steps

@@ -57,7 +57,8 @@ from .models import ARCHITECTURES, sample_noise, summary
 from .progress import CtrlC, EpochBar
 from .report import write_report
 from .train import GANTrainer, NonFiniteLossError
-from .viz import MetricsLog, grid_scale, plot_eval_curves, plot_training_curves, read_metrics, save_gif, save_grid
+from .logs import MetricsLog, read_metrics
+from .viz import grid_scale, plot_eval_curves, plot_training_curves, save_gif, save_grid
 
 IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid

@@ -3,7 +3,7 @@ and every log is closed however the run ends."""
 import pytest
 
 from minigan import run
-from minigan.viz import MetricsLog
+from minigan.logs import MetricsLog
 
 
 def first_half(train, out):

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from minigan.cli import main
-from minigan.viz import read_metrics
+from minigan.logs import read_metrics
 
 from .conftest import run_main
 
