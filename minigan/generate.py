@@ -88,9 +88,9 @@ def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Genera
     sizes). Raises :class:`~minigan.checkpoint.CheckpointError` with one line
     when the checkpoint lacks a setting or an array, or holds one of another shape.
     """
-    state = load_checkpoint(path)
     where = resolve(path)
     try:
+        state = load_checkpoint(path)                                    # KeyError: an array listed but missing
         saved = state["config"]
         missing = [k for k in ("arch", "nz", "ngf", "ndf", "dtype", "noise", "dataset") if k not in saved]
         if missing:
