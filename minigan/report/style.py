@@ -45,7 +45,7 @@ table.config td:nth-child(-n+2) { white-space:nowrap; }
 table.config td, table.config th { padding:4px 10px; border-bottom:1px solid var(--line); text-align:left;
   vertical-align:top; }
 th { color:var(--muted); font-weight:600; }
-pre.command { white-space:pre-wrap; overflow-wrap:anywhere; background:#eef1f4; padding:8px 12px;
+pre.command { white-space:pre-wrap; overflow-wrap:break-word; background:#eef1f4; padding:8px 12px;
   border-radius:4px; margin:6px 0 12px; }
 pre.command code { background:none; padding:0; }
 table.flow { width:100%; font-size:13.5px; }
