@@ -30,10 +30,10 @@ from .backend import BackendUnavailable
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, config_for_resume, nonnegative_int, positive_int
 from .data import DatasetError
-from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, result_table
+from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, record_evaluation, result_table, run_folder_of
 from .export import add_export_arguments, run_export
 from .fileio import write_text_atomic
-from .generate import generate_grid
+from .generate import MAX_GRID, generate_grid
 from .report import write_report
 from .run import StopRun, train
 
@@ -104,9 +104,11 @@ def run_train(args, parser) -> int:
 def add_generate_arguments(parser):
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
-    parser.add_argument("--n", type=positive_int, default=64, help="how many pictures (default: 64)")
-    parser.add_argument("--out", default=None, metavar="PNG",
-                        help="where to write the grid (default: generated.png in the run's folder)")
+    parser.add_argument("--n", type=positive_int, default=64,
+                        help=f"how many pictures, at most {MAX_GRID:,} in one grid (default: 64)")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="where to write the grid; its extension picks the format: .png, .jpg, .gif, .bmp, "
+                             ".tif, .webp (default: generated.png in the run's folder)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
     parser.add_argument("--interpolate", action="store_true",
                         help="rows of latent walks between pairs of z instead of independent samples")
@@ -119,14 +121,17 @@ def add_generate_arguments(parser):
 
 
 def run_generate(args, parser) -> int:
-    out = args.out or run_folder_of(resolve(args.checkpoint)) / "generated.png"   # not the current folder
-    generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
-                  nrow=args.nrow, backend=args.backend, use_ema=args.use_ema)
+    out = args.out or checkpoint_folder(resolve(args.checkpoint)) / "generated.png"   # not the current folder
+    try:
+        generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
+                      nrow=args.nrow, backend=args.backend, use_ema=args.use_ema)
+    except ValueError as e:                              # --out a checkpoint or no picture, --n too many
+        parser.error(str(e))
     return 0
 
 
-def run_folder_of(checkpoint_file: Path) -> Path:
-    """The run folder a checkpoint belongs to: ``out`` for ``out/checkpoints/step_000400.npz``."""
+def checkpoint_folder(checkpoint_file: Path) -> Path:
+    """Where generate writes by default: ``out`` for ``out/checkpoints/step_000400.npz``, else the file's folder."""
     folder = checkpoint_file.parent
     return folder.parent if folder.name == "checkpoints" else folder
 
@@ -149,6 +154,9 @@ def add_evaluate_arguments(parser):
                         help="numpy (CPU) or cupy (NVIDIA GPU) (default: numpy)")
     parser.add_argument("--no-ema", dest="use_ema", action="store_false",
                         help="judge the trained G even when the checkpoint has an EMA copy")
+    parser.add_argument("--no-record", dest="record", action="store_false",
+                        help="do not add the result to the run's eval.csv (by default a run folder's checkpoint "
+                             "judged by its own dataset gets a row there, which its report shows)")
 
 
 def run_evaluate(args, parser) -> int:
@@ -159,13 +167,18 @@ def run_evaluate(args, parser) -> int:
                                 batch_size=args.batch_size, seed=args.seed, backend=args.backend,
                                 use_ema=args.use_ema)
     except NoJudge as e:
-        parser.error(f"{e}; pass --dataset mnist or --dataset fashion-mnist")
+        parser.error(str(e))
     print(f"{'EMA ' if r['ema'] else ''}G at step {r['step']:,} ({r['checkpoint']}):\n{r['judge']}, "
           f"in {r['seconds']:.1f} s\n")
     print(result_table(r, r["classes"]))
     if args.json:
         write_text_atomic(args.json, json.dumps(r, indent=2) + "\n")
         print(f"\nwrote {args.json}")
+    run_dir = run_folder_of(r["checkpoint"])
+    if args.record and run_dir is not None and r["dataset"] == r["run_dataset"]:
+        path = record_evaluation(run_dir, r)
+        report = write_report(run_dir)
+        print(f"\nadded a row to {path} and redrew metrics.png; the report shows it: {report}")
     return 0
 
 

@@ -22,18 +22,23 @@ same n.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .checkpoint import resolve
 from .data import FASHION_MNIST, MNIST
 from .generate import load_generator
+from .logs import MetricsLog, read_metrics
 from .metrics import evaluate_generator, load_or_train_classifier, real_statistics
 from .metrics.cache import LOADERS
 from .models import sample_noise
+from .viz import plot_eval_curves
 
 #: The datasets a judge exists for, with their class names.
 DATASETS = {"mnist": MNIST, "fashion-mnist": FASHION_MNIST}
 NUM_CLASSES = 10                                  # both have 10 classes
+JUDGE_CHANNELS = 1                                # both judges read grayscale pictures
 
 #: The columns of ``eval.csv``: one row per evaluation. ``class_k``: the fraction of the
 #: samples the judge puts in class k (the class mix; a collapsed G puts them all in one or two).
@@ -124,13 +129,47 @@ def evaluate_checkpoint(path, n=10000, dataset=None, data_dir=None, batch_size=5
     """Load G from a checkpoint (a file, a ``latest`` pointer or a run folder) and judge ``n`` samples.
 
     ``dataset``/``data_dir`` default to the run's own (from the checkpoint's config). Returns the
-    :func:`evaluate_generator` dict plus ``checkpoint``, ``step``, ``ema``, ``dataset`` and ``classes``.
+    :func:`evaluate_generator` dict plus ``checkpoint``, ``step``, ``ema``, ``dataset``, ``run_dataset``,
+    ``arch`` and ``classes``. Raises :class:`NoJudge` (one line) when no judge can read G's pictures.
     """
     G = load_generator(path, backend=backend, use_ema=use_ema)
     dataset = dataset or G.config.dataset
+    if dataset not in DATASETS:
+        raise NoJudge(f"evaluation needs a labelled dataset, to train the classifier that judges the samples; "
+                      f"this run's --dataset {dataset} has none: pass --dataset mnist or --dataset fashion-mnist "
+                      "to judge its pictures with that dataset's classifier")
+    if G.channels != JUDGE_CHANNELS:
+        raise NoJudge(f"G makes {G.channels}-channel (RGB) pictures, and the {dataset} classifier judges "
+                      f"grayscale ones, so there is nothing it can measure here; only a run with 1 channel "
+                      f"(mnist, fashion-mnist, or --dataset folder --channels 1) can be evaluated")
     if data_dir is None and dataset == G.config.dataset:
         data_dir = G.config.data_dir                            # where the run found its data
     judge = Judge(dataset, data_dir, n=n, batch_size=batch_size, backend=backend, seed=seed, progress=progress)
     result = judge(G, G.nz, G.noise, G.config.dtype)
     return {"checkpoint": str(resolve(path)), "step": G.step, "ema": G.ema, "dataset": dataset,
+            "run_dataset": G.config.dataset, "arch": G.config.arch,
             "judge": judge.describe(), "classes": list(judge.classes), **result}
+
+
+def run_folder_of(checkpoint) -> Path | None:
+    """The run folder a checkpoint file belongs to (``out/checkpoints/step_*.npz`` -> ``out``), or None."""
+    checkpoint = Path(checkpoint)
+    folder = checkpoint.parent.parent
+    if checkpoint.parent.name == "checkpoints" and (folder / "config.json").is_file():
+        return folder
+    return None
+
+
+def record_evaluation(run_dir, result: dict) -> Path:
+    """Add ``result`` (from :func:`evaluate_checkpoint`) to the run's ``eval.csv``, redraw ``metrics.png``.
+
+    The row is appended (the file is created with its header if the run had
+    none), so no earlier row is touched; the report and the metric curves sort
+    rows by step. Returns the path of ``eval.csv``.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / "eval.csv"
+    with MetricsLog(path, EVAL_COLUMNS) as log:
+        log.log(**log_row(result["step"], result))
+    plot_eval_curves(read_metrics(path), run_dir / "metrics.png", title=f"{result['arch']} on {result['dataset']}")
+    return path

@@ -17,6 +17,11 @@ spherical interpolation (slerp; White, 2016, https://arxiv.org/abs/1609.04468)::
     slerp(a, b, t) = sin((1 - t) w) / sin(w) * a + sin(t w) / sin(w) * b,   cos(w) = a.b / (|a| |b|)
 
 For uniform z (a box) we walk the straight line, which stays inside the box.
+
+**Many pictures.** :func:`generate_batches` runs G on ``batch_size`` noise
+vectors at a time and yields each batch, so memory stays bounded however many
+pictures are asked for (a writer of many files consumes it batch by batch).
+A grid is one picture, so it holds at most :data:`MAX_GRID` of them.
 """
 from __future__ import annotations
 
@@ -25,10 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from . import backend as B
-from .checkpoint import load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
 from .models import sample_noise
-from .viz import grid_scale, save_grid
+from .viz import grid_scale, picture_format, save_grid
+
+BATCH = 256                  # pictures G makes at a time: bounds the memory of its activations
+MAX_GRID = 1024              # pictures in one grid: 32 x 32 tiles, about 2,000 pixels a side
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -58,13 +66,14 @@ def latent_walk(nz: int, rows: int, steps: int, kind: str = "normal", rng=None, 
 class Generator:
     """G rebuilt from a checkpoint, in eval mode: ``Generator(...)(z)`` -> images ``(N, C, H, W)``.
 
-    Attributes: ``net`` (the Sequential), ``config`` (the run's TrainConfig), ``nz``, ``noise``,
+    Attributes: ``net`` (the Sequential), ``config`` (the run's settings, as attributes:
+    ``config.dataset``, ``config.nz``, ...), ``nz``, ``noise``, ``channels``,
     ``step`` (the training step the checkpoint was saved at), ``ema`` (whether ``net`` is the EMA copy).
     """
 
     def __init__(self, net, config, step, ema):
         self.net, self.config, self.step, self.ema = net.eval(), config, step, ema
-        self.nz, self.noise = config.nz, config.noise
+        self.nz, self.noise, self.channels = config.nz, config.noise, config.channels
 
     def __call__(self, z):
         ref = next(iter(self.net.params.values()))
@@ -74,31 +83,88 @@ class Generator:
 def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Generator:
     """G from a checkpoint file, a ``latest`` pointer or a run's output folder, on ``backend``.
 
-    Uses the EMA generator when the checkpoint has one and ``use_ema``.
+    Uses the EMA generator when the checkpoint has one and ``use_ema``. G is
+    rebuilt from the settings saved in the checkpoint (its architecture and
+    sizes). Raises :class:`~minigan.checkpoint.CheckpointError` with one line
+    when the checkpoint lacks a setting or an array, or holds one of another shape.
     """
-    state = load_checkpoint(path)
-    config = TrainConfig.from_dict(state["config"])
-    config.backend = backend
-    G, _ = build_models(config.resolved())
-    weights = state["trainer"].get("G_ema") if use_ema else None
-    G.load_state_dict(weights if weights is not None else state["trainer"]["G"])
-    return Generator(G, config, int(state["step"]), ema=weights is not None)
+    where = resolve(path)
+    try:
+        state = load_checkpoint(path)                                    # KeyError: an array listed but missing
+        saved = state["config"]
+        missing = [k for k in ("arch", "nz", "ngf", "ndf", "dtype", "noise", "dataset") if k not in saved]
+        if missing:
+            raise KeyError(f"its config has no {', '.join(missing)}")
+        config = TrainConfig.from_dict(saved)
+        config.backend = "numpy"                                          # built on the CPU, moved below
+        config = config.resolved()
+        G, _ = build_models(config)                                      # the architecture the run trained
+        weights = state["trainer"].get("G_ema") if use_ema else None     # the checkpoint's weights replace G's
+        G.load_state_dict(weights if weights is not None else state["trainer"]["G"])
+    except KeyError as e:
+        what = e.args[0] if e.args else e
+        raise CheckpointError(f"{where} is damaged or incomplete: {what}. Use another checkpoint "
+                              "(the run keeps the last few in its checkpoints/ folder)") from None
+    except ValueError as e:                                              # an array of another shape
+        raise CheckpointError(f"{where} does not match the generator it describes: {e}. "
+                              "Use another checkpoint") from None
+    return Generator(G.to(backend=backend), config, int(state.get("step", 0)), ema=weights is not None)
+
+
+def generate_batches(G: Generator, n: int, seed: int = 0, batch_size: int = BATCH):
+    """``n`` samples of ``G``, ``batch_size`` at a time: yields NumPy ``(m, C, H, W)`` arrays in [-1, 1].
+
+    The noise is drawn batch by batch from one generator seeded with ``seed``,
+    which gives the same z (so the same pictures) as drawing all ``n`` at once.
+    """
+    rng = np.random.default_rng(seed)
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        z = sample_noise(m, G.nz, G.noise, rng)                          # (m, nz, 1, 1)
+        yield B.to_numpy(G(z))                                           # (m, C, H, W)
+
+
+def check_out_path(out, checkpoint_path) -> Path:
+    """``out`` if a grid may be written there; ``ValueError`` (one line) for a checkpoint or an unknown format.
+
+    Writing a picture over the checkpoint being read (or any checkpoint, or a
+    run's ``latest`` pointer) would destroy the model, so it is refused.
+    """
+    out = Path(out).expanduser()
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give a file name such as {out / 'generated.png'}")
+    if out.exists():
+        protected = {resolve(checkpoint_path).resolve(), Path(checkpoint_path).expanduser().resolve()}
+        with open(out, "rb") as f:
+            is_archive = f.read(4) == b"PK\x03\x04"                     # a .npz is a zip archive
+        if out.resolve() in protected or out.name == "latest" or out.suffix == ".npz" or is_archive:
+            raise ValueError(f"--out {out} is a checkpoint (or a 'latest' pointer): writing pictures there "
+                             "would destroy the model. Choose another file name, such as generated.png")
+    picture_format(out)
+    return out
 
 
 def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate: bool = False,
-                  nrow: int = 8, backend: str = "numpy", use_ema: bool = True) -> Path:
-    """Write a grid of ``n`` samples (or, with ``interpolate``, of latent walks) to ``out`` (PNG).
+                  nrow: int = 8, backend: str = "numpy", use_ema: bool = True,
+                  batch_size: int = BATCH) -> Path:
+    """Write a grid of ``n`` samples (or, with ``interpolate``, of latent walks) to ``out``.
 
-    Interpolation: ``ceil(n / nrow)`` rows of ``nrow`` steps each.
+    The format is the one ``out``'s extension names (.png, .jpg, .gif, ...).
+    Interpolation: ``ceil(n / nrow)`` rows of ``nrow`` steps each. G runs on
+    ``batch_size`` pictures at a time. Raises ``ValueError`` (one line) for an
+    ``out`` that is a checkpoint or has no picture extension, or ``n`` above :data:`MAX_GRID`.
     """
+    out = check_out_path(out, checkpoint_path)
+    if n > MAX_GRID:
+        raise ValueError(f"--n {n:,} is too many pictures for one grid (at most {MAX_GRID:,}, a picture about "
+                         f"2,000 pixels a side); make several grids with different --seed values")
     G = load_generator(checkpoint_path, backend, use_ema)
-    rng = np.random.default_rng(seed)
     if interpolate:
-        z = latent_walk(G.nz, rows=-(-n // nrow), steps=nrow, kind=G.noise, rng=rng)
+        z = latent_walk(G.nz, rows=-(-n // nrow), steps=nrow, kind=G.noise, rng=np.random.default_rng(seed))
+        images = np.concatenate([B.to_numpy(G(z[i:i + batch_size])) for i in range(0, len(z), batch_size)])
     else:
-        z = sample_noise(n, G.nz, G.noise, rng)                              # (n, nz, 1, 1)
-    images = G(z)                                                            # (n, C, H, W) in [-1, 1]
+        images = np.concatenate(list(generate_batches(G, n, seed, batch_size)))   # (n, C, H, W) in [-1, 1]
     save_grid(images, out, nrow=nrow, scale=grid_scale(images.shape[-1]))
-    print(f"wrote {out}: {len(z)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
+    print(f"wrote {out}: {len(images)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
           f"{' (latent walks, one per row)' if interpolate else ''}")
-    return Path(out)
+    return out

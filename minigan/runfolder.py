@@ -12,7 +12,7 @@ What a training run leaves in its folder::
     interpolation.png        rows walking through latent space between pairs of z
     eval.csv, metrics.png    with --eval-every: one row per evaluation of G (minigan/evaluation.py)
     gradflow.csv             per-layer activation and gradient statistics (minigan/gradflow.py)
-    index.html               the report: all of the above on one page (minigan/report.py)
+    index.html               the report: all of the above on one page (minigan/report/)
     checkpoints/step_*.npz   the last --keep-checkpoints checkpoints (minigan/checkpoint.py)
     latest                   points to the newest checkpoint: resume with --resume
     .lock                    held by the job training here (minigan/runlock.py)
@@ -52,7 +52,7 @@ from pathlib import Path
 from . import checkpoint, gradflow
 from .evaluation import EVAL_COLUMNS
 from .fileio import stale_temp_files, write_text_atomic
-from .viz import MetricsLog, read_metrics
+from .logs import MetricsLog, read_metrics
 
 STATS = ("loss_d", "loss_g", "d_x", "d_g_z", "d_g_z_after")
 COLUMNS = ("step", "epoch") + STATS              # the columns of metrics.csv

@@ -19,16 +19,17 @@ from . import backend as B
 from .divergence import DivergenceGuard
 from .evaluation import eval_line, log_row
 from .generate import latent_walk
+from .logs import read_metrics
 from .report import write_report
 from .runfolder import COLUMNS, STATS, RunFolder
-from .viz import grid_scale, plot_eval_curves, plot_training_curves, read_metrics, save_gif, save_grid
+from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
 
 
 class Job:
     """What the loop does besides training, one call each: log, evaluate, sample, checkpoint, finish.
 
     It holds what those tasks share: the run folder and its open logs, the
-    trainer, the judge, the fixed noise, the curves' history, the GIF's frames.
+    trainer, the judge, the fixed noise, the curves' history, the growing GIF.
     """
 
     def __init__(self, cfg, folder: RunFolder, trainer, judge, fixed_z, size: int):
@@ -44,7 +45,8 @@ class Job:
         self.metrics, self.evals, self.flows = self.folder.open_logs(
             step, self.judge is not None, self.cfg.grad_flow_every > 0, files)
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
-        self.frames = self.folder.sample_frames()
+        self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
+        self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
 
     def grad_flow_due(self, step: int) -> bool:
         """Per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs."""
@@ -75,8 +77,7 @@ class Job:
         """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
         path = self.folder.sample_path(self.trainer.step_count)
         save_grid(self.trainer.generate(self.fixed_z), path, scale=self.scale)
-        self.frames.append(path)
-        save_gif(self.frames, self.folder.out / "training.gif")
+        self.gif.append(path)                        # one frame encoded, whatever the GIF's length
         plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
         write_report(self.folder.out)
 
@@ -95,7 +96,7 @@ class Job:
     def finish(self) -> None:
         """The last grid (and GIF frame), samples.png, the interpolation grid, the curves, the report."""
         out, trainer, cfg = self.folder.out, self.trainer, self.cfg
-        if not self.frames or self.frames[-1] != self.folder.sample_path(trainer.step_count):
+        if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
             self.sample()
         save_grid(trainer.generate(self.fixed_z), out / "samples.png", scale=self.scale)
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),

@@ -324,7 +324,7 @@ def test_training_job_end_to_end_on_the_device(fake_cupy, tiny_job, tmp_path, ca
     from minigan.evaluation import evaluate_checkpoint
     from minigan.generate import generate_grid
     from minigan.run import train
-    from minigan.viz import read_metrics
+    from minigan.logs import read_metrics
 
     cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
     train(replace(tiny_job, out=str(cpu), backend="numpy"))
@@ -382,7 +382,8 @@ def test_the_judge_is_trained_on_the_device_when_none_is_cached(fake_cupy, tiny_
 
 
 def test_grids_and_logs_take_device_arrays(fake_cupy, tmp_path):
-    from minigan.viz import MetricsLog, make_grid, read_metrics
+    from minigan.logs import MetricsLog, read_metrics
+    from minigan.viz import make_grid
     x = np.linspace(-1, 1, 2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
     assert np.array_equal(make_grid(B.asarray(x, "cupy")), make_grid(x))
     with MetricsLog(tmp_path / "m.csv", ("step", "loss")) as log:

@@ -18,7 +18,7 @@ from .module import Module
 
 
 class ReLU(Module):
-    """``y = max(x, 0)``; ``dy/dx = 1 where x > 0 else 0``."""
+    """``(N, *) -> (N, *)``, the same shape: ``y = max(x, 0)``; ``dy/dx = 1 where x > 0 else 0``."""
 
     def forward(self, x):
         self.check_float(x)
@@ -34,7 +34,10 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """``y = x if x > 0 else slope * x``; ``dy/dx = 1 or slope``. DCGAN's D uses slope 0.2."""
+    """``(N, *) -> (N, *)``, the same shape: ``y = x if x > 0 else slope * x``; ``dy/dx = 1 or slope``.
+
+    DCGAN's D uses slope 0.2.
+    """
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
@@ -65,7 +68,10 @@ class LeakyReLU(Module):
 
 
 class Tanh(Module):
-    """``y = tanh(x)`` in (-1, 1): the generator's output. ``dy/dx = 1 - y^2``."""
+    """``(N, *) -> (N, *)``, the same shape: ``y = tanh(x)`` in (-1, 1), the generator's output.
+
+    ``dy/dx = 1 - y^2``.
+    """
 
     def forward(self, x):
         self.check_float(x)
@@ -79,7 +85,8 @@ class Tanh(Module):
 
 
 class Sigmoid(Module):
-    """``y = 1 / (1 + exp(-x))`` in (0, 1): the discriminator's probability. ``dy/dx = y (1 - y)``.
+    """``(N, *) -> (N, *)``, the same shape: ``y = 1 / (1 + exp(-x))`` in (0, 1), the discriminator's
+    probability. ``dy/dx = y (1 - y)``.
 
     Computed stably: ``exp`` only ever sees ``-|x|``, so it never overflows.
     (The textbook ``exp(x) / (1 + exp(x))`` gives inf/inf = NaN at x = 1000, and
@@ -98,7 +105,7 @@ class Sigmoid(Module):
 
 
 def sigmoid(x):
-    """Numerically stable logistic function."""
+    """Numerically stable logistic function: any shape -> the same shape."""
     xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))                          # in (0, 1]: never overflows
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))

@@ -11,6 +11,8 @@ followed by ``save_image`` does; the argument names are the same.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -81,18 +83,35 @@ def grid_scale(size: int) -> int:
     return 2 if size < 48 else 1
 
 
+#: The picture formats a grid can be saved in, by file-name extension (Pillow's names).
+PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".bmp": "BMP",
+                   ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+
+
+def picture_format(path) -> str:
+    """The format ``path``'s extension names (``grid.jpg`` -> ``"JPEG"``); ``ValueError`` for any other."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PICTURE_FORMATS:
+        known = ", ".join(sorted(set(PICTURE_FORMATS)))
+        raise ValueError(f"{path}: cannot tell which picture format to write from "
+                         f"{repr(suffix) if suffix else 'a name with no extension'}; end the name in one of {known}")
+    return PICTURE_FORMATS[suffix]
+
+
 def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1):
-    """Write :func:`make_grid` of ``images`` to ``path`` as a PNG, atomically.
+    """Write :func:`make_grid` of ``images`` to ``path``, atomically, in the format its extension names.
 
     ``scale`` (a whole number >= 1) enlarges every pixel to a ``scale x scale``
     block (nearest neighbour), so 28x28 digits are big enough to see.
-    Returns ``path``.
+    ``path`` ends in .png (lossless: what the training job writes), .jpg,
+    .gif, ... (:data:`PICTURE_FORMATS`). Returns ``path``.
     """
+    fmt = picture_format(path)
     if int(scale) != scale or scale < 1:
         raise ValueError(f"save_grid: scale must be a whole number >= 1, got {scale}")
     grid = make_grid(images, nrow=nrow, padding=padding)   # (H_grid, W_grid, 3)
     if scale > 1:
         grid = grid.repeat(int(scale), axis=0).repeat(int(scale), axis=1)
     with atomic_write(path, "wb") as f:
-        Image.fromarray(grid).save(f, format="PNG")
+        Image.fromarray(grid).save(f, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
     return path

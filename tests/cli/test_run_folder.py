@@ -7,7 +7,7 @@ import sys
 
 from minigan.checkpoint import load_checkpoint, save_and_point
 from minigan.fileio import stale_temp_files
-from minigan.viz import read_metrics
+from minigan.logs import read_metrics
 
 from .test_faults import run_minigan, wait_for_rows
 from .conftest import TINY

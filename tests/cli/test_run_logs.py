@@ -3,7 +3,7 @@ and every log is closed however the run ends."""
 import pytest
 
 from minigan import runfolder, side_tasks
-from minigan.viz import MetricsLog
+from minigan.logs import MetricsLog
 
 
 def first_half(train, out):
@@ -72,7 +72,7 @@ def test_the_logs_are_closed_when_the_run_stops_early(train, tmp_path, opened, m
     assert train(out, "--max-steps", 5, "--resume")[0] == 2
     assert [log.path.name for log in opened] == ["metrics.csv"] and opened[0]._file is None
 
-    monkeypatch.setattr(side_tasks, "save_gif", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    monkeypatch.setattr(side_tasks.GifWriter, "append", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
     opened.clear()
     rc, _, stderr = train(tmp_path / "full", "--max-steps", 4, "--sample-every", 2)
     assert rc == 1 and "No space left" in stderr

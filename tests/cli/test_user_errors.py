@@ -10,7 +10,7 @@ import pytest
 from minigan import checkpoint
 from minigan.checkpoint import load_checkpoint
 from minigan.data import write_idx
-from minigan.viz import read_metrics
+from minigan.logs import read_metrics
 
 from .conftest import squares
 

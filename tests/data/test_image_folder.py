@@ -1,4 +1,4 @@
-"""ImageFolder on generated PNG/JPEG files: crop, resize, color modes, and bad files."""
+"""ImageFolder on generated picture files: crop, resize, color modes, and bad files."""
 import io
 import re
 
@@ -86,14 +86,14 @@ def test_big_jpeg_and_rgba_png(tmp_path, log):
     Image.new("RGBA", (9, 9), (10, 20, 30, 0)).save(tmp_path / "clear.png")
     images = ImageFolder(tmp_path, size=16, report=log).images
     assert np.abs(images[0].astype(int) - RED).max() <= 3
-    assert np.all(images[1] == (10, 20, 30))  # alpha dropped
+    assert np.all(images[1] == (255, 255, 255))  # fully transparent: the white background, not the hidden colour
 
 
 # --------------------------------------------------------------------------- errors
 def test_empty_folder_is_a_clear_error(tmp_path):
     (tmp_path / "readme.txt").write_text("no pictures here")
     with pytest.raises(DatasetError, match=re.escape(f"{tmp_path}: no pictures in it or its sub-folders "
-                                                     "(looked for file names ending in .png, .jpg, .jpeg)")):
+                                                     "(looked for file names ending in .png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp)")):
         ImageFolder(tmp_path)
 
 
@@ -102,7 +102,7 @@ def test_folder_of_only_bad_files_is_a_clear_error(tmp_path, log):
     (tmp_path / "y.jpeg").write_bytes(b"")
     with pytest.raises(DatasetError) as error:
         ImageFolder(tmp_path, report=log)
-    assert str(error.value).startswith(f"{tmp_path}: none of its 2 PNG/JPEG files could be read "
+    assert str(error.value).startswith(f"{tmp_path}: none of its 2 picture files could be read "
                                        f"(first: {tmp_path / 'x.png'}: UnidentifiedImageError")
     assert "skipped 2 of 2" in log.getvalue()
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 from minigan.evaluation import EVAL_COLUMNS
 from minigan.gradflow import LOG_COLUMNS, read_log
-from minigan.viz import read_metrics
+from minigan.logs import read_metrics
 from tests.pictures import random_pictures
 
 from .conftest import run_main

@@ -71,7 +71,7 @@ def test_the_report_shows_every_part_of_the_run(finished_run):
     config = json.loads((out / "config.json").read_text())
     for flag in ("--ngf", "--eval-every", "--grad-flow-every", "--ema"):
         assert flag in text
-    assert f'"{config["data_dir"]}"' in text                                # values as in config.json
+    assert config["data_dir"] in text                                       # values as in config.json
     assert "step 4" in text and "step 8" in text and "step 12" in text      # grids and flow over time
     assert "Frechet distance" in text and "classes present" in text and "Class mix at step 12" in text
     assert "0:ConvTranspose2d" in text and "0:Conv2d" in text               # one row per layer

@@ -1,4 +1,4 @@
-"""The metrics log: one CSV row per logged step, safe against crashes, resumable.
+"""The CSV logs (metrics.csv, eval.csv, gradflow.csv): one row per logged step, safe against crashes, resumable.
 
 The file is plain CSV with a header row, so pandas (``pd.read_csv``), a
 spreadsheet or ``column -s, -t`` opens it as it is::
