@@ -19,8 +19,8 @@ score and the classes present, on ``--eval-samples`` samples drawn from the
 same noise for every run. The table gives the mean and spread (min to max)
 over the seeds, and each recipe's Frechet distance relative to dcgan's. It is
 written to ``OUT/recipes.md`` with the command, the CPU and the date;
-``OUT/recipes.png`` shows a grid of samples per recipe (its first seed),
-labelled.
+``OUT/recipes.png`` shows a grid of 64 samples per recipe (its first seed,
+the same z for all), labelled, three a row.
 
 Cost: a generator step costs one G update plus n_critic D updates, so wgan and
 wgan-gp (n_critic 5) cost several times dcgan's step, and the penalties (wgan-gp,
@@ -159,13 +159,14 @@ def sample_sheet(args, path: Path, n: int = 64) -> None:
         z = sample_noise(n, G.nz, G.noise, np.random.default_rng(0), G.config.dtype)
         tiles.append((recipe, make_grid(G(z), nrow=8)))    # (H, W, 3) uint8
     h, w = tiles[0][1].shape[:2]
-    label = 26
-    sheet = Image.new("RGB", (len(tiles) * (w + 8) + 8, h + label + 8), "white")
+    label, cols = 26, min(len(tiles), 3)                     # three grids a row
+    rows = -(-len(tiles) // cols)
+    sheet = Image.new("RGB", (cols * (w + 8) + 8, rows * (h + label + 8)), "white")
     draw = ImageDraw.Draw(sheet)
     for i, (recipe, grid) in enumerate(tiles):
-        x = 8 + i * (w + 8)
-        put_text(draw, (x + w / 2, 4), recipe, font, ha="center")
-        sheet.paste(Image.fromarray(grid), (x, label))
+        x, y = 8 + (i % cols) * (w + 8), (i // cols) * (h + label + 8)
+        put_text(draw, (x + w / 2, y + 4), recipe, font, ha="center")
+        sheet.paste(Image.fromarray(grid), (x, y + label))
     with atomic_write(path) as f:
         sheet.save(f, format="PNG")
 
