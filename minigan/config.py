@@ -18,7 +18,10 @@ import math
 from dataclasses import dataclass, field, fields, replace
 
 from . import backend as B
+from .augment import parse_policy
+from .gan_losses import GAN_LOSSES
 from .models import ARCHITECTURES
+from .recipes import RECIPES
 
 IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
 DEFAULT_EPOCHS = 5                               # the length of a run given neither --epochs nor --max-steps
@@ -35,6 +38,21 @@ def nonnegative_int(text):
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def yes_no(text):
+    """An argparse type: ``yes``/``no`` (also true/false, on/off, 1/0) as a bool."""
+    value = {"yes": True, "true": True, "on": True, "1": True, "no": False, "false": False, "off": False, "0": False}
+    if text.lower() not in value:
+        raise argparse.ArgumentTypeError(f"must be yes or no, got {text}")
+    return value[text.lower()]
+
+
+def nonnegative_float(text):
+    value = float(text)
+    if not value >= 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
     return value
 
 
@@ -82,6 +100,15 @@ class TrainConfig:
                       type=positive_int)
     ndf: int = option(64, "discriminator width (feature maps of D's first layer)", "model",
                       type=positive_int)
+    d_norm: str | None = option(None, "D's normalization: batch norm, or none (the penalties, wgan-gp and "
+                                "--r1, need none); default: the recipe's, else none for wgan-gp or --r1 and "
+                                "batch otherwise", "model", choices=("batch", "none"), type=str)
+    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d of D (Miyato et al. "
+                                        "2018); --spectral-norm alone means yes; default: the recipe's, "
+                                        "else no", "model", type=yes_no, nargs="?", const=True, metavar="yes|no")
+    d_head: str | None = option(None, "D's last layer: a Sigmoid (probabilities) or none (a raw score, as "
+                                "every loss but bce and minimax needs); default: sigmoid for bce and "
+                                "minimax without --r1, else raw", "model", choices=("sigmoid", "raw"), type=str)
     dtype: str = option("float32", "floating-point type of weights and activations", "model",
                         choices=("float32", "float64"))
     backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
@@ -93,8 +120,29 @@ class TrainConfig:
                                    "run's length (the epochs follow); default: the epochs' steps",
                                    "training", type=positive_int)
     batch_size: int = option(64, "pictures per step", "training", type=positive_int)
-    lr: float = option(2e-4, "Adam's learning rate, for G and D", "training", type=positive_float)
-    beta1: float = option(0.5, "Adam's beta1; DCGAN uses 0.5", "training", type=in_range(0.0, 1.0))
+    recipe: str | None = option(None, "a paper's settings (loss, n_critic, lr, betas, D's form; "
+                                "minigan/recipes.py); any flag given overrides it; default: dcgan's",
+                                "training", choices=tuple(RECIPES), type=str)
+    loss: str | None = option(None, "the GAN game (minigan/gan_losses.py); default: the recipe's, else bce",
+                              "training", choices=tuple(GAN_LOSSES), type=str)
+    clip: float | None = option(None, "wgan: D's weights clipped into [-clip, clip]; default: 0.01",
+                                "training", type=positive_float)
+    gp_weight: float | None = option(None, "wgan-gp: lambda, the gradient penalty's weight; default: 10",
+                                     "training", type=positive_float, metavar="LAMBDA")
+    r1: float | None = option(None, "R1 penalty (gamma/2) mean ||grad_x D(x_real)||^2 with any loss; 0 = "
+                              "off; default: the recipe's, else 0", "training", type=nonnegative_float,
+                              metavar="GAMMA")
+    lr: float | None = option(None, "Adam's learning rate, for G and D; default: the recipe's, else 2e-4",
+                              "training", type=positive_float)
+    lr_g: float | None = option(None, "G's own learning rate (TTUR); default: --lr", "training", type=positive_float)
+    lr_d: float | None = option(None, "D's own learning rate (TTUR); default: --lr", "training", type=positive_float)
+    beta1: float | None = option(None, "Adam's beta1; default: the recipe's, else 0.5 (DCGAN)", "training",
+                                 type=in_range(0.0, 1.0))
+    beta2: float | None = option(None, "Adam's beta2; default: the recipe's, else 0.999", "training",
+                                 type=in_range(0.0, 1.0))
+    augment: str | None = option(None, "DiffAugment policy, e.g. translation,cutout,color: every picture D "
+                                 "sees is augmented, real and fake (docs/augmentation.md); default: none",
+                                 "training", type=str, metavar="POLICY")
     noise: str = option("normal", "distribution of z: N(0, 1) or U(-1, 1)", "training",
                         choices=("normal", "uniform"))
     seed: int = option(0, "seeds the weights, the noise and the data order", "training",
@@ -105,7 +153,8 @@ class TrainConfig:
                                metavar="DECAY")
     label_smoothing: float = option(0.0, "D's target for real pictures is 1 - this (one-sided)",
                                     "training", type=in_range(0.0, 0.5))
-    n_critic: int = option(1, "D updates per G update", "training", type=positive_int)
+    n_critic: int | None = option(None, "D updates per G update; default: the recipe's, else 1", "training",
+                                  type=positive_int)
     # output
     out: str = option("out", "output folder; its contents are listed in minigan/runfolder.py", "output",
                       type=str, metavar="DIR")
@@ -142,7 +191,8 @@ class TrainConfig:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         channels = self.channels or (3 if self.dataset == "folder" else 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
-        return replace(self, channels=channels, grad_flow_every=grad_flow_every)
+        cfg = replace(self, channels=channels, grad_flow_every=grad_flow_every)
+        return check_game(with_game_defaults(cfg))
 
 
     @classmethod
@@ -154,7 +204,8 @@ class TrainConfig:
 
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
 #: the data (the seed shuffles each epoch): a resumed run must keep them.
-LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "batch_size", "seed")
+LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
+                    "batch_size", "seed")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -166,6 +217,7 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     ``--resume --epochs 10`` is not held back by an old ``--max-steps``.
     """
     cfg = TrainConfig.from_dict(saved)
+    cfg = replace(cfg, **{k: v for k, v in zip(("d_head", "d_norm", "spectral_norm"), _form_fields(cfg))})
     overrides = dict(overrides)
     if ("epochs" in overrides) != ("max_steps" in overrides):     # one length flag given: it alone decides
         overrides.setdefault("epochs", None)
@@ -176,6 +228,63 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
         raise ValueError(f"cannot resume with different {', '.join(changed)}: the checkpoint was "
                          f"trained with {was}. Leave these flags out, or start a new run in a new --out")
     return replace(cfg, **overrides)
+
+
+#: The game's settings when neither a flag nor a recipe gives them: DCGAN's.
+GAME_DEFAULTS = {"loss": "bce", "n_critic": 1, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "clip": 0.01,
+                 "gp_weight": 10.0, "r1": 0.0, "spectral_norm": False}
+
+
+def with_game_defaults(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` with each unset (None) game setting from its recipe, else :data:`GAME_DEFAULTS`, and
+    D's form from the loss: no batch norm for the penalties, a Sigmoid head for bce/minimax only."""
+    recipe = RECIPES[cfg.recipe].settings if cfg.recipe else {}
+    fill = {k: v for k, v in {**GAME_DEFAULTS, **recipe}.items() if getattr(cfg, k) is None}
+    cfg = replace(cfg, **fill)
+    penalty = cfg.loss == "wgan-gp" or cfg.r1 > 0
+    if cfg.d_norm is None:
+        cfg = replace(cfg, d_norm="none" if penalty else "batch")
+    if cfg.d_head is None:
+        cfg = replace(cfg, d_head="sigmoid" if cfg.loss in ("bce", "minimax") and not penalty else "raw")
+    return cfg
+
+
+def check_game(cfg: TrainConfig) -> TrainConfig:
+    """``cfg``, or a one-line ValueError for settings that cannot train together."""
+    penalty = "--loss wgan-gp" if cfg.loss == "wgan-gp" else f"--r1 {cfg.r1:g}" if cfg.r1 > 0 else None
+    if penalty and cfg.d_norm == "batch":
+        raise ValueError(f"{penalty} needs D without batch norm (a batch-normalized D's gradient for one picture "
+                         "depends on the rest of the batch): use --d-norm none")
+    if penalty and cfg.d_head == "sigmoid":
+        raise ValueError(f"{penalty} acts on D's raw score: use --d-head raw")
+    if GAN_LOSSES[cfg.loss].needs_raw_score and cfg.d_head == "sigmoid":
+        raise ValueError(f"--loss {cfg.loss} needs D's raw score, but --d-head is sigmoid: use --d-head raw "
+                         "(a resumed run keeps its D: resume with --loss bce or minimax, or start a new run)")
+    if cfg.label_smoothing and not GAN_LOSSES[cfg.loss].has_labels:
+        raise ValueError(f"--label-smoothing works with the losses that have targets (bce, minimax, lsgan), "
+                         f"not --loss {cfg.loss}: leave it out")
+    if cfg.augment is not None:
+        parse_policy(cfg.augment)                        # a ValueError naming the valid policies
+    return cfg
+
+
+def d_form(cfg: TrainConfig) -> dict:
+    """D's form as the model builders take it: ``{"sigmoid": ..., "d_norm": ..., "spectral_norm": ...}``.
+
+    A config saved before these settings existed (every run then was bce on DCGAN's D) gets DCGAN's.
+    """
+    cfg = with_game_defaults(cfg)
+    return {"sigmoid": cfg.d_head == "sigmoid", "d_norm": cfg.d_norm, "spectral_norm": bool(cfg.spectral_norm)}
+
+
+def recipe_line(cfg: TrainConfig) -> str | None:
+    """The line the job prints for ``cfg.recipe``: its settings, and which flags overrode them."""
+    if not cfg.recipe:
+        return None
+    recipe = RECIPES[cfg.recipe]
+    overridden = [f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k, v in recipe.settings.items()
+                  if getattr(cfg, k) != v]
+    return (f"recipe {recipe.describe()}" + (f"; overridden by flags: {', '.join(overridden)}" if overridden else ""))
 
 
 def print_config(cfg: TrainConfig, path) -> None:
@@ -200,7 +309,14 @@ def run_length(cfg: TrainConfig, steps_per_epoch: int) -> tuple[int, int]:
     return epochs, last_step if cfg.max_steps is None else min(cfg.max_steps, last_step)
 
 
+def _form_fields(cfg: TrainConfig):
+    """``(d_head, d_norm, spectral_norm)`` as saved, or as an older run (saved without them) had them."""
+    form = d_form(cfg)
+    return "sigmoid" if form["sigmoid"] else "raw", form["d_norm"], form["spectral_norm"]
+
+
 def build_models(cfg: TrainConfig):
-    """``(G, D)`` for ``cfg`` (arch, sizes, dtype, seed), on ``cfg.backend``."""
-    G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype)
+    """``(G, D)`` for ``cfg`` (arch, sizes, D's form, dtype, seed), on ``cfg.backend``."""
+    G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype,
+                                   **d_form(cfg))
     return G.to(backend=cfg.backend), D.to(backend=cfg.backend)

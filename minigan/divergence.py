@@ -3,13 +3,15 @@
 The trainer already refuses a NaN or infinite loss (``NonFiniteLossError`` in
 minigan/train.py). A run can diverge without one:
 
-- **a loss pinned at the clamp.** ``bce`` clamps ``log p`` at -100, as
-  PyTorch does, so a D that is certain and wrong gives a loss of exactly 100
-  per picture. A batch *mean* at 100 means every picture in it is at the
+- **a loss pinned at the clamp.** ``bce`` (and ``minimax``) on a Sigmoid D
+  clamps ``log p`` at -100, as PyTorch does, so a D that is certain and wrong
+  gives a loss of exactly 100 per picture. A batch *mean* at 100 means every picture in it is at the
   clamp: D's output has saturated at 0 or 1, its gradient is gone, and the
   game has stopped (``--lr 1e9`` gets there at step 2). A healthy run never
   comes near it; one step there can be a fluke, :data:`PINNED_STEPS` in a row
-  are not.
+  are not. Only those games have the clamp: a raw-score D's losses (bce with
+  logits, lsgan, hinge, wgan's critic) have none, and a WGAN critic's score can
+  legitimately pass 100, so the rule is off for them.
 - **non-finite weights or running statistics.** A huge update can leave
   finite losses but inf in a BatchNorm's running variance (used only in
   eval mode, so the training losses do not show it) or in a weight.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import get_array_module
+from .gan_losses import BCE
 from .losses import LOG_CLAMP
 
 CLAMP = -LOG_CLAMP          # 100: BCE of one picture when D is certain and wrong
@@ -44,7 +47,9 @@ class DivergenceGuard:
 
     def check_step(self, step: int, stats: dict, trainer) -> None:
         """One step's ``stats`` (``loss_d``, ``loss_g``) and the BatchNorm running statistics."""
-        at_clamp = [name for name, key in (("Loss_D", "loss_d"), ("Loss_G", "loss_g")) if stats[key] >= CLAMP]
+        clamped = isinstance(trainer.loss, BCE) and not trainer.loss.logits   # bce/minimax on a Sigmoid D
+        at_clamp = [name for name, key in (("Loss_D", "loss_d"), ("Loss_G", "loss_g"))
+                    if clamped and stats[key] >= CLAMP]
         self.pinned = self.pinned + 1 if at_clamp else 0
         if self.pinned >= self.pinned_steps:
             raise Diverged(f"step {step}: {' and '.join(at_clamp)} at {CLAMP:g}, the loss's clamp, for "

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .checkpoint import LATEST, CheckpointError, load_checkpoint, resolve
+from .config import TrainConfig, d_form
 from .models.pytorch_layout import NetSpec
 from .models.safetensors_file import SafetensorsUnavailable, require_safetensors, save_safetensors
 
@@ -78,7 +79,7 @@ def _spec(config: dict, which: str, source) -> NetSpec:
     """The network ``which`` of the run ``config`` describes."""
     try:
         return NetSpec(config["arch"], which, int(config["nz"]), int(config["ngf"]), int(config["ndf"]),
-                       int(config["channels"]))
+                       int(config["channels"]), **d_form(TrainConfig.from_dict(config)))
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{source}: its config does not say the network's sizes ({type(e).__name__}: {e})") \
             from None

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import backend as B
 from .checkpoint import load_checkpoint, resolve
-from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, run_length
+from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
 from .data import ImageFolder, batches, load_fashion_mnist, load_mnist
 from .divergence import Diverged
 from .evaluation import Judge, NoJudge
@@ -67,6 +67,8 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
     source = None if resume is None or isinstance(resume, dict) else resolve(resume)
     state = resume if isinstance(resume, dict) or resume is None else load_checkpoint(source)
     print_config(cfg, folder.out / "config.json")
+    if cfg.recipe:
+        print(recipe_line(cfg))                  # the paper's settings, and the flags that overrode them
 
     # ---- 2. the folder: ours alone, and nothing in it lost ------------------------------------------
     with contextlib.ExitStack() as files:
@@ -99,8 +101,10 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
         summary(G, (cfg.nz, 1, 1))
         print("discriminator D:")
         summary(D, (cfg.channels, size, size))
-        trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, 0.999), seed=cfg.seed, noise=cfg.noise,
-                             label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema)
+        trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), seed=cfg.seed, noise=cfg.noise,
+                             label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema,
+                             loss=cfg.loss, clip=cfg.clip, gp_weight=cfg.gp_weight, r1=cfg.r1,
+                             lr_g=cfg.lr_g, lr_d=cfg.lr_d, augment=cfg.augment)
         judge = make_judge(cfg)                      # the classifier that evaluates G, or None
         fixed_z = sample_noise(N_SAMPLES, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
         epoch, batch = 0, 0                          # where we are: the next batch to train on
@@ -227,8 +231,8 @@ def resume_trainer(trainer, state: dict, cfg: TrainConfig, steps_per_epoch: int)
         raise StopRun(f"error: the checkpoint stands at batch {batch} of an epoch, but this data makes only "
                       f"{steps_per_epoch} batches of {cfg.batch_size}: resume with the data the run was "
                       "trained on (--data-dir), or start a new run", 2)
-    for opt in (trainer.opt_G, trainer.opt_D):       # lr and beta1 from cfg: --lr/--beta1 given now win
-        opt.lr, opt.betas = cfg.lr, (cfg.beta1, opt.betas[1])
+    for opt, lr in ((trainer.opt_G, cfg.lr_g), (trainer.opt_D, cfg.lr_d)):   # from cfg: --lr etc. given now win
+        opt.lr, opt.betas = cfg.lr if lr is None else lr, (cfg.beta1, cfg.beta2)
     print(f"resumed from step {trainer.step_count} (epoch {epoch + 1}, batch {batch})")
     return fixed_z, epoch, batch
 

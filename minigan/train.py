@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from . import backend as B
+from .augment import DiffAugment
 from .gradflow import GradFlow
 from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
@@ -69,6 +70,11 @@ class GANTrainer:
         n_critic:         D updates per G update (each with a fresh fake batch, same real batch).
         ema:              decay of an exponential moving average of G's weights (e.g. 0.999),
                           or None. The average G gives smoother samples; :meth:`generate` uses it.
+        augment:          DiffAugment's policy, e.g. ``"translation,cutout,color"`` (Zhao et al. 2020), or
+                          None: every image D sees in the losses, real and fake, in D's update and
+                          in G's, goes through a fresh random transform T, and G's gradient through
+                          ``T.backward`` (docs/augmentation.md). The penalties (wgan-gp, r1) act on
+                          the un-augmented x_hat and x_real. Its draws come from a third stream.
         track_grad_flow:  record per-layer statistics in ``stats["grad_flow"]`` (see
                           :mod:`minigan.gradflow`). An attribute too: switch it on for only
                           the steps you want to record, as ``minigan train`` does.
@@ -79,7 +85,7 @@ class GANTrainer:
 
     def __init__(self, G, D, lr=2e-4, betas=(0.5, 0.999), seed=0, noise="normal",
                  label_smoothing=0.0, n_critic=1, ema=None, track_grad_flow=False,
-                 loss="bce", clip=0.01, gp_weight=10.0, r1=0.0, lr_g=None, lr_d=None):
+                 loss="bce", clip=0.01, gp_weight=10.0, r1=0.0, lr_g=None, lr_d=None, augment=None):
         if not 0.0 <= label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5), got {label_smoothing}")
         if int(n_critic) < 1:
@@ -100,6 +106,8 @@ class GANTrainer:
         self.opt_D = Adam(D, lr=lr if lr_d is None else lr_d, betas=betas)
         self.rng = np.random.default_rng(seed)                # z for training steps (and wgan-gp's a)
         self.sample_rng = np.random.default_rng([seed, 1])    # z for generate(): its own stream
+        self.augment = DiffAugment(augment or "", seed=[seed, 2])   # T, drawing from a third stream;
+                                                              # with no policy, the identity (draws nothing)
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
         self.nz = G.layers[0].in_channels
         self.ema_decay = ema
@@ -126,7 +134,7 @@ class GANTrainer:
                           the fakes, in G's update, after D's. bce/minimax: the mean *probability*
                           (``sigmoid(s)`` first on a raw score); lsgan/hinge/wgan: the mean raw score.
         """
-        G, D = self.G, self.D
+        G, D, T = self.G, self.D, self.augment               # T: DiffAugment (the identity without augment=)
         x_real = self._to_model(x_real, "x_real")
         N = x_real.shape[0]
         flow = self.gradflow if self.track_grad_flow else None   # record this step's grad flow?
@@ -140,14 +148,14 @@ class GANTrainer:
             self.opt_D.zero_grad()
 
             # 1. D on the real batch, target 1 (or 1 - smoothing).
-            s_real = D.forward(x_real)                        # (N, 1, 1, 1): D(x)
+            s_real = D.forward(T.forward(x_real))             # (N, 1, 1, 1): D(T(x)), T fresh each call
             loss_real, ds = self.loss.d_real(s_real)          # bce: BCE(D(x), 1); ds = dLoss/dD(x)
             D.backward(ds)                                    # adds dLoss_real/dtheta_D into D.grads
 
             # 2. G makes a fake batch; D on it, target 0.
             zb = self._noise(N) if z is None else self._to_model(z, "z")
             x_fake = G.forward(zb)                            # (N, C, H, W); G's cache is kept for step 3
-            s_fake = D.forward(x_fake)                        # D(G(z))
+            s_fake = D.forward(T.forward(x_fake))             # D(T(G(z))), another draw of T
             loss_fake, ds = self.loss.d_fake(s_fake)          # bce: BCE(D(G(z)), 0)
             D.backward(ds)                                    # adds dLoss_fake/dtheta_D. The returned
                                                               # dLoss/dx_fake is dropped: in D's update
@@ -155,6 +163,7 @@ class GANTrainer:
                                                               # flows into G.
             loss_d = loss_real + loss_fake
             # 2b. Penalties on D's input gradient: each adds weight * dP/dtheta_D into D.grads.
+            #     They judge D itself, at the un-augmented images (no T here).
             if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
                 a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
                 x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
@@ -172,9 +181,9 @@ class GANTrainer:
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
         D.monitor = flow["D"] if flow else None
-        s_fake_g = D.forward(x_fake)                          # the updated D judges G's batch again
+        s_fake_g = D.forward(T.forward(x_fake))               # the updated D judges G's batch again, through T
         loss_g, ds = self.loss.g_loss(s_fake_g)               # bce: BCE(D(G(z)), 1), G wants D(G(z)) = 1
-        dx_fake = D.backward(ds)                              # dLoss_G/dx_fake: (N, C, H, W), through D
+        dx_fake = T.backward(D.backward(ds))                  # dLoss_G/dx_fake: (N, C, H, W), through D, then T
         D.requires_grad_(True)
         D.monitor = None
         G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
@@ -220,6 +229,7 @@ class GANTrainer:
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "G_ema": None if self.G_ema is None else self.G_ema.state_dict(),
             "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
+            "augment": self.augment.state_dict(),
             "step": self.step_count,
         }
 
@@ -236,6 +246,8 @@ class GANTrainer:
         self.rng.bit_generator.state = state["rng"]
         if "sample_rng" in state:                             # absent in checkpoints of minigan <= 0.1.0
             self.sample_rng.bit_generator.state = state["sample_rng"]
+        if "augment" in state:                                # absent in checkpoints before DiffAugment
+            self.augment.load_state_dict(state["augment"])
         self.step_count = int(state["step"])
 
     # -- helpers ----------------------------------------------------------------

@@ -195,3 +195,50 @@ def test_each_gan_loss_step_matches_the_same_step_in_pytorch(name, logits, n_cri
         for (n, p, _), (tn, tp) in zip(ours.parameters(), theirs.named_parameters()):
             assert n == tn
             np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"{name}: {n}")
+
+
+@pytest.mark.parametrize("n_critic, r1", [(1, 0.0), (3, 0.0), (2, 1.5)])
+def test_wgan_gp_step_matches_the_same_step_in_pytorch_double_backward(n_critic, r1):
+    """WGAN-GP (and R1 on top): the penalty by torch.autograd.grad(..., create_graph=True), a drawn the same."""
+    from minigan.train import GANTrainer
+    from tests.test_train_losses import critic_gan, record_draws
+
+    lr_g, lr_d, betas, lam = 1e-3, 3e-3, (0.0, 0.9), 10.0
+    G, D = critic_gan(4, nz=3, ch=2, nc=1)
+    tG, tD = torch_copy(G), torch_copy(D)
+    trainer = GANTrainer(G, D, loss="wgan-gp", lr_g=lr_g, lr_d=lr_d, betas=betas, n_critic=n_critic,
+                         gp_weight=lam, r1=r1)
+    draws = record_draws(trainer)
+    opt_G = torch.optim.Adam(tG.parameters(), lr=lr_g, betas=betas)
+    opt_D = torch.optim.Adam(tD.parameters(), lr=lr_d, betas=betas)
+
+    def input_grad(x):
+        x = x.detach().requires_grad_(True)
+        g, = torch.autograd.grad(tD(x).sum(), x, create_graph=True)
+        return g.flatten(1)
+
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        x_real, z = rng.uniform(-1, 1, (4, 1, 8, 8)), rng.standard_normal((4, 3, 1, 1))
+        stats = trainer.step(x_real, z)
+        tx, tz = torch.tensor(x_real), torch.tensor(z)
+        for a in draws["a"][-n_critic:]:                 # each critic update with its own a ~ U(0, 1)
+            opt_D.zero_grad()
+            x_fake = tG(tz).detach()
+            loss_d = tD(x_fake).mean() - tD(tx).mean()
+            x_hat = torch.tensor(a) * tx + (1 - torch.tensor(a)) * x_fake
+            loss_d = loss_d + lam * ((input_grad(x_hat).norm(dim=1) - 1) ** 2).mean()
+            if r1:
+                loss_d = loss_d + r1 / 2 * (input_grad(tx) ** 2).sum(dim=1).mean()
+            loss_d.backward()
+            opt_D.step()
+        opt_G.zero_grad()
+        loss_g = -tD(tG(tz)).mean()
+        loss_g.backward()
+        opt_G.step()
+        assert stats["loss_d"] == pytest.approx(loss_d.item(), rel=1e-9)
+        assert stats["loss_g"] == pytest.approx(loss_g.item(), rel=1e-9)
+    for ours, theirs in ((G, tG), (D, tD)):
+        for (n, p, _), (tn, tp) in zip(ours.parameters(), theirs.named_parameters()):
+            assert n == tn
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"wgan-gp: {n}")

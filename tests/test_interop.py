@@ -62,8 +62,9 @@ def test_round_trip_is_exact(spec, dtype, tmp_path):
     x = np.random.default_rng(1).standard_normal(input_shape(spec, 3)).astype(dtype)
     assert np.array_equal(net(x), back(x))
     arrays, meta = read_safetensors(path)
+    form = {"minigan.sigmoid": "true", "minigan.d_norm": "batch", "minigan.spectral_norm": "false"}
     assert meta == {"minigan.arch": spec.arch, "minigan.net": spec.net,
-                    **{f"minigan.{k}": str(v) for k, v in spec.sizes().items()}}
+                    **{f"minigan.{k}": str(v) for k, v in spec.sizes().items()}, **(form if spec.net == "D" else {})}
     batchnorms = [k for k in arrays if k.endswith(".running_mean")]
     assert batchnorms and all(arrays[k.replace("running_mean", "num_batches_tracked")].shape == () for k in batchnorms)
     assert {int(arrays[k]) for k in arrays if k.endswith("num_batches_tracked")} == {7}
@@ -236,3 +237,73 @@ def test_bfloat16_from_pytorch_is_refused_clearly(tmp_path):
 
 def test_every_architecture_has_a_pytorch_twin_here():
     assert set(ARCHITECTURES) == set(IMAGE_SIZE) == {s.arch for s in SPECS}
+
+
+# ---- D's other forms: a raw score, no batch norm, spectral norm ---------------------------------
+D_FORMS = [NetSpec(arch, "D", ndf=3, nc=2, sigmoid=sig, d_norm=norm, spectral_norm=sn)
+           for arch in ("dcgan28", "dcgan64") for sig, norm, sn in [(False, "none", True), (True, "batch", True),
+                                                                    (False, "none", False)]]
+
+
+@pytest.mark.parametrize("spec", D_FORMS, ids=[str(s) for s in D_FORMS])
+def test_every_form_of_d_round_trips_and_its_metadata_rebuilds_it(spec, tmp_path):
+    net = trained_a_little(spec)
+    path = save_safetensors(net, tmp_path / "D.safetensors")
+    back = load_safetensors(path)
+    assert [type(m) for m in back.layers] == [type(m) for m in net.layers]
+    assert_same_arrays(net.state_dict(), back.state_dict())
+    x = np.random.default_rng(1).standard_normal(input_shape(spec, 3)).astype(np.float32)
+    assert np.array_equal(net(x), back(x))
+    arrays, meta = read_safetensors(path)
+    assert meta["minigan.sigmoid"] == str(spec.sigmoid).lower() and meta["minigan.d_norm"] == spec.d_norm
+    assert ("0.weight_orig" in arrays) == spec.spectral_norm == ("0.weight_u" in arrays)
+    assert infer_spec({k: v.shape for k, v in arrays.items()}).spectral_norm == spec.spectral_norm
+
+
+def pytorch_sn_critic(nn, spec):
+    """The D of ``spec`` in PyTorch by hand: torch.nn.utils.spectral_norm around every Conv2d."""
+    sn = nn.utils.spectral_norm
+    ndf, nc = spec.ndf, spec.nc
+
+    def down(c_in, c_out, batchnorm):
+        return [sn(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)), *([nn.BatchNorm2d(c_out)] if batchnorm else []),
+                nn.LeakyReLU(0.2)]
+    bn = spec.d_norm == "batch"
+    if spec.arch == "dcgan28":
+        layers = [*down(nc, ndf, False), *down(ndf, ndf * 2, bn), sn(nn.Conv2d(ndf * 2, 1, 7, 1, 0, bias=False))]
+    else:
+        layers = [*down(nc, ndf, False), *down(ndf, ndf * 2, bn), *down(ndf * 2, ndf * 4, bn),
+                  *down(ndf * 4, ndf * 8, bn), sn(nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False))]
+    return nn.Sequential(*layers, *([nn.Sigmoid()] if spec.sigmoid else []))
+
+
+SN_FORMS = [s for s in D_FORMS if s.spectral_norm]
+
+
+@pytest.mark.parametrize("spec", SN_FORMS, ids=[str(s) for s in SN_FORMS])
+def test_a_spectrally_normalized_d_loads_into_pytorch_and_back(spec, tmp_path):
+    torch = pytest.importorskip("torch")
+    st_torch = pytest.importorskip("safetensors.torch")
+    net = trained_a_little(spec)
+    path = save_safetensors(net, tmp_path / "D.safetensors")
+    torch_net = pytorch_sn_critic(torch.nn, spec)
+    torch_net.load_state_dict(st_torch.load_file(str(path)), strict=True)     # weight_orig, weight_u, weight_v
+    assert_same_outputs(torch, torch_net, net, spec)                            # eval: sigma = u^T W v, no iteration
+
+    torch.manual_seed(1)                                                        # and back: trained in PyTorch
+    torch_net = pytorch_sn_critic(torch.nn, spec).train()
+    opt = torch.optim.SGD(torch_net.parameters(), lr=0.1)
+    for _ in range(3):                                                          # u, v move with each forward
+        loss = ((torch_net(torch.randn(input_shape(spec, 6))) - 0.3) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    state = torch_net.state_dict()
+    assert "0.weight_orig" in state and "0.weight" not in state
+    path = tmp_path / "from_pytorch.safetensors"
+    st_torch.save_file(state, str(path), metadata={"minigan.arch": spec.arch, "minigan.net": "D", "minigan.ndf": "3", "minigan.nc": "2",
+                                                   "minigan.sigmoid": str(spec.sigmoid).lower(),
+                                                   "minigan.d_norm": spec.d_norm, "minigan.spectral_norm": "true"})
+    back = load_safetensors(path)
+    np.testing.assert_array_equal(back.state_dict()["0.u"], state["0.weight_u"].numpy())
+    assert_same_outputs(torch, torch_net, back, spec)

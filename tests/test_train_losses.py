@@ -10,15 +10,17 @@ from hypothesis import assume, given, settings, strategies as st
 
 from minigan import backend as B
 from minigan import nn
+from minigan.augment import DiffAugment
 from minigan.gan_losses import GAN_LOSSES
 from minigan.losses import bce
 from minigan.models import dcgan28, sample_noise
+from minigan.penalties import critic_layers, input_gradient
 from minigan.train import GANTrainer
 from tests.gradcheck import assert_close, batchnorm_margin, kink_margin, numerical_gradient
 from tests.test_gan_losses import reference
 from tests.test_train import tiny_gan
 
-# every game the trainer runs today (wgan-gp lands with minigan.penalties), on raw scores,
+# every game but wgan-gp (its D has no BatchNorm: test_penalty_step_... below), on raw scores,
 # and bce/minimax on a Sigmoid D too
 STEP_HEADS = [(n, True) for n in GAN_LOSSES if n != "wgan-gp"] + [("bce", False), ("minimax", False)]
 STEP_IDS = [f"{n}-{'logits' if lg else 'sigmoid'}" for n, lg in STEP_HEADS]
@@ -249,3 +251,143 @@ def test_wgan_gp_interpolation_weights_come_from_the_training_stream():
     assert a.shape == (1000, 1, 1, 1) and a.dtype == np.float32 and 0 <= a.min() and a.max() < 1
     assert abs(float(a.mean()) - 0.5) < 0.05
     np.testing.assert_array_equal(a, np.random.default_rng(3).uniform(0, 1, (1000, 1, 1, 1)).astype(np.float32))
+
+
+# ---- DiffAugment in the step, and the penalties end to end -----------------------------------
+def critic_gan(seed, **kwargs):
+    """tiny_gan with a critic for the penalties: D's BatchNorm and final Sigmoid removed."""
+    G, D = tiny_gan(seed=seed, **kwargs)
+    return G, nn.Sequential(*(layer for layer in D.layers if not isinstance(layer, (nn.BatchNorm2d, nn.Sigmoid))))
+
+
+def record_draws(trainer):
+    """Every DiffAugment draw (in the order the step makes them) and every wgan-gp ``a``."""
+    seen = {"T": [], "a": []}
+    real_draw, real_uniform = trainer.augment.draw, trainer._uniform
+
+    def draw(*args):
+        params = real_draw(*args)
+        seen["T"].append(params)
+        return params
+
+    def uniform(n):
+        a = real_uniform(n)
+        seen["a"].append(a.copy())
+        return a
+    trainer.augment.draw, trainer._uniform = draw, uniform
+    return seen
+
+
+def penalty_value(kind, D, x):
+    """WGAN-GP's mean (||g_i|| - 1)^2 or R1's mean ||g_i||^2, g = D's input gradient (first order only)."""
+    g, _ = input_gradient(critic_layers(D), x)
+    norm = np.sqrt((g.reshape(len(g), -1) ** 2).sum(axis=1))
+    return float(np.mean((norm - 1) ** 2) if kind == "gp" else np.mean(norm ** 2))
+
+
+@pytest.mark.parametrize("name, logits", [("bce", False), ("bce", True), ("hinge", True), ("wgan", True)])
+@settings(max_examples=4)
+@given(N=st.integers(2, 3), n_critic=st.integers(1, 2), seed=st.integers(0, 2**31))
+def test_augmented_step_gradients_match_finite_differences_end_to_end(name, logits, N, n_critic, seed):
+    """Every image D sees goes through T; G's gradient through T.backward. The oracle replays the draws."""
+    rng = np.random.default_rng(seed)
+    G, D = raw_score_gan(not logits, nz=2, ch=1, nc=1, seed=seed)
+    trainer = GANTrainer(G, D, loss=name, n_critic=n_critic, clip=0.05, seed=seed, augment="translation,cutout,color")
+    seen, draws = record(trainer), record_draws(trainer)
+    x_real = rng.uniform(-1, 1, (N, 1, 8, 8))
+    stats = trainer.step(x_real)
+    assert len(draws["T"]) == 2 * n_critic + 1                 # real and fake per D update, then G's
+    T = DiffAugment("translation,cutout,color")                # applies recorded draws; its own rng unused
+    ref_d, ref_g = reference(name, logits, 1.0)
+    p_real, p_fake, p_g = draws["T"][-3], draws["T"][-2], draws["T"][-1]
+
+    snap, z = seen["D"][-1], seen["z"][-1]                     # the last D update
+    G.load_state_dict(snap["G"])
+    D.load_state_dict(snap["D"])
+    x_fake = G.forward(z).copy()
+    t_real, t_fake = T.apply(x_real, p_real), T.apply(x_fake, p_fake)
+    assume(min(kink_margin(G, z), kink_margin(D, t_real), kink_margin(D, t_fake)) > 1e-4)
+    assume(min(batchnorm_margin(G, z), batchnorm_margin(D, t_real), batchnorm_margin(D, t_fake)) > 1e-5)
+    s_real, s_fake = D.forward(t_real), D.forward(t_fake)
+    if name == "hinge":
+        assume(np.abs(s_real - 1).min() > 1e-4 and np.abs(s_fake + 1).min() > 1e-4)
+    assert stats["loss_d"] == pytest.approx(ref_d(s_real, s_fake), rel=1e-9)
+
+    def loss_d():
+        return ref_d(D.forward(t_real), D.forward(t_fake))
+
+    for pname, p, _ in D.parameters():
+        assert_close(snap["grads"][pname], numerical_gradient(loss_d, p), f"{name}+T: D update {n_critic}, d{pname}")
+
+    snap = seen["G"][0]                                        # G's update, through T with its own draw
+    G.load_state_dict(snap["G"])
+    D.load_state_dict(snap["D"])
+    t_g = T.apply(G.forward(z), p_g)
+    assume(min(kink_margin(G, z), kink_margin(D, t_g)) > 1e-4)
+    assume(min(batchnorm_margin(G, z), batchnorm_margin(D, t_g)) > 1e-5)
+    assert stats["loss_g"] == pytest.approx(ref_g(D.forward(t_g)), rel=1e-9)
+
+    def loss_g():
+        return ref_g(D.forward(T.apply(G.forward(z), p_g)))
+
+    for pname, p, _ in G.parameters():
+        assert_close(snap["grads"][pname], numerical_gradient(loss_g, p), f"{name}+T: G update, d{pname}")
+
+
+@pytest.mark.parametrize("name, r1", [("wgan-gp", 0.0), ("wgan-gp", 0.7), ("hinge", 2.0), ("bce", 1.5)])
+@settings(max_examples=4)
+@given(N=st.integers(2, 3), n_critic=st.integers(2, 3), seed=st.integers(0, 2**31))
+def test_penalty_step_gradients_match_finite_differences_end_to_end(name, r1, N, n_critic, seed):
+    """wgan-gp (lambda mean (||grad D(x_hat)|| - 1)^2) and R1 ((gamma/2) mean ||grad D(x_real)||^2), n_critic > 1:
+    the whole Loss_D, penalties included, by finite differences; the penalties from the plain input gradient."""
+    rng = np.random.default_rng(seed)
+    G, D = critic_gan(seed, nz=2, ch=1, nc=1)
+    gp_weight = 3.0
+    trainer = GANTrainer(G, D, loss=name, n_critic=n_critic, gp_weight=gp_weight, r1=r1, seed=seed)
+    seen, draws = record(trainer), record_draws(trainer)
+    x_real = rng.uniform(-1, 1, (N, 1, 8, 8))
+    stats = trainer.step(x_real)
+    assert len(draws["a"]) == (n_critic if name == "wgan-gp" else 0)
+    ref_d, _ = reference(name, True, 1.0)
+
+    snap, z = seen["D"][-1], seen["z"][-1]                     # the last of n_critic D updates
+    G.load_state_dict(snap["G"])
+    D.load_state_dict(snap["D"])
+    x_fake = G.forward(z).copy()
+    a = draws["a"][-1] if draws["a"] else None
+    x_hat = None if a is None else a * x_real + (1 - a) * x_fake
+    inputs = [x_real, x_fake] + ([] if x_hat is None else [x_hat])
+    assume(min(kink_margin(G, z), *(kink_margin(D, x) for x in inputs)) > 1e-4)
+    if name == "hinge":
+        assume(np.abs(D.forward(x_real) - 1).min() > 1e-4 and np.abs(D.forward(x_fake) + 1).min() > 1e-4)
+
+    def loss_d():
+        loss = ref_d(D.forward(x_real), D.forward(x_fake))
+        if x_hat is not None:
+            loss += gp_weight * penalty_value("gp", D, x_hat)
+        if r1:
+            loss += r1 / 2 * penalty_value("r1", D, x_real)
+        return loss
+
+    assert stats["loss_d"] == pytest.approx(loss_d(), rel=1e-9)
+    for pname, p, _ in D.parameters():
+        assert_close(snap["grads"][pname], numerical_gradient(loss_d, p), f"{name}, r1={r1}: D update {n_critic}, d{pname}")
+
+
+def test_augment_off_draws_nothing_and_its_stream_is_saved_and_restored():
+    G, D = tiny_gan()
+    plain = GANTrainer(G, D, seed=4)
+    assert plain.augment.policy == () and plain.augment.training
+    x = np.random.default_rng(0).uniform(-1, 1, (4, 1, 8, 8))
+    t1 = GANTrainer(*tiny_gan(), seed=4, augment="translation,cutout")
+    t1.step(x)
+    state = t1.state_dict()
+    assert state["augment"] == t1.augment.state_dict()
+    t2 = GANTrainer(*tiny_gan(), seed=4, augment="translation,cutout")
+    t2.load_state_dict(state)
+    assert t2.augment.draw(4, 8, 8)["cutout"]["centre_h"].tolist() == t1.augment.draw(4, 8, 8)["cutout"]["centre_h"].tolist()
+    old = dict(state)
+    del old["augment"]                                         # a checkpoint from before DiffAugment
+    GANTrainer(*tiny_gan(), seed=4, augment="translation,cutout").load_state_dict(old)
+    with pytest.raises(ValueError, match="unknown DiffAugment policy 'flip'"):
+        GANTrainer(*tiny_gan(), augment="flip")

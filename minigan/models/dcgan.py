@@ -12,7 +12,9 @@ a raw score, as every loss but bce and minimax needs: :mod:`minigan.gan_losses`)
 - ReLU in G (tanh at the output, so images live in [-1, 1]);
   LeakyReLU(0.2) in D (sigmoid at the output; ``sigmoid=False`` drops it);
 - no biases in the convolutions (batch norm's beta does that job);
-- weights drawn from N(0, 0.02) (:func:`minigan.init.dcgan_init`).
+- weights drawn from N(0, 0.02) (:func:`minigan.init.dcgan_init`);
+- ``spectral_norm=True``: each of D's Conv2d wrapped in :class:`~minigan.nn.SpectralNorm`
+  (Miyato et al. 2018), after its weights are drawn, so the draws are the same either way.
 
 Shapes of ``dcgan64`` with the defaults (nz=100, ngf=ndf=64, nc=3)::
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..init import dcgan_init
-from ..nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+from ..nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Sequential, Sigmoid, SpectralNorm, Tanh
 
 
 def up(c_in, c_out, kernel, stride, padding, dtype):
@@ -39,11 +41,13 @@ def down(c_in, c_out, kernel, stride, padding, dtype, batchnorm=True):
     return conv + ([BatchNorm2d(c_out, dtype=dtype)] if batchnorm else []) + [LeakyReLU(0.2)]
 
 
-def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d_norm="batch"):
+def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
+            spectral_norm=False):
     """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
     sigmoid: D ends with a Sigmoid (probabilities); False: with its last Conv2d (a raw score).
     d_norm:  ``"batch"``: BatchNorm2d in D's inner blocks; ``"none"``: no normalization in D.
+    spectral_norm: every Conv2d of D computes with ``W / sigma(W)`` (:class:`~minigan.nn.SpectralNorm`).
     """
     bn = _d_batchnorm(d_norm)
     G = Sequential(
@@ -61,13 +65,14 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
         Conv2d(ndf * 8, 1, 4, 1, 0, bias=False, dtype=dtype),                 # -> (N, 1, 1, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    return _initialized(G, D, seed)
+    return _initialized(G, D, seed, spectral_norm)
 
 
-def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch"):
+def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
+            spectral_norm=False):
     """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
-    ``sigmoid`` and ``d_norm`` as in :func:`dcgan64`.
+    ``sigmoid``, ``d_norm`` and ``spectral_norm`` as in :func:`dcgan64`.
     """
     bn = _d_batchnorm(d_norm)
     G = Sequential(
@@ -81,7 +86,7 @@ def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d
         Conv2d(ndf * 2, 1, 7, 1, 0, bias=False, dtype=dtype),                 # -> (N, 1, 1, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    return _initialized(G, D, seed)
+    return _initialized(G, D, seed, spectral_norm)
 
 
 def _d_batchnorm(d_norm):
@@ -91,9 +96,12 @@ def _d_batchnorm(d_norm):
     return d_norm == "batch"
 
 
-def _initialized(G, D, seed):
-    rng = np.random.default_rng(seed)       # one stream: G's weights, then D's
-    return dcgan_init(G, rng), dcgan_init(D, rng)
+def _initialized(G, D, seed, spectral_norm=False):
+    rng = np.random.default_rng(seed)       # one stream: G's weights, then D's (then SN's u and v)
+    G, D = dcgan_init(G, rng), dcgan_init(D, rng)
+    if spectral_norm:                       # wrap after drawing: dcgan_init does not look inside SpectralNorm
+        D = Sequential(*(SpectralNorm(m, rng=rng) if isinstance(m, Conv2d) else m for m in D.layers))
+    return G, D
 
 
 ARCHITECTURES = {"dcgan28": dcgan28, "dcgan64": dcgan64}

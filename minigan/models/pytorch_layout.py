@@ -11,7 +11,7 @@ in PyTorch. This file holds the difference, as two tables::
     1.weight         (C,)         1.weight               (C,)
     1.running_var    (C,)         1.running_var          (C,)
                                   1.num_batches_tracked  ()  int64     <- TORCH_ONLY
-    (a layer may name an array differently)                           <- RENAMED
+    0.weight  0.u  0.v            0.weight_orig  0.weight_u  0.weight_v   <- RENAMED (SpectralNorm)
 
 **num_batches_tracked.** PyTorch's BatchNorm counts its training-mode forward
 passes; it reads the count only when ``momentum=None`` (running statistics as a
@@ -27,12 +27,13 @@ where each architecture shows its sizes, and :func:`infer_spec` tries each.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import backend as B
 from ..nn.batchnorm import _BatchNorm
+from ..nn.spectral_norm import SpectralNorm
 from .dcgan import ARCHITECTURES
 
 #: Arrays a PyTorch layer holds that the minigan layer does not: name -> the value export writes,
@@ -41,9 +42,15 @@ TORCH_ONLY = {
     _BatchNorm: {"num_batches_tracked": lambda steps: np.array(steps, dtype=np.int64)},   # shape ()
 }
 
-#: Arrays a layer names differently from PyTorch: minigan's name -> PyTorch's. None so far; a
-#: spectrally normalized conv will add {"weight": "weight_orig", "u": "weight_u", "v": "weight_v"}.
-RENAMED: dict[type, dict[str, str]] = {}
+#: Arrays a layer names differently from PyTorch: minigan's name -> PyTorch's. ``torch.nn.utils.spectral_norm``
+#: keeps the unnormalized weight as ``weight_orig`` and its power-iteration vectors as ``weight_u``, ``weight_v``.
+RENAMED: dict[type, dict[str, str]] = {
+    SpectralNorm: {"weight": "weight_orig", "u": "weight_u", "v": "weight_v"},
+}
+
+#: The forms of D that its keys tell apart: (d_norm, spectral_norm). A final Sigmoid has no
+#: arrays, so a file without metadata is read as a D with one (its metadata says otherwise).
+D_FORMS = [("batch", False), ("none", False), ("batch", True), ("none", True)]
 
 #: Where a PyTorch state_dict of each network shows its sizes: size -> (key, axis, multiple of the size).
 #: E.g. dcgan28's G ends in ConvTranspose2d(2 ngf, nc, 4), so "6.weight" is (2 ngf, nc, 4, 4).
@@ -69,18 +76,28 @@ class NetSpec:
     ngf: int = 64
     ndf: int = 64
     nc: int = 1
+    sigmoid: bool = True              # D's form (G ignores these): a final Sigmoid,
+    d_norm: str = "batch"             # its normalization,
+    spectral_norm: bool = False       # SpectralNorm around its convolutions
 
     def build(self, dtype=None):
         """The minigan network (a Sequential), freshly initialized."""
-        G, D = ARCHITECTURES[self.arch](self.nz, self.ngf, self.ndf, self.nc, seed=0, dtype=dtype)
+        G, D = ARCHITECTURES[self.arch](self.nz, self.ngf, self.ndf, self.nc, seed=0, dtype=dtype,
+                                        sigmoid=self.sigmoid, d_norm=self.d_norm, spectral_norm=self.spectral_norm)
         return G if self.net == "G" else D
+
+    def form(self) -> dict:
+        """D's form, ``{"sigmoid": ..., "d_norm": ..., "spectral_norm": ...}``; ``{}`` for G."""
+        return {} if self.net == "G" else {k: getattr(self, k) for k in ("sigmoid", "d_norm", "spectral_norm")}
 
     def sizes(self) -> dict:
         """The sizes that shape this network: nz, ngf, nc for G; ndf, nc for D."""
         return {k: getattr(self, k) for k in (("nz", "ngf", "nc") if self.net == "G" else ("ndf", "nc"))}
 
     def __str__(self):
-        return f"{self.arch} {self.net} ({', '.join(f'{k}={v}' for k, v in self.sizes().items())})"
+        form = self.form()
+        shown = {**self.sizes(), **{k: v for k, v in form.items() if v != NetSpec.__dataclass_fields__[k].default}}
+        return f"{self.arch} {self.net} ({', '.join(f'{k}={v}' for k, v in shown.items())})"
 
 
 # ---- minigan <-> PyTorch keys -----------------------------------------------------------------
@@ -180,8 +197,8 @@ def infer_spec(shapes: dict) -> NetSpec:
     closest candidate (the one sharing the most keys) if none fits.
     """
     closest = None                                  # (keys shared, spec or name, first mismatch)
-    for (arch, net), where in WHERE_SIZES_ARE.items():
-        probe = NetSpec(arch, net, 1, 1, 1, 1).build()             # keys do not depend on the sizes
+    for (arch, net), where, form in _candidates():
+        probe = NetSpec(arch, net, 1, 1, 1, 1, **form).build()     # keys do not depend on the sizes
         keys_only = {k: (None, required) for k, (_, required) in torch_layout(probe).items()}
         shared = len(keys_only.keys() & shapes.keys())
         problem = first_mismatch(keys_only, shapes)
@@ -192,12 +209,38 @@ def infer_spec(shapes: dict) -> NetSpec:
                 problem = "its shapes give no whole sizes (" + ", ".join(
                     f"{size}: {key} axis {axis}" for size, (key, axis, _) in where.items()) + ")"
             else:
-                spec = NetSpec(arch, net, **sizes)
+                spec = NetSpec(arch, net, **sizes, **form)
                 problem = first_mismatch(torch_layout(spec.build()), shapes)
                 if problem is None:
                     return spec
         if closest is None or shared > closest[0]:
             closest = (shared, spec, problem)
     _, spec, problem = closest
+    spec = str(spec) if isinstance(spec, NetSpec) else spec
     raise StateMismatch(f"matches none of minigan's networks ({', '.join(ARCHITECTURES)}, G or D); "
                         f"the closest is {spec}: {problem}")
+
+
+def _candidates():
+    """``((arch, net), where, form)`` for every network and every form of D its keys can show."""
+    for (arch, net), where in WHERE_SIZES_ARE.items():
+        if net == "G":
+            yield (arch, net), where, {}
+            continue
+        for d_norm, sn in D_FORMS:
+            renamed = RENAMED[SpectralNorm] if sn else {}
+            moved = {size: (_rename(key, renamed), axis, k) for size, (key, axis, k) in where.items()}
+            yield (arch, net), moved, {"d_norm": d_norm, "spectral_norm": sn}
+
+
+def _rename(key: str, names: dict) -> str:
+    """``"0.weight"`` -> ``"0.weight_orig"`` under SpectralNorm's names."""
+    prefix, _, name = key.rpartition(".")
+    return _key(prefix, names.get(name, name))
+
+
+def with_form_of(spec: NetSpec, net) -> NetSpec:
+    """``spec`` with the Sigmoid head ``net`` really has (its keys cannot show it)."""
+    if spec.net != "D":
+        return spec
+    return replace(spec, sigmoid=bool(net.layers) and type(net.layers[-1]).__name__ == "Sigmoid")

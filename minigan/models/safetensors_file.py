@@ -17,6 +17,9 @@ The metadata (text to text) names the network, so minigan need not guess::
 
     minigan.arch  "dcgan28"   minigan.net  "G"   minigan.nz "100"   minigan.ngf "64"   minigan.nc "1"
 
+and for a D its form: ``minigan.sigmoid "true"``, ``minigan.d_norm "batch"``,
+``minigan.spectral_norm "false"`` (a raw-score or spectrally normalized D is rebuilt as it was).
+
 plus, from ``minigan export``, the training step, which weights (``G``,
 ``G_ema``, ``D``) and the run's config as JSON. The ``safetensors`` package is
 optional: ``pip install 'minigan[interop]'``.
@@ -29,7 +32,8 @@ import numpy as np
 
 from ..fileio import write_bytes_atomic
 from .dcgan import ARCHITECTURES
-from .pytorch_layout import NetSpec, StateMismatch, infer_spec, load_torch_state_dict, torch_layout, torch_state_dict
+from .pytorch_layout import (NetSpec, StateMismatch, infer_spec, load_torch_state_dict, torch_layout,
+                             torch_state_dict, with_form_of)
 
 try:
     import safetensors
@@ -57,8 +61,9 @@ def require_safetensors() -> None:
 # ---- metadata: which network a file holds -------------------------------------------------------
 def spec_metadata(spec: NetSpec) -> dict:
     """``{"minigan.arch": "dcgan28", "minigan.net": "G", "minigan.nz": "100", ...}`` (text to text)."""
+    form = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in spec.form().items()}
     return {META + "arch": spec.arch, META + "net": spec.net,
-            **{META + k: str(v) for k, v in spec.sizes().items()}}
+            **{META + k: str(v) for k, v in spec.sizes().items()}, **{META + k: v for k, v in form.items()}}
 
 
 def spec_from_metadata(meta: dict) -> NetSpec | None:
@@ -72,7 +77,17 @@ def spec_from_metadata(meta: dict) -> NetSpec | None:
     sizes = {k: meta[META + k] for k in ("nz", "ngf", "ndf", "nc") if META + k in meta}
     if not all(v.isdigit() and int(v) > 0 for v in sizes.values()):
         raise WeightsFileError(f"has metadata sizes that are not positive whole numbers: {sizes}")
-    return NetSpec(arch, net, **{k: int(v) for k, v in sizes.items()})
+    form = {}
+    for k in ("sigmoid", "spectral_norm"):
+        if META + k in meta:
+            if meta[META + k] not in ("true", "false"):
+                raise WeightsFileError(f"has metadata {k} = {meta[META + k]!r}; expected 'true' or 'false'")
+            form[k] = meta[META + k] == "true"
+    if META + "d_norm" in meta:
+        if meta[META + "d_norm"] not in ("batch", "none"):
+            raise WeightsFileError(f"has metadata d_norm = {meta[META + 'd_norm']!r}; expected 'batch' or 'none'")
+        form["d_norm"] = meta[META + "d_norm"]
+    return NetSpec(arch, net, **{k: int(v) for k, v in sizes.items()}, **form)
 
 
 # ---- write and read -----------------------------------------------------------------------------
@@ -86,7 +101,7 @@ def save_safetensors(net, path, spec: NetSpec | None = None, *, steps: int = 0, 
     require_safetensors()
     if spec is None:
         try:
-            spec = infer_spec({k: shape for k, (shape, _) in torch_layout(net).items()})
+            spec = with_form_of(infer_spec({k: shape for k, (shape, _) in torch_layout(net).items()}), net)
         except StateMismatch:
             spec = None
     meta = {**(spec_metadata(spec) if spec else {}), **(metadata or {})}

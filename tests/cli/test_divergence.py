@@ -75,3 +75,18 @@ def test_the_guard_finds_inf_anywhere_in_a_checkpoint_and_in_running_stats():
     D.layers[3].buffers["running_var"][0] = np.inf
     with pytest.raises(Diverged, match=r"step 7: D's layer 3 \(BatchNorm2d\) has inf or NaN in its running_var"):
         guard.check_step(7, {"loss_d": 1.0, "loss_g": 1.0}, trainer)
+
+
+def test_the_clamp_rule_applies_only_to_the_games_that_have_the_clamp():
+    """bce/minimax on a Sigmoid D clamp log p at -100; a raw-score critic's loss may pass 100."""
+    pinned = {"loss_d": 150.0, "loss_g": -150.0}
+    for loss in ("wgan", "hinge", "bce"):
+        G, D = dcgan28(nz=4, ngf=2, ndf=2, seed=0, sigmoid=False)
+        guard = DivergenceGuard(pinned_steps=2)
+        for step in range(1, 5):
+            guard.check_step(step, pinned, GANTrainer(G, D, loss=loss))   # never "pinned": no clamp
+    G, D = dcgan28(nz=4, ngf=2, ndf=2, seed=0)
+    guard = DivergenceGuard(pinned_steps=2)
+    guard.check_step(1, pinned, GANTrainer(G, D, loss="minimax"))
+    with pytest.raises(Diverged, match="Loss_D at 100"):
+        guard.check_step(2, pinned, GANTrainer(G, D, loss="minimax"))

@@ -96,3 +96,32 @@ def test_raw_score_head_and_no_batchnorm_in_d(build):
     assert D1(x).shape == (2, 1, 1, 1)
     with pytest.raises(ValueError, match="d_norm must be 'batch' or 'none', got 'layer'"):
         build(d_norm="layer")
+
+
+@pytest.mark.parametrize("build", [dcgan28, dcgan64])
+def test_spectral_norm_wraps_every_conv_of_d_after_the_same_draws(build):
+    G0, D0 = build(ngf=4, ndf=4, nz=8, seed=3, d_norm="none", sigmoid=False)
+    G, D = build(ngf=4, ndf=4, nz=8, seed=3, d_norm="none", sigmoid=False, spectral_norm=True)
+    convs = [m for m in D0.layers if isinstance(m, nn.Conv2d)]
+    wrapped = [m for m in D.layers if isinstance(m, nn.SpectralNorm)]
+    assert len(wrapped) == len(convs) >= 3 and not any(isinstance(m, nn.Conv2d) for m in D.layers)
+    assert not any(isinstance(m, nn.SpectralNorm) for m in G.layers)
+    for k, v in D0.state_dict().items():                   # the weights drawn are the same: SN wraps them after
+        np.testing.assert_array_equal(D.state_dict()[k], v)
+    for k, v in G0.state_dict().items():
+        np.testing.assert_array_equal(G.state_dict()[k], v)
+    x = G(sample_noise(2, 8, rng=0))
+    D.eval()
+    expected = x
+    for m in D.layers:                                     # by hand: each conv with W / sigma, sigma = u^T W v
+        if isinstance(m, nn.SpectralNorm):
+            W = m.params["weight"]
+            sigma = m.buffers["u"] @ W.reshape(W.shape[0], -1) @ m.buffers["v"]
+            conv = nn.Conv2d(W.shape[1], W.shape[0], W.shape[2:], m.layer.stride, m.layer.padding, bias=False)
+            conv.params["weight"] = W / sigma
+            expected = conv(expected)
+        else:
+            expected = m(expected)
+    np.testing.assert_allclose(D(x), expected, rtol=1e-5, atol=1e-7)
+    _, D_default = build(ngf=4, ndf=4, nz=8, seed=3)
+    assert not any(isinstance(m, nn.SpectralNorm) for m in D_default.layers)   # default unchanged
