@@ -76,7 +76,7 @@ class Job:
     def sample(self) -> None:
         """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
         path = self.folder.sample_path(self.trainer.step_count)
-        save_grid(self.trainer.generate(self.fixed_z), path, scale=self.scale)
+        save_grid(self.trainer.generate(z=self.fixed_z), path, scale=self.scale)
         self.gif.append(path)                        # one frame encoded, whatever the GIF's length
         plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
         write_report(self.folder.out)
@@ -98,10 +98,10 @@ class Job:
         out, trainer, cfg = self.folder.out, self.trainer, self.cfg
         if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
             self.sample()
-        save_grid(trainer.generate(self.fixed_z), out / "samples.png", scale=self.scale)
+        save_grid(trainer.generate(z=self.fixed_z), out / "samples.png", scale=self.scale)
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
                         dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
-        save_grid(trainer.generate(z), out / "interpolation.png", nrow=10, scale=self.scale)
+        save_grid(trainer.generate(z=z), out / "interpolation.png", nrow=10, scale=self.scale)
         write_report(out)
 
     def after_failure(self) -> None:
