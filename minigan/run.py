@@ -103,9 +103,10 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
         except MemoryError:
             raise StopRun(f"error: not enough memory for G and D of --nz {cfg.nz} --ngf {cfg.ngf} --ndf "
                           f"{cfg.ndf}; try smaller values (the defaults are 100, 64, 64)", 1) from None
-        print("generator G:" + (f" z and the one-hot label of {len(class_names)} classes" if cfg.conditional else ""))
+        K = len(class_names) if cfg.conditional else 0
+        print("generator G:" + (f" reads z and the one-hot label of {K} classes" if K else ""))
         summary(G, (G.layers[0].in_channels, 1, 1))
-        print("discriminator D:" + {"concat": f" the picture and {len(class_names)} label planes",
+        print("discriminator D:" + {"concat": f" reads the picture and {K} label planes",
                                     "projection": " its conv stack (+ a class embedding)"}.get(cfg.conditional, ""))
         summary(D, (D.layers[0].in_channels, size, size))
         trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, 0.999), seed=cfg.seed, noise=cfg.noise,

@@ -30,7 +30,8 @@ from .frechet import feature_statistics, frechet_distance, sqrtm_psd, trace_sqrt
 from .score import class_histogram, classifier_score, coverage, reference_distribution
 
 __all__ = [
-    "Classifier", "CorruptClassifierCache", "class_statistics", "conditional_accuracy", "conditional_measures", "RealStatistics", "accuracy", "array_source", "class_histogram",
+    "Classifier", "CorruptClassifierCache", "RealStatistics", "accuracy", "array_source", "class_histogram",
+    "class_statistics", "conditional_accuracy", "conditional_measures",
     "classifier_path", "classifier_score", "coverage", "evaluate_generator", "feature_statistics",
     "frechet_distance", "load_classifier", "load_or_train_classifier", "real_statistics",
     "reference_distribution", "save_classifier", "sqrtm_psd", "to_input", "trace_sqrt_product",
