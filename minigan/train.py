@@ -101,8 +101,8 @@ class GANTrainer:
                              f"gp_weight={gp_weight}, r1={r1}")
         self.G, self.D = G, D
         self.num_classes = conditional_classes(G, D)          # K for a conditional pair, else None
-        self.loss = make_gan_loss(loss, sigmoid_head=isinstance(getattr(D, "sigmoid", None) or D.layers[-1], Sigmoid),
-                                  label_smoothing=label_smoothing)
+        last = getattr(D, "sigmoid", None) or D.layers[-1]      # ProjectionD keeps its sigmoid apart from .layers
+        self.loss = make_gan_loss(loss, sigmoid_head=isinstance(last, Sigmoid), label_smoothing=label_smoothing)
         self.clip = float(clip) if self.loss.weight_clipping else None   # wgan only
         self.gp_weight, self.r1 = float(gp_weight), float(r1)
         if (self.loss.gradient_penalty or self.r1 > 0) and self.num_classes is not None:
