@@ -196,6 +196,20 @@ def resolve(path) -> Path:
     return path
 
 
+def resume_point(out) -> Path:
+    """The checkpoint ``--resume`` (no value) continues the run in ``out`` from.
+
+    Normally ``latest``'s. A job killed between writing a checkpoint and moving
+    the pointer (both atomic, but two steps) leaves a complete newer file that
+    ``latest`` does not name yet: that one is the run's newest state, so it wins.
+    """
+    path = resolve(out)
+    newest = saved_steps(out)
+    if newest and newest[-1] > _step_of(path):
+        return checkpoint_path(out, newest[-1])
+    return path
+
+
 def _pointer_target(path: Path) -> str | None:
     """The relative path a ``latest`` pointer file holds, or None if ``path`` is no pointer.
 

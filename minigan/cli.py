@@ -3,6 +3,7 @@
     minigan train    --dataset fashion-mnist --backend cupy --out runs/fashion
     minigan train    --out runs/fashion --resume
     minigan generate --checkpoint runs/fashion --n 64 [--out grid.png] [--seed S] [--interpolate]
+    minigan generate --checkpoint runs/cfashion --class Sneaker --n 5000 --out sneakers.npy
     minigan evaluate --checkpoint runs/fashion [--n 10000] [--json result.json]
     minigan report   runs/fashion            # writes runs/fashion/index.html
 
@@ -27,13 +28,14 @@ from pathlib import Path
 from typing import Callable
 
 from .backend import BackendUnavailable
-from .checkpoint import CheckpointError, load_checkpoint, resolve
+from .checkpoint import CheckpointError, latest_step, load_checkpoint, resolve, resume_point
 from .config import TrainConfig, config_for_resume, nonnegative_int, positive_int
 from .data import DatasetError
 from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, record_evaluation, result_table, run_folder_of
 from .export import add_export_arguments, run_export
 from .fileio import write_text_atomic
 from .generate import MAX_GRID, generate_grid
+from .sample_files import export_kind, write_samples
 from .report import write_report
 from .run import StopRun, train
 
@@ -56,6 +58,8 @@ def add_train_arguments(parser):
     """
     groups = {}
     for f in fields(TrainConfig):
+        if not f.metadata.get("flag", True):        # filled in by the job (class_names), not a flag
+            continue
         meta = dict(f.metadata)
         help_text, group = meta.pop("help"), meta.pop("group")
         if group not in groups:
@@ -87,7 +91,11 @@ def run_train(args, parser) -> int:
         if args.resume is None:
             cfg = TrainConfig(**given)
         else:
-            path = resolve(args.resume or given.get("out", TrainConfig.out))
+            out = Path(given.get("out", TrainConfig.out)).expanduser()
+            path = resolve(args.resume) if args.resume else resume_point(out)
+            if not args.resume and path != resolve(out):
+                print(f"note: {out / 'latest'} names step {latest_step(out)}, but the job was stopped after saving "
+                      f"{path.name} completely; resuming from it")
             state = load_checkpoint(path)
             if "out" not in given and path.parent.name == "checkpoints":
                 given["out"] = str(path.parent.parent)   # keep writing beside the checkpoint
@@ -105,10 +113,16 @@ def add_generate_arguments(parser):
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
     parser.add_argument("--n", type=positive_int, default=64,
-                        help=f"how many pictures, at most {MAX_GRID:,} in one grid (default: 64)")
-    parser.add_argument("--out", default=None, metavar="FILE",
-                        help="where to write the grid; its extension picks the format: .png, .jpg, .gif, .bmp, "
-                             ".tif, .webp (default: generated.png in the run's folder)")
+                        help=f"how many pictures, at most {MAX_GRID:,} in one grid, any number in a folder or "
+                             ".npy (default: 64)")
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help="where to write: a grid picture, its extension picks the format: .png, .jpg, .gif, "
+                             ".bmp, .tif, .webp (default: generated.png in the run's folder); a folder (samples/): "
+                             "one PNG per picture; a .npy file: the raw array (N, C, H, W) float32 in [-1, 1], "
+                             "and for a conditional run NAME.labels.npy with each picture's class")
+    parser.add_argument("--class", dest="class_spec", default=None, metavar="CLASS",
+                        help="a conditional run's class to draw, by name (Sneaker) or index (7); without it, a "
+                             "grid has one row per class (of --nrow pictures), a folder or .npy each class in turn")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
     parser.add_argument("--interpolate", action="store_true",
                         help="rows of latent walks between pairs of z instead of independent samples")
@@ -123,9 +137,13 @@ def add_generate_arguments(parser):
 def run_generate(args, parser) -> int:
     out = args.out or checkpoint_folder(resolve(args.checkpoint)) / "generated.png"   # not the current folder
     try:
-        generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
-                      nrow=args.nrow, backend=args.backend, use_ema=args.use_ema)
-    except ValueError as e:                              # --out a checkpoint or no picture, --n too many
+        if export_kind(out) and not args.interpolate:    # a folder of PNGs or a .npy array, batch by batch
+            write_samples(args.checkpoint, out, n=args.n, seed=args.seed, backend=args.backend,
+                          use_ema=args.use_ema, class_spec=args.class_spec)
+        else:
+            generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
+                          nrow=args.nrow, backend=args.backend, use_ema=args.use_ema, class_spec=args.class_spec)
+    except ValueError as e:                              # --out a checkpoint or no picture, --n too many, --class
         parser.error(str(e))
     return 0
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, fields, replace
 
 from . import backend as B
 from .augment import parse_policy
+from .data import DATASET_CLASSES
 from .gan_losses import GAN_LOSSES
-from .models import ARCHITECTURES
+from .models import ARCHITECTURES, CONDITIONAL_FORMS
 from .recipes import RECIPES
 
 IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
@@ -109,6 +110,14 @@ class TrainConfig:
     d_head: str | None = option(None, "D's last layer: a Sigmoid (probabilities) or none (a raw score, as "
                                 "every loss but bce and minimax needs); default: sigmoid for bce and "
                                 "minimax without --r1, else raw", "model", choices=("sigmoid", "raw"), type=str)
+    conditional: str | None = option(None, "train a class-conditional GAN: G(z, y) draws the class y asked "
+                                     "for; concat: one-hot labels appended to G's z and D's channels; "
+                                     "projection: D's score gains <embed(y), D's features> "
+                                     "(docs/conditional-gan.md); mnist, fashion-mnist, or a folder with a "
+                                     "sub-folder per class", "model", type=str, choices=CONDITIONAL_FORMS)
+    class_names: list | None = field(default=None, metadata={
+        "help": "the classes of a --conditional run, label k is class_names[k]: the dataset's, or a folder's "
+                "sub-folders, sorted; filled in by the job, not a flag", "group": "model", "flag": False})
     dtype: str = option("float32", "floating-point type of weights and activations", "model",
                         choices=("float32", "float64"))
     backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
@@ -191,7 +200,11 @@ class TrainConfig:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         channels = self.channels or (3 if self.dataset == "folder" else 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
-        cfg = replace(self, channels=channels, grad_flow_every=grad_flow_every)
+        class_names = self.class_names                       # a folder's classes: known once it is read
+        if self.conditional and self.dataset in DATASET_CLASSES:
+            class_names = list(DATASET_CLASSES[self.dataset])
+        cfg = replace(self, channels=channels, grad_flow_every=grad_flow_every,
+                      class_names=class_names if self.conditional else None)
         return check_game(with_game_defaults(cfg))
 
 
@@ -205,7 +218,7 @@ class TrainConfig:
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
 #: the data (the seed shuffles each epoch): a resumed run must keep them.
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
-                    "batch_size", "seed")
+                    "batch_size", "seed", "conditional")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -291,6 +304,10 @@ def print_config(cfg: TrainConfig, path) -> None:
     print(f"config (saved to {path}):")
     width = max(len(f.name) for f in fields(cfg))
     for f in fields(cfg):
+        if f.name == "class_names" and cfg.class_names:      # a long list: its length and first few
+            more = f", ... ({len(cfg.class_names)})" if len(cfg.class_names) > 4 else ""
+            print(f"  {f.name:<{width}} = {', '.join(map(str, cfg.class_names[:4]))}{more}")
+            continue
         value = f"{getattr(cfg, f.name)!r}"
         print(f"  {f.name:<{width}} = {value:<18} # {f.metadata['help'].split(';')[0]}")
 
@@ -316,7 +333,15 @@ def _form_fields(cfg: TrainConfig):
 
 
 def build_models(cfg: TrainConfig):
-    """``(G, D)`` for ``cfg`` (arch, sizes, D's form, dtype, seed), on ``cfg.backend``."""
+    """``(G, D)`` for ``cfg`` (arch, sizes, D's form, dtype, seed), on ``cfg.backend``.
+
+    A ``--conditional`` run's pair is conditional on ``len(cfg.class_names)`` classes.
+    """
+    labels = {}
+    if cfg.conditional:                             # G(z, y), D(x, y): minigan/models/conditional.py
+        if not cfg.class_names:
+            raise ValueError("a --conditional config needs its class_names (the job fills them in from the data)")
+        labels = dict(num_classes=len(cfg.class_names), conditional=cfg.conditional)
     G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype,
-                                   **d_form(cfg))
+                                   **d_form(cfg), **labels)
     return G.to(backend=cfg.backend), D.to(backend=cfg.backend)

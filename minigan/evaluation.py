@@ -4,7 +4,8 @@
 --eval-every`` and ``minigan evaluate`` use it::
 
     judge = Judge("fashion-mnist", n=2000)      # the cached classifier + the real test set's statistics, once
-    result = judge(G, nz=100)                   # n samples of G: FD, classifier score, classes present, ...
+    result = judge(G, nz=100)                   # n samples of G(z, None): FD, classifier score, classes present, ...
+    result = judge(G, nz=100, num_classes=10)   # a conditional G(z, labels): + conditional accuracy, FD per class
     print(eval_line(step, result))              # one line in the training log
     print(result_table(result, judge.classes))  # the table minigan evaluate prints
 
@@ -19,6 +20,10 @@ change in the curve is a change in G, not in the luck of the draw. The
 Fréchet distance of n samples is biased upwards, the more so the smaller n
 (about 1/n of the features' spread), so compare only numbers measured with the
 same n.
+
+A conditional G is asked for each class in turn (sample i for class i mod K),
+so every class gets n / K samples, and the classifier's verdict on each is
+compared with the class asked for (minigan/metrics/conditional.py).
 """
 from __future__ import annotations
 
@@ -45,6 +50,16 @@ JUDGE_CHANNELS = 1                                # both judges read grayscale p
 EVAL_COLUMNS = ("step", "n", "frechet_distance", "classifier_score", "real_classifier_score",
                 "class_kl", "classes_present") + tuple(f"class_{k}" for k in range(NUM_CLASSES))
 
+#: ``eval.csv`` of a conditional run: those columns, then the share of samples drawn as the class
+#: asked for (overall, ``accuracy_k`` per class) and the Fréchet distance within each class.
+CONDITIONAL_EVAL_COLUMNS = EVAL_COLUMNS + ("conditional_accuracy", "mean_class_frechet_distance") + tuple(
+    f"accuracy_{k}" for k in range(NUM_CLASSES)) + tuple(f"frechet_{k}" for k in range(NUM_CLASSES))
+
+
+def eval_columns(conditional: bool) -> tuple:
+    """The columns of a run's ``eval.csv``: :data:`CONDITIONAL_EVAL_COLUMNS` for a conditional run."""
+    return CONDITIONAL_EVAL_COLUMNS if conditional else EVAL_COLUMNS
+
 
 class NoJudge(ValueError):
     """The dataset has no classifier to judge it (a folder of pictures has no labels)."""
@@ -68,16 +83,24 @@ class Judge:
         self.dataset, self.n, self.batch_size, self.seed = dataset, int(n), int(batch_size), seed
         self.classes = DATASETS[dataset].classes
         self.classifier = load_or_train_classifier(dataset, root=data_dir, backend=backend, progress=progress)
-        real, _ = LOADERS[dataset](data_dir, train=False, progress=progress)    # uint8 (10000, 28, 28)
+        real, labels = LOADERS[dataset](data_dir, train=False, progress=progress)   # uint8 (10000, 28, 28), (10000,)
         self.n_real = len(real)
-        self.real = real_statistics(self.classifier, real, batch_size)
+        self.real = real_statistics(self.classifier, real, batch_size, labels=labels)   # per class too
 
-    def __call__(self, G, nz, noise="normal", dtype=None) -> dict:
-        """Measure ``n`` samples of ``G`` (``G(z)`` -> images ``(m, C, H, W)`` in [-1, 1]): see
-        :func:`minigan.metrics.evaluate_generator` for the dict returned."""
+    def __call__(self, G, nz, noise="normal", dtype=None, num_classes=None) -> dict:
+        """Measure ``n`` samples of ``G``: see :func:`minigan.metrics.evaluate_generator` for the dict returned.
+
+        ``G(z, labels)`` -> images ``(m, C, H, W)`` in [-1, 1]; ``labels`` is None for an
+        unconditional G. ``num_classes``: K for a conditional G on this judge's classes: sample i
+        is asked for class ``i mod K``, and the result adds the conditional accuracy and FD per class.
+        """
         rng = np.random.default_rng([self.seed, 3])             # the same z at every evaluation
-        return evaluate_generator(lambda m: G(sample_noise(m, nz, noise, rng, dtype)), self.classifier,
-                                  n=self.n, batch_size=self.batch_size, real_stats=self.real)
+        if num_classes is None:
+            return evaluate_generator(lambda m: G(sample_noise(m, nz, noise, rng, dtype), None), self.classifier,
+                                      n=self.n, batch_size=self.batch_size, real_stats=self.real)
+        asked = np.arange(self.n) % num_classes                 # (n,): each class in turn
+        return evaluate_generator(lambda m, y: G(sample_noise(m, nz, noise, rng, dtype), y), self.classifier,
+                                  n=self.n, batch_size=self.batch_size, real_stats=self.real, labels=asked)
 
     def describe(self) -> str:
         accuracy = getattr(self.classifier, "test_accuracy", None)
@@ -90,6 +113,10 @@ def log_row(step: int, result: dict) -> dict:
     """One row of ``eval.csv`` (:data:`EVAL_COLUMNS`) from an :func:`evaluate_generator` result."""
     row = {k: result[k] for k in EVAL_COLUMNS[1:7]}
     row.update({f"class_{k}": share for k, share in enumerate(result["class_histogram"][:NUM_CLASSES])})
+    if "conditional_accuracy" in result:                        # a conditional G: its own columns
+        row.update({k: result[k] for k in ("conditional_accuracy", "mean_class_frechet_distance")})
+        row.update({f"accuracy_{k}": v for k, v in enumerate(result["class_accuracy"][:NUM_CLASSES])})
+        row.update({f"frechet_{k}": v for k, v in enumerate(result["class_frechet_distance"][:NUM_CLASSES])})
     return {"step": step, **row}
 
 
@@ -97,8 +124,10 @@ def eval_line(step: int, r: dict) -> str:
     """``eval at step 400: FD 23.41, classifier score 6.12 (real 8.90), classes present 10/10, ...``"""
     return (f"eval at step {step}: FD {r['frechet_distance']:.2f}, classifier score "
             f"{r['classifier_score']:.2f} (real {r['real_classifier_score']:.2f}), classes present "
-            f"{r['classes_present']}/{len(r['class_histogram'])}, class KL {r['class_kl']:.3f}  "
-            f"[{r['n']:,} samples, {r['seconds']:.1f} s]")
+            f"{r['classes_present']}/{len(r['class_histogram'])}, class KL {r['class_kl']:.3f}"
+            + (f", conditional accuracy {r['conditional_accuracy']:.1%}, FD per class (mean) "
+               f"{r['mean_class_frechet_distance']:.2f}" if "conditional_accuracy" in r else "")
+            + f"  [{r['n']:,} samples, {r['seconds']:.1f} s]")
 
 
 def result_table(r: dict, classes=None) -> str:
@@ -121,6 +150,14 @@ def result_table(r: dict, classes=None) -> str:
     for name, share, real in zip(names, r["class_histogram"], r["real_class_histogram"]):
         bar = "#" * int(round(share * 100 / 2))                 # one # per 2% of the samples
         lines.append(f"    {name:<{width}}  {share:6.1%}  {bar:<30} real {real:5.1%}")
+    if "conditional_accuracy" in r:
+        lines += ["", f"  conditional accuracy {r['conditional_accuracy']:7.1%}   samples classified as the class "
+                  f"asked for; chance = {1 / K:.0%}, the classifier's own test accuracy is the ceiling",
+                  f"  FD within classes  {r['mean_class_frechet_distance']:9.3f}   the mean over classes of each "
+                  "class's samples against its real pictures; lower is better", "",
+                  "  per class asked for:   accuracy   FD within the class"]
+        for name, acc, fd in zip(names, r["class_accuracy"], r["class_frechet_distance"]):
+            lines.append(f"    {name:<{width}}  {acc:10.1%}   {fd:9.3f}")
     return "\n".join(lines)
 
 
@@ -145,7 +182,8 @@ def evaluate_checkpoint(path, n=10000, dataset=None, data_dir=None, batch_size=5
     if data_dir is None and dataset == G.config.dataset:
         data_dir = G.config.data_dir                            # where the run found its data
     judge = Judge(dataset, data_dir, n=n, batch_size=batch_size, backend=backend, seed=seed, progress=progress)
-    result = judge(G, G.nz, G.noise, G.config.dtype)
+    same_classes = dataset == G.config.dataset                  # a conditional G's labels mean this judge's classes
+    result = judge(G, G.nz, G.noise, G.config.dtype, num_classes=G.num_classes if same_classes else None)
     return {"checkpoint": str(resolve(path)), "step": G.step, "ema": G.ema, "dataset": dataset,
             "run_dataset": G.config.dataset, "arch": G.config.arch,
             "judge": judge.describe(), "classes": list(judge.classes), **result}
@@ -169,7 +207,7 @@ def record_evaluation(run_dir, result: dict) -> Path:
     """
     run_dir = Path(run_dir)
     path = run_dir / "eval.csv"
-    with MetricsLog(path, EVAL_COLUMNS) as log:
+    with MetricsLog(path, eval_columns("conditional_accuracy" in result)) as log:
         log.log(**log_row(result["step"], result))
     plot_eval_curves(read_metrics(path), run_dir / "metrics.png", title=f"{result['arch']} on {result['dataset']}")
     return path

@@ -21,7 +21,13 @@ For uniform z (a box) we walk the straight line, which stays inside the box.
 **Many pictures.** :func:`generate_batches` runs G on ``batch_size`` noise
 vectors at a time and yields each batch, so memory stays bounded however many
 pictures are asked for (a writer of many files consumes it batch by batch).
-A grid is one picture, so it holds at most :data:`MAX_GRID` of them.
+A grid is one picture, so it holds at most :data:`MAX_GRID` of them; many
+pictures go to a folder of PNGs or a ``.npy`` array (minigan/sample_files.py).
+
+**A conditional run** (``--conditional``): ``G(z, labels)`` draws the classes
+asked for. :func:`asked_labels` turns ``--class 7`` or ``--class Sneaker`` into
+labels; without ``--class`` a grid has one row per class, each row drawn from
+the same ``nrow`` noise vectors, so a column shows one z in every class.
 """
 from __future__ import annotations
 
@@ -32,7 +38,8 @@ import numpy as np
 from . import backend as B
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
-from .models import sample_noise
+from .data import class_index
+from .models import class_rows, sample_noise
 from .viz import grid_scale, picture_format, save_grid
 
 BATCH = 256                  # pictures G makes at a time: bounds the memory of its activations
@@ -68,16 +75,27 @@ class Generator:
 
     Attributes: ``net`` (the Sequential), ``config`` (the run's settings, as attributes:
     ``config.dataset``, ``config.nz``, ...), ``nz``, ``noise``, ``channels``,
-    ``step`` (the training step the checkpoint was saved at), ``ema`` (whether ``net`` is the EMA copy).
+    ``step`` (the training step the checkpoint was saved at), ``ema`` (whether ``net`` is the EMA copy),
+    ``class_names`` and ``num_classes`` (K) of a conditional run, else None.
+    A conditional G is called ``G(z, labels)``; without labels it draws each class in turn.
     """
 
     def __init__(self, net, config, step, ema):
         self.net, self.config, self.step, self.ema = net.eval(), config, step, ema
         self.nz, self.noise, self.channels = config.nz, config.noise, config.channels
+        self.class_names = list(config.class_names) if config.conditional else None
+        self.num_classes = len(self.class_names) if self.class_names else None
 
-    def __call__(self, z):
+    def __call__(self, z, labels=None):
         ref = next(iter(self.net.params.values()))
-        return self.net.forward(B.asarray(z, B.backend_name(ref), ref.dtype))
+        z = B.asarray(z, B.backend_name(ref), ref.dtype)
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("this G is not conditional: it takes no labels")
+            return self.net.forward(z)
+        if labels is None:
+            labels = np.arange(len(z)) % self.num_classes                 # each class in turn
+        return self.net.forward(z, np.asarray(labels, dtype=np.int64))  # the label enters G with z
 
 
 def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Generator:
@@ -111,17 +129,35 @@ def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Genera
     return Generator(G.to(backend=backend), config, int(state.get("step", 0)), ema=weights is not None)
 
 
-def generate_batches(G: Generator, n: int, seed: int = 0, batch_size: int = BATCH):
+def generate_batches(G: Generator, n: int, seed: int = 0, batch_size: int = BATCH, labels=None):
     """``n`` samples of ``G``, ``batch_size`` at a time: yields NumPy ``(m, C, H, W)`` arrays in [-1, 1].
 
     The noise is drawn batch by batch from one generator seeded with ``seed``,
     which gives the same z (so the same pictures) as drawing all ``n`` at once.
+    ``labels``: a conditional G's classes, int ``(n,)`` (see :func:`asked_labels`), or None.
     """
     rng = np.random.default_rng(seed)
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         z = sample_noise(m, G.nz, G.noise, rng)                          # (m, nz, 1, 1)
-        yield B.to_numpy(G(z))                                           # (m, C, H, W)
+        y = None if labels is None else labels[start:start + m]          # (m,): the classes asked for
+        yield B.to_numpy(G(z, y))                                        # (m, C, H, W)
+
+
+def asked_labels(G: Generator, n: int, class_spec=None):
+    """The classes to ask G for: int64 ``(n,)``, or None for an unconditional G.
+
+    ``class_spec``: a class name or index (``--class``): all ``n`` of it; None: each class
+    in turn. ``ValueError`` (one line) for ``--class`` on an unconditional G, or an unknown class.
+    """
+    if G.num_classes is None:
+        if class_spec is not None:
+            raise ValueError(f"--class {class_spec}: this checkpoint's G is not conditional (the run was trained "
+                             "without --conditional), so it cannot be asked for a class; leave --class out")
+        return None
+    if class_spec is None:
+        return np.arange(n, dtype=np.int64) % G.num_classes
+    return np.full(n, class_index(class_spec, G.class_names), dtype=np.int64)
 
 
 def check_out_path(out, checkpoint_path) -> Path:
@@ -146,25 +182,58 @@ def check_out_path(out, checkpoint_path) -> Path:
 
 def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate: bool = False,
                   nrow: int = 8, backend: str = "numpy", use_ema: bool = True,
-                  batch_size: int = BATCH) -> Path:
+                  batch_size: int = BATCH, class_spec=None) -> Path:
     """Write a grid of ``n`` samples (or, with ``interpolate``, of latent walks) to ``out``.
 
     The format is the one ``out``'s extension names (.png, .jpg, .gif, ...).
     Interpolation: ``ceil(n / nrow)`` rows of ``nrow`` steps each. G runs on
-    ``batch_size`` pictures at a time. Raises ``ValueError`` (one line) for an
-    ``out`` that is a checkpoint or has no picture extension, or ``n`` above :data:`MAX_GRID`.
+    ``batch_size`` pictures at a time. A conditional G: ``class_spec`` (a class name or
+    index) asks for that class only; without it the grid has one row of ``nrow`` per class
+    (and ``n`` is not used), or, interpolating, row r walks within class r. Raises
+    ``ValueError`` (one line) for an ``out`` that is a checkpoint or has no picture
+    extension, ``n`` above :data:`MAX_GRID`, or a class G does not have.
     """
     out = check_out_path(out, checkpoint_path)
+    G = load_generator(checkpoint_path, backend, use_ema)
+    rows_per_class = G.num_classes is not None and class_spec is None and not interpolate
+    if rows_per_class:
+        n = G.num_classes * nrow                                          # a row per class
+        if n > MAX_GRID:
+            raise ValueError(f"{G.num_classes} classes x --nrow {nrow} = {n:,} pictures is too many for one grid "
+                             f"(at most {MAX_GRID:,}); give a smaller --nrow, or ask for one --class")
     if n > MAX_GRID:
         raise ValueError(f"--n {n:,} is too many pictures for one grid (at most {MAX_GRID:,}, a picture about "
-                         f"2,000 pixels a side); make several grids with different --seed values")
-    G = load_generator(checkpoint_path, backend, use_ema)
-    if interpolate:
-        z = latent_walk(G.nz, rows=-(-n // nrow), steps=nrow, kind=G.noise, rng=np.random.default_rng(seed))
-        images = np.concatenate([B.to_numpy(G(z[i:i + batch_size])) for i in range(0, len(z), batch_size)])
+                         f"2,000 pixels a side); make several grids with different --seed values, or write "
+                         f"them all to a folder (--out samples/) or an array (--out samples.npy)")
+    rng = np.random.default_rng(seed)
+    if rows_per_class:                                                    # row k: class k, the same z per column
+        z = np.tile(sample_noise(nrow, G.nz, G.noise, rng), (G.num_classes, 1, 1, 1))   # (K * nrow, nz, 1, 1)
+        labels = class_rows(G.num_classes, nrow)                          # (K * nrow,): 0, ..., 0, 1, ...
+    elif interpolate:
+        z = latent_walk(G.nz, rows=-(-n // nrow), steps=nrow, kind=G.noise, rng=rng)
+        labels = asked_labels(G, len(z), class_spec)                      # a conditional G without --class:
+        if labels is not None and class_spec is None:                     # row r walks within class r
+            labels = np.arange(len(z)) // nrow % G.num_classes
     else:
-        images = np.concatenate(list(generate_batches(G, n, seed, batch_size)))   # (n, C, H, W) in [-1, 1]
+        labels = asked_labels(G, n, class_spec)                           # (n,), or None: unconditional
+        z = None
+    if z is None:
+        images = np.concatenate(list(generate_batches(G, n, seed, batch_size, labels)))   # (n, C, H, W) in [-1, 1]
+    else:
+        images = np.concatenate([B.to_numpy(G(z[i:i + batch_size], None if labels is None else
+                                              labels[i:i + batch_size])) for i in range(0, len(z), batch_size)])
     save_grid(images, out, nrow=nrow, scale=grid_scale(images.shape[-1]))
+    what = describe_classes(G, class_spec, rows_per_class)
     print(f"wrote {out}: {len(images)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
-          f"{' (latent walks, one per row)' if interpolate else ''}")
+          f"{' (latent walks, one per row)' if interpolate else ''}{what}")
     return out
+
+
+def describe_classes(G: Generator, class_spec, rows_per_class: bool) -> str:
+    """``", class 7 (Sneaker)"``, ``", one row per class: T-shirt/top, ..."``, or "" (unconditional)."""
+    if G.num_classes is None:
+        return ""
+    if class_spec is not None:
+        k = class_index(class_spec, G.class_names)
+        return f", class {k} ({G.class_names[k]})"
+    return f", {'one row per class' if rows_per_class else 'each class in turn'}: {', '.join(G.class_names)}"

@@ -5,7 +5,7 @@
     0. config     TrainConfig (minigan/config.py): every field a --flag, printed, saved as config.json
     1. backend    NumPy or CuPy, checked before anything is written
     2. folder     the --out folder, locked for this job, checked so that nothing in it is lost
-    3. data       MNIST, Fashion-MNIST or a folder of pictures, as uint8 arrays
+    3. data       MNIST, Fashion-MNIST or a folder of pictures, as uint8 arrays (with labels: --conditional)
     4. model      G and D (dcgan28 or dcgan64), with their summary tables
     5. trainer    GANTrainer, the judge (--eval-every), fixed noise, and -- when resuming --
                   everything where it was
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ import numpy as np
 from . import backend as B
 from .checkpoint import load_checkpoint, resolve
 from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
-from .data import ImageFolder, batches, load_fashion_mnist, load_mnist
+from .data import DatasetError, ImageFolder, LabelledImageFolder, batches, load_fashion_mnist, load_mnist
 from .divergence import Diverged
 from .evaluation import Judge, NoJudge
 from .models import sample_noise, summary
@@ -40,6 +41,7 @@ from .side_tasks import Job
 from .train import GANTrainer, NonFiniteLossError
 
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
+PER_ROW = 8                                      # a conditional run's grid: one row of 8 per class
 
 
 class StopRun(Exception):
@@ -82,7 +84,13 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
 
         # ---- 3. data ----------------------------------------------------------------------------------
         size = IMAGE_SIZE[cfg.arch]
-        images = load_images(cfg, size)              # uint8 (N, 28, 28) or (N, size, size, C)
+        images, labels, class_names = load_data(cfg, size)   # uint8 (N, 28, 28) or (N, size, size, C); labels
+        if cfg.conditional:                                  # (N,) int, or None without --conditional
+            if cfg.class_names and list(cfg.class_names) != class_names:
+                raise StopRun(f"error: the run was trained on the classes {', '.join(cfg.class_names)}, but "
+                              f"{cfg.data_dir} now has {', '.join(class_names)}; resume with the data it was "
+                              "trained on, or start a new run", 2)
+            cfg = replace(cfg, class_names=class_names)      # saved in config.json and every checkpoint
         N = len(images)
         steps_per_epoch = N // cfg.batch_size        # drop_last: every batch is full
         if steps_per_epoch == 0:
@@ -97,16 +105,20 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
         except MemoryError:
             raise StopRun(f"error: not enough memory for G and D of --nz {cfg.nz} --ngf {cfg.ngf} --ndf "
                           f"{cfg.ndf}; try smaller values (the defaults are 100, 64, 64)", 1) from None
-        print("generator G:")
-        summary(G, (cfg.nz, 1, 1))
-        print("discriminator D:")
-        summary(D, (cfg.channels, size, size))
+        K = len(class_names) if cfg.conditional else 0
+        print("generator G:" + (f" reads z and the one-hot label of {K} classes" if K else ""))
+        summary(G, (G.layers[0].in_channels, 1, 1))
+        print("discriminator D:" + {"concat": f" reads the picture and {K} label planes",
+                                    "projection": " its conv stack (+ a class embedding)"}.get(cfg.conditional, ""))
+        summary(D, (D.layers[0].in_channels, size, size))
         trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), seed=cfg.seed, noise=cfg.noise,
                              label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema,
                              loss=cfg.loss, clip=cfg.clip, gp_weight=cfg.gp_weight, r1=cfg.r1,
                              lr_g=cfg.lr_g, lr_d=cfg.lr_d, augment=cfg.augment)
         judge = make_judge(cfg)                      # the classifier that evaluates G, or None
         fixed_z = sample_noise(N_SAMPLES, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
+        if cfg.conditional:                          # a row per class, each row the same PER_ROW z
+            fixed_z = np.tile(fixed_z[:PER_ROW], (len(class_names), 1, 1, 1))   # (K * PER_ROW, nz, 1, 1)
         epoch, batch = 0, 0                          # where we are: the next batch to train on
         if state is not None:
             fixed_z, epoch, batch = resume_trainer(trainer, state, cfg, steps_per_epoch)
@@ -139,10 +151,11 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                     bar = EpochBar(f"epoch {e + 1}/{epochs}", steps_per_epoch, batch, end,
                                    run_left=last_step - trainer.step_count - (end - batch))
                     order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
-                    for x in itertools.islice(batches(images, cfg.batch_size, order, size=size, start=batch),
-                                              end - batch):
+                    epoch_batches = batches(images, cfg.batch_size, order, size=size, start=batch, labels=labels)
+                    for b in itertools.islice(epoch_batches, end - batch):
+                        x, y = b if labels is not None else (b, None)   # y: (B,) the pictures' classes
                         trainer.track_grad_flow = job.grad_flow_due(trainer.step_count + 1)
-                        stats = trainer.step(x)      # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                        stats = trainer.step(x, y)   # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
                         step = trainer.step_count
                         job.guard.check_step(step, stats, trainer)   # a diverged run stops here
                         batch += 1
@@ -195,13 +208,22 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
 
 
 # ------------------------------------------------------------------------------------ the parts
-def load_images(cfg: TrainConfig, size: int):
-    """The training pictures as uint8: ``(N, 28, 28)`` for (Fashion-)MNIST, else ``(N, size, size, C)``."""
-    if cfg.dataset == "mnist":
-        return load_mnist(cfg.data_dir, train=True)[0]
-    if cfg.dataset == "fashion-mnist":
-        return load_fashion_mnist(cfg.data_dir, train=True)[0]
-    return ImageFolder(cfg.data_dir, size=size, channels=cfg.channels).images
+def load_data(cfg: TrainConfig, size: int):
+    """``(images, labels, class_names)``: the training pictures as uint8, ``(N, 28, 28)`` for
+    (Fashion-)MNIST, else ``(N, size, size, C)``; with ``--conditional`` their int labels ``(N,)``
+    and the class names (label k is ``class_names[k]``), else None and None."""
+    if cfg.dataset in ("mnist", "fashion-mnist"):
+        load = load_mnist if cfg.dataset == "mnist" else load_fashion_mnist
+        images, labels = load(cfg.data_dir, train=True)
+        if not cfg.conditional:
+            return images, None, None
+        return images, labels.astype(np.int64), list(cfg.class_names)
+    if not cfg.conditional:
+        return ImageFolder(cfg.data_dir, size=size, channels=cfg.channels).images, None, None
+    folder = LabelledImageFolder(cfg.data_dir, size=size, channels=cfg.channels)   # a sub-folder per class
+    if len(folder) == 0:
+        raise DatasetError(f"{cfg.data_dir}: no picture in its class folders could be read")
+    return folder.images, folder.labels, folder.class_names
 
 
 def make_judge(cfg: TrainConfig) -> Judge | None:

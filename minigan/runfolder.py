@@ -2,10 +2,10 @@
 
 What a training run leaves in its folder::
 
-    config.json              the resolved config
+    config.json              the resolved config (a --conditional run's class_names too)
     run.json                 the run's id and length: run_id, steps_per_epoch, last_step
     metrics.csv              one row per step: step, epoch, loss_d, loss_g, d_x, d_g_z, d_g_z_after
-    samples/step_000200.png  the fixed noise batch through G, at every sample point
+    samples/step_000200.png  the fixed noise batch through G, at every sample point (conditional: a row per class)
     samples.png              ... and at the end
     training.gif             those grids as an animation
     curves.png               Loss_D, Loss_G, D(x), D(G(z)) against step
@@ -50,7 +50,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import checkpoint, gradflow
-from .evaluation import EVAL_COLUMNS
+from .evaluation import eval_columns
 from .fileio import stale_temp_files, write_text_atomic
 from .logs import MetricsLog, read_metrics
 
@@ -147,11 +147,13 @@ class RunFolder:
             if s > step:
                 checkpoint.checkpoint_path(self.out, s).unlink()
 
-    def open_logs(self, step: int, judged: bool, grad_flow: bool, files: contextlib.ExitStack):
+    def open_logs(self, step: int, judged: bool, grad_flow: bool, files: contextlib.ExitStack,
+                  conditional: bool = False):
         """``(metrics, evals, flows)``: the CSV logs, opened for appending after ``step``, closed by ``files``.
 
         eval.csv and gradflow.csv are None unless this run writes them (``judged``,
-        ``grad_flow``) or an earlier part of the run did. Rows past ``step`` are
+        ``grad_flow``) or an earlier part of the run did; a ``conditional`` run's eval.csv has
+        the conditional columns too (minigan/evaluation.py). Rows past ``step`` are
         dropped: they would repeat. Raises ``ValueError`` for a log this run cannot
         continue: other columns, or a damaged row (each log is read through once,
         so it fails now, not mid-run).
@@ -165,7 +167,7 @@ class RunFolder:
             return log
         out = self.out
         return (open_log(out / "metrics.csv", COLUMNS, True, read_metrics),
-                open_log(out / "eval.csv", EVAL_COLUMNS, judged, read_metrics),
+                open_log(out / "eval.csv", eval_columns(conditional), judged, read_metrics),
                 open_log(out / "gradflow.csv", gradflow.LOG_COLUMNS, grad_flow, gradflow.read_log,
                          text_fields=("net", "layer")))
 

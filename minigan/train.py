@@ -14,6 +14,13 @@ That is the default game, ``loss="bce"``. Five others (minimax, lsgan, hinge,
 wgan, wgan-gp) change only the two loss lines of each update and what D's last
 layer outputs; they live in :mod:`minigan.gan_losses`, each with its gradient.
 
+A *conditional* GAN (Mirza & Osindero, 2014) plays the same game with a class
+label y beside every picture: D judges "a real picture of class y?", G draws
+``G(z, y)``. The real batch comes with its labels; G's fakes get labels drawn
+uniformly from the trainer's RNG, as in the cGAN and projection papers' code,
+and D judges each fake with the label G was given. Labels are data: nothing
+in the step computes a gradient for them (minigan/models/conditional.py).
+
 G never sees a real image. Everything it learns arrives as dL/dx_fake: the
 gradient of the loss with respect to D's *input*, which D's backward pass
 computes anyway and hands back. That gradient then runs through G's backward
@@ -31,6 +38,7 @@ from .augment import DiffAugment
 from .gradflow import GradFlow
 from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
+from .models.labels import as_labels
 from .nn import Sigmoid
 from .optim import Adam
 from .penalties import critic_layers, gradient_penalty, r1_penalty
@@ -45,7 +53,9 @@ class GANTrainer:
 
     G maps z ``(N, nz, 1, 1)`` to images ``(N, C, H, W)``; D maps images to
     ``(N, 1, 1, 1)``: probabilities when its last layer is a Sigmoid, raw scores
-    otherwise. Works on whichever backend G and D are on.
+    otherwise. Works on whichever backend G and D are on. A class-conditional pair
+    (``dcgan28(..., num_classes=K)``: ``G(z, labels)``, ``D(x, labels)``) trains the
+    same way, with the real batch's labels passed to :meth:`step`.
 
     Options:
         loss:             the game, a name in :data:`minigan.gan_losses.GAN_LOSSES`: ``"bce"``
@@ -96,10 +106,14 @@ class GANTrainer:
             raise ValueError(f"need clip > 0, gp_weight >= 0 and r1 >= 0; got clip={clip}, "
                              f"gp_weight={gp_weight}, r1={r1}")
         self.G, self.D = G, D
-        self.loss = make_gan_loss(loss, sigmoid_head=isinstance(D.layers[-1], Sigmoid),
-                                  label_smoothing=label_smoothing)
+        self.num_classes = conditional_classes(G, D)          # K for a conditional pair, else None
+        last = getattr(D, "sigmoid", None) or D.layers[-1]      # ProjectionD keeps its sigmoid apart from .layers
+        self.loss = make_gan_loss(loss, sigmoid_head=isinstance(last, Sigmoid), label_smoothing=label_smoothing)
         self.clip = float(clip) if self.loss.weight_clipping else None   # wgan only
         self.gp_weight, self.r1 = float(gp_weight), float(r1)
+        if (self.loss.gradient_penalty or self.r1 > 0) and self.num_classes is not None:
+            raise ValueError("the gradient penalties (wgan-gp, r1) do not support a conditional D yet: "
+                             "train it with another loss, or without --r1")
         if self.loss.gradient_penalty or self.r1 > 0:         # a clear error now, not at the first step
             critic_layers(D, f"GANTrainer({'loss=' + repr(loss) if self.loss.gradient_penalty else 'r1=' + str(r1)})")
         self.opt_G = Adam(G, lr=lr if lr_g is None else lr_g, betas=betas)
@@ -109,7 +123,7 @@ class GANTrainer:
         self.augment = DiffAugment(augment or "", seed=[seed, 2])   # T, drawing from a third stream;
                                                               # with no policy, the identity (draws nothing)
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
-        self.nz = G.layers[0].in_channels
+        self.nz = getattr(G, "nz", G.layers[0].in_channels)   # a conditional G's first layer also reads K labels
         self.ema_decay = ema
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
@@ -118,11 +132,14 @@ class GANTrainer:
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
 
     # -- the algorithm ----------------------------------------------------------
-    def step(self, x_real, z=None) -> dict:
+    def step(self, x_real, labels=None, z=None, *, fake_labels=None) -> dict:
         """One D update (``n_critic`` of them), then one G update. Returns statistics as Python floats.
 
         x_real: (N, C, H, W) real images scaled to [-1, 1] (NumPy arrays are moved to G's backend).
+        labels: (N,) int class of each real image: required for a conditional pair, an error otherwise.
         z:      (N, nz, 1, 1) noise, or None to draw it from the trainer's seeded RNG.
+        fake_labels: (N,) classes G is asked to draw, or None to draw them uniformly from that RNG
+                (conditional only; like z, fresh for each D update unless given).
 
         ``s`` below is D's output: a probability p = D(x) on a Sigmoid D, a raw score otherwise.
         The statistics (the keys of the job's metrics.csv):
@@ -137,6 +154,7 @@ class GANTrainer:
         G, D, T = self.G, self.D, self.augment               # T: DiffAugment (the identity without augment=)
         x_real = self._to_model(x_real, "x_real")
         N = x_real.shape[0]
+        y_real = self._labels(labels, x_real, "labels")       # conditional: (labels (N,),); else (): no label
         flow = self.gradflow if self.track_grad_flow else None   # record this step's grad flow?
         if flow:
             G.monitor = flow["G"]                             # for this step; D's in the G step only
@@ -148,14 +166,15 @@ class GANTrainer:
             self.opt_D.zero_grad()
 
             # 1. D on the real batch, target 1 (or 1 - smoothing).
-            s_real = D.forward(T.forward(x_real))             # (N, 1, 1, 1): D(T(x)), T fresh each call
+            s_real = D.forward(T.forward(x_real), *y_real)    # (N, 1, 1, 1): D(T(x)) (or D(T(x), y)), T fresh each call
             loss_real, ds = self.loss.d_real(s_real)          # bce: BCE(D(x), 1); ds = dLoss/dD(x)
             D.backward(ds)                                    # adds dLoss_real/dtheta_D into D.grads
 
             # 2. G makes a fake batch; D on it, target 0.
             zb = self._noise(N) if z is None else self._to_model(z, "z")
-            x_fake = G.forward(zb)                            # (N, C, H, W); G's cache is kept for step 3
-            s_fake = D.forward(T.forward(x_fake))             # D(T(G(z))), another draw of T
+            y_fake = self._fake_labels(N, fake_labels, x_real)  # conditional: the classes G is asked for
+            x_fake = G.forward(zb, *y_fake)                   # (N, C, H, W); G's cache is kept for step 3
+            s_fake = D.forward(T.forward(x_fake), *y_fake)    # D(T(G(z))), another draw of T; conditional: D(., y)
             loss_fake, ds = self.loss.d_fake(s_fake)          # bce: BCE(D(G(z)), 0)
             D.backward(ds)                                    # adds dLoss_fake/dtheta_D. The returned
                                                               # dLoss/dx_fake is dropped: in D's update
@@ -181,7 +200,7 @@ class GANTrainer:
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
         D.monitor = flow["D"] if flow else None
-        s_fake_g = D.forward(T.forward(x_fake))               # the updated D judges G's batch again, through T
+        s_fake_g = D.forward(T.forward(x_fake), *y_fake)      # the updated D judges G's batch again, through T
         loss_g, ds = self.loss.g_loss(s_fake_g)               # bce: BCE(D(G(z)), 1), G wants D(G(z)) = 1
         dx_fake = T.backward(D.backward(ds))                  # dLoss_G/dx_fake: (N, C, H, W), through D, then T
         D.requires_grad_(True)
@@ -205,17 +224,27 @@ class GANTrainer:
         return stats
 
     # -- sampling ---------------------------------------------------------------
-    def generate(self, z=None, n=64, use_ema=True):
-        """Images from ``z`` (or ``n`` fresh noise vectors), in eval mode, as an array on G's backend.
+    def generate(self, n=64, labels=None, z=None, use_ema=True):
+        """``n`` images, in eval mode, as an array on G's backend.
 
+        labels: (n,) classes for a conditional G; None: each class in turn (0, 1, ..., K-1, 0, ...).
+        z:      (n, nz, 1, 1) noise, or None for fresh noise from the sampling stream.
+        Given ``labels`` or ``z`` set the number of pictures (one per entry), not ``n``.
         Uses the EMA generator when one is kept (``use_ema``). Eval mode means
         batch norm uses its running statistics, so a sample does not depend on
         the rest of its batch; nothing about G's training state changes.
         """
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"generate: n must be an int (pass noise as generate(z=...)), got {type(n).__name__}")
         net = self.G_ema if (use_ema and self.G_ema is not None) else self.G
-        z = self.sample_noise(n) if z is None else self._to_model(z, "z")
+        if z is None:
+            z = self.sample_noise(n if labels is None else len(labels))
+        z = self._to_model(z, "z")
+        if self.num_classes is not None and labels is None:
+            labels = np.arange(len(z)) % self.num_classes      # every class in turn
+        y = self._labels(labels, z, "labels")                 # (labels,) or ()
         with net.evaluating():                                # eval mode; G's backward cache survives
-            return net.forward(z)
+            return net.forward(z, *y)
 
     def sample_noise(self, n):
         """``n`` noise vectors for sampling, on G's backend (not the training steps' stream)."""
@@ -249,6 +278,29 @@ class GANTrainer:
         if "augment" in state:                                # absent in checkpoints before DiffAugment
             self.augment.load_state_dict(state["augment"])
         self.step_count = int(state["step"])
+
+    # -- labels: the conditional pair's extra input -----------------------------
+    def _labels(self, labels, x, name):
+        """The networks' extra input: ``(labels,)``, checked, int64 ``(N,)`` on G's backend, for a
+        conditional pair; ``()`` for an unconditional one, so ``D.forward(x, *y)`` is ``D.forward(x)``."""
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(f"GANTrainer: {name} given, but G and D are not conditional; build them with "
+                                 "num_classes=K (dcgan28(..., num_classes=K)) to train on labels")
+            return ()
+        if labels is None:
+            raise ValueError(f"GANTrainer: G and D are conditional ({self.num_classes} classes): pass the "
+                             f"batch's labels, step(x_real, labels)")
+        return (as_labels(np.asarray(labels) if isinstance(labels, (list, tuple)) else labels,
+                          x, self.num_classes, f"GANTrainer ({name})"),)
+
+    def _fake_labels(self, n, given, x):
+        """The classes G draws in this D update: ``given``, or n uniform draws from the training RNG."""
+        if self.num_classes is None:
+            return self._labels(given, x, "fake_labels")
+        if given is None:
+            given = self.rng.integers(0, self.num_classes, n)  # uniform over the classes, as the papers' code
+        return self._labels(given, x, "fake_labels")
 
     # -- helpers ----------------------------------------------------------------
     def _reference(self):
@@ -301,3 +353,12 @@ class GANTrainer:
         for (_, m_ema), (_, m) in zip(self.G_ema.leaves(), self.G.leaves()):
             for k in m.buffers:                               # running stats are copied, not averaged
                 m_ema.buffers[k][...] = m.buffers[k]
+
+
+def conditional_classes(G, D):
+    """K when G and D are a class-conditional pair (``num_classes`` on both), None when neither is."""
+    k_g, k_d = getattr(G, "num_classes", None), getattr(D, "num_classes", None)
+    if k_g != k_d:
+        raise ValueError(f"GANTrainer: G and D must both be conditional on the same classes, or neither; "
+                         f"got G with {k_g} and D with {k_d} classes")
+    return k_g

@@ -173,7 +173,7 @@ def test_each_gan_loss_step_matches_the_same_step_in_pytorch(name, logits, n_cri
     rng = np.random.default_rng(0)
     for _ in range(2):                                   # two steps: Adam's moments carry over
         x_real, z = rng.uniform(-1, 1, (4, 1, 8, 8)), rng.standard_normal((4, 3, 1, 1))
-        stats = trainer.step(x_real, z)
+        stats = trainer.step(x_real, z=z)
         tx, tz = torch.tensor(x_real), torch.tensor(z)
         for _ in range(n_critic):                        # the critic's updates, the fake batch detached
             opt_D.zero_grad()
@@ -220,7 +220,7 @@ def test_wgan_gp_step_matches_the_same_step_in_pytorch_double_backward(n_critic,
     rng = np.random.default_rng(0)
     for _ in range(2):
         x_real, z = rng.uniform(-1, 1, (4, 1, 8, 8)), rng.standard_normal((4, 3, 1, 1))
-        stats = trainer.step(x_real, z)
+        stats = trainer.step(x_real, z=z)
         tx, tz = torch.tensor(x_real), torch.tensor(z)
         for a in draws["a"][-n_critic:]:                 # each critic update with its own a ~ U(0, 1)
             opt_D.zero_grad()

@@ -51,7 +51,7 @@ def test_step_gradients_match_finite_differences_end_to_end(nz, ch, nc, N, smoot
     seen = snapshot_updates(trainer)
     x_real = rng.uniform(-1, 1, (N, nc, 8, 8))
     z = rng.standard_normal((N, nz, 1, 1))
-    trainer.step(x_real, z)
+    trainer.step(x_real, z=z)
 
     # D's update: dLoss_D/dtheta_D, with the fake batch a constant.
     G.load_state_dict(seen["D"]["G"])
@@ -155,7 +155,7 @@ def test_generate_uses_eval_mode_and_changes_nothing():
     trainer.step(np.zeros((4, 1, 8, 8), np.float32))
     before = G.state_dict()
     z = trainer.sample_noise(5)
-    a, b = trainer.generate(z), trainer.generate(z[:2])
+    a, b = trainer.generate(z=z), trainer.generate(z=z[:2])
     np.testing.assert_allclose(a[:2], b, rtol=1e-5, atol=1e-6)   # no batch dependence in eval mode
     assert a.shape == (5, 1, 8, 8)
     for k, v in G.state_dict().items():
@@ -217,10 +217,10 @@ def test_it_learns_a_simple_image_distribution():
     trainer = GANTrainer(G, D, lr=2e-3, seed=0)
     reference = bright_squares(512, np.random.default_rng(1))
     z = trainer.sample_noise(512)
-    before = sorted_pixel_distance(trainer.generate(z), reference)
+    before = sorted_pixel_distance(trainer.generate(z=z), reference)
     for _ in range(300):
         trainer.step(bright_squares(32, rng))
-    after = sorted_pixel_distance(trainer.generate(z), reference)
+    after = sorted_pixel_distance(trainer.generate(z=z), reference)
     assert before > 0.9                      # a fresh G outputs near-zero grey everywhere
     assert after < 0.5 * before, f"samples did not move toward the data: {before:.3f} -> {after:.3f}"
 

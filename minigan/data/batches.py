@@ -9,6 +9,9 @@ The datasets keep their pictures compactly, as uint8 in (N, H, W) or
       -> x / 127.5 - 1: float32 in [-1, 1], the range of the generator's tanh
       -> (B, C, H, W) contiguous, PyTorch's NCHW layout
 
+Labels (a conditional GAN's): pass ``labels`` (N,) and each batch comes as
+``(x, y)``, the labels taken with the same permutation as their pictures.
+
 Converting batch by batch keeps the float copy small: all of MNIST as float32
 would be 188 MB, one batch of 128 is 0.4 MB.
 
@@ -25,8 +28,8 @@ from PIL import Image
 
 
 def batches(images, batch_size: int, rng: np.random.Generator, drop_last: bool = True,
-            size: int | None = None, start: int = 0):
-    """Yield one epoch of float32 batches ``(B, C, H, W)`` scaled to [-1, 1].
+            size: int | None = None, start: int = 0, labels=None):
+    """Yield one epoch of float32 batches ``(B, C, H, W)`` scaled to [-1, 1] (with ``labels``: ``(x, y)``).
 
     ``images``: uint8 ``(N, H, W)`` (one channel) or ``(N, H, W, C)``, or an
     :class:`~minigan.data.ImageFolder`. ``rng``: shuffles the order, so the
@@ -36,6 +39,9 @@ def batches(images, batch_size: int, rng: np.random.Generator, drop_last: bool =
     ``size x size`` first (bilinear; see the module docstring), or ``None``.
     ``start``: begin at this batch of the epoch's order (a resumed run picks
     up mid-epoch; the batches before it are skipped, not converted).
+    ``labels``: int ``(N,)``, one class per picture, or None; given, each batch is
+    ``(x, y)`` with ``y`` int64 ``(B,)`` the labels of ``x``'s pictures. The
+    order is the same permutation either way, so labels do not change the pictures.
 
     The arguments are checked when :func:`batches` is called, not when the
     first batch is taken; bad ones raise ``ValueError`` or ``TypeError``.
@@ -59,18 +65,25 @@ def batches(images, batch_size: int, rng: np.random.Generator, drop_last: bool =
         raise ValueError(f"batches: size must be a positive int or None, got {size!r}")
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
         raise ValueError(f"batches: start must be an int >= 0 (a batch index), got {start!r}")
-    return _epoch(images, int(batch_size), rng.permutation(N), drop_last, size, int(start))
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (N,) or labels.dtype.kind not in "iu":
+            raise ValueError(f"batches: labels must be {N} integers, one per picture, got "
+                             f"{labels.dtype} {labels.shape}")
+    return _epoch(images, int(batch_size), rng.permutation(N), drop_last, size, int(start), labels)
 
 
-def _epoch(images, batch_size, order, drop_last, size, first_batch):
+def _epoch(images, batch_size, order, drop_last, size, first_batch, labels=None):
     N = len(images)
     stop = N - N % batch_size if drop_last else N
     for start in range(first_batch * batch_size, stop, batch_size):
-        x = images[order[start:start + batch_size]]                 # (B, H, W, C) uint8
+        picked = order[start:start + batch_size]                    # (B,) indices into the dataset
+        x = images[picked]                                          # (B, H, W, C) uint8
         if size is not None:
             x = resize(x, size)                                     # (B, size, size, C) uint8
         x = x.astype(np.float32) / np.float32(127.5) - np.float32(1)  # [0, 255] -> [-1, 1]
-        yield np.ascontiguousarray(x.transpose(0, 3, 1, 2))        # (B, C, H, W)
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))          # (B, C, H, W)
+        yield x if labels is None else (x, labels[picked].astype(np.int64))   # each label with its picture
 
 
 def resize(x: np.ndarray, size: int) -> np.ndarray:

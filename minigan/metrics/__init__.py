@@ -6,6 +6,7 @@ what it sees:
 
     frechet.py    Fréchet distance between Gaussians fitted to the classifier's features (FID's recipe)
     score.py      classifier score (the Inception Score's recipe) and mode coverage by class
+    conditional.py  a conditional G: conditional accuracy and the Fréchet distance within each class
     evaluate.py   evaluate_generator: all of them for n samples of a generator, as a dict
 
 Typical use::
@@ -23,12 +24,14 @@ To evaluate many checkpoints against the same real set, compute its side once:
 """
 from .cache import CorruptClassifierCache, classifier_path, load_classifier, load_or_train_classifier, save_classifier
 from .classifier import Classifier, accuracy, to_input, train_classifier
+from .conditional import class_statistics, conditional_accuracy, conditional_measures
 from .evaluate import RealStatistics, array_source, evaluate_generator, real_statistics
 from .frechet import feature_statistics, frechet_distance, sqrtm_psd, trace_sqrt_product
 from .score import class_histogram, classifier_score, coverage, reference_distribution
 
 __all__ = [
     "Classifier", "CorruptClassifierCache", "RealStatistics", "accuracy", "array_source", "class_histogram",
+    "class_statistics", "conditional_accuracy", "conditional_measures",
     "classifier_path", "classifier_score", "coverage", "evaluate_generator", "feature_statistics",
     "frechet_distance", "load_classifier", "load_or_train_classifier", "real_statistics",
     "reference_distribution", "save_classifier", "sqrtm_psd", "to_input", "trace_sqrt_product",

@@ -22,6 +22,10 @@ The result is a dict of plain Python numbers and lists, ready for
     real_class_histogram   the same for the real images
     class_kl               KL(class_histogram || real mix); 0 = same mix, log K = one class
     classes_present        how many classes have at least a quarter of their real share
+
+For a conditional G, pass ``labels`` (the class each sample is asked for) and the
+real images' labels: the result also holds ``conditional.py``'s conditional
+accuracy and Fréchet distance per class.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import numpy as np
 from .. import backend as B
 from ..data.batches import resize_plane
 from .classifier import softmax
+from .conditional import class_statistics, conditional_measures
 from .frechet import feature_statistics, frechet_distance
 from .score import class_histogram, classifier_score, coverage, reference_distribution
 
@@ -47,23 +52,26 @@ class RealStatistics:
     class_histogram: np.ndarray      # (K,) plain predicted-class fractions (for reports)
     classifier_score: float
     n: int
+    per_class: list | None = None    # K (mu, sigma) pairs of each class's features, given the real labels
 
 
-def real_statistics(classifier, real_images, batch_size=500, splits=10) -> RealStatistics:
+def real_statistics(classifier, real_images, batch_size=500, splits=10, labels=None) -> RealStatistics:
     """Feature mean and covariance, class mix and classifier score of ``real_images``.
 
     real_images: uint8 ``(N, H, W)`` / ``(N, C, H, W)``, or floats in [-1, 1].
+    labels: their true classes ``(N,)``, to judge a conditional G class by class; or None.
     """
     features, probs = _features_and_probs(classifier, real_images, batch_size)
     mu, sigma = feature_statistics(features)
     K = probs.shape[1]
     predicted = probs.argmax(axis=1)
+    per_class = None if labels is None else class_statistics(features, labels, K)
     return RealStatistics(mu, sigma, reference_distribution(predicted, K), class_histogram(predicted, K),
-                          classifier_score(probs, min(splits, len(probs)))[0], len(probs))
+                          classifier_score(probs, min(splits, len(probs)))[0], len(probs), per_class)
 
 
 def evaluate_generator(generate_fn, classifier, real_images=None, n=10000, batch_size=500, *,
-                       real_stats=None, splits=10, min_share=0.25) -> dict:
+                       real_stats=None, splits=10, min_share=0.25, labels=None, real_labels=None) -> dict:
     """Fréchet distance, classifier score and mode coverage of ``n`` samples of ``generate_fn``.
 
     generate_fn: ``generate_fn(m)`` returns ``m`` images ``(m, C, H, W)`` in [-1, 1]
@@ -75,18 +83,27 @@ def evaluate_generator(generate_fn, classifier, real_images=None, n=10000, batch
         :func:`real_statistics` instead, to skip recomputing them.
     n, batch_size: how many samples, drawn how many at a time.
     splits: for the classifier score's mean and std. min_share: see :mod:`~minigan.metrics.score`.
+    labels: a conditional G's asked-for classes, int ``(n,)``: then ``generate_fn(m, labels_of_batch)``,
+        and the result adds :func:`~minigan.metrics.conditional.conditional_measures`; the real side
+        needs its labels too (``real_labels``, or ``real_stats`` made with them).
     """
     t0 = time.perf_counter()
     if real_stats is None:
         if real_images is None:
             raise ValueError("evaluate_generator: give real_images (the real test set) or real_stats")
-        real_stats = real_statistics(classifier, real_images, batch_size, splits)
+        real_stats = real_statistics(classifier, real_images, batch_size, splits, real_labels)
     if n < 2:
         raise ValueError(f"evaluate_generator: need n >= 2 samples for a covariance, got {n}")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (n,) or real_stats.per_class is None:
+            raise ValueError(f"evaluate_generator: labels must be ({n},) ints, with the real images' labels "
+                             f"(real_labels, or real_stats from real_statistics(..., labels=...))")
     feats, probs = [], []
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
-        x = _check_samples(generate_fn(m), m, classifier.input_shape)
+        asked = () if labels is None else (labels[start:start + m],)   # the classes this batch is asked for
+        x = _check_samples(generate_fn(m, *asked), m, classifier.input_shape)
         f, p = _features_and_probs(classifier, x, batch_size)
         feats.append(f)
         probs.append(p)
@@ -94,6 +111,7 @@ def evaluate_generator(generate_fn, classifier, real_images=None, n=10000, batch
 
     mu, sigma = feature_statistics(features)
     score, score_std = classifier_score(probs, min(splits, n))
+    conditional = {} if labels is None else conditional_measures(features, probs, labels, real_stats.per_class)
     return {
         "n": int(n),
         "frechet_distance": frechet_distance(mu, sigma, real_stats.mu, real_stats.sigma),
@@ -103,6 +121,7 @@ def evaluate_generator(generate_fn, classifier, real_images=None, n=10000, batch
         **coverage(probs, real_stats.class_mix, min_share),
         "real_class_histogram": [float(v) for v in real_stats.class_histogram],
         "classifier_test_accuracy": getattr(classifier, "test_accuracy", None),
+        **conditional,
         "seconds": time.perf_counter() - t0,
     }
 

@@ -1,7 +1,7 @@
 """DCGAN generator/discriminator builders (plain and class-conditional), noise, a model summary table,
 and safetensors files."""
-from .conditional import CONDITIONAL_FORMS, LabelConcatD, LabelConcatG, ProjectionD, conditional_dcgan
-from .dcgan import ARCHITECTURES, dcgan28, dcgan64
+from .conditional import CONDITIONAL_FORMS, LabelConcatD, LabelConcatG, ProjectionD
+from .dcgan import ARCHITECTURES, conditional_dcgan, dcgan28, dcgan64
 from .labels import class_rows
 from .noise import sample_noise
 from .safetensors_file import load_safetensors, save_safetensors

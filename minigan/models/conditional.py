@@ -34,15 +34,11 @@ How a trainer calls them (``labels``: int (N,), NumPy or on the model's backend)
 from __future__ import annotations
 
 from .. import backend as B
-from ..nn import BatchNorm2d, Conv2d, Embedding, Module, Sequential, Sigmoid
-from .dcgan import ARCHITECTURES
+from ..nn import BatchNorm2d, Conv2d, Embedding, Module, Sequential, Sigmoid, SpectralNorm
 from .labels import as_labels, label_planes
 
-#: The two forms of :func:`conditional_dcgan`.
+#: The two forms of :func:`conditional_networks` (``dcgan28(..., conditional=...)``).
 CONDITIONAL_FORMS = ("concat", "projection")
-
-#: Image channels of each architecture when ``nc`` is not given (as its builder's default).
-DEFAULT_CHANNELS = {"dcgan28": 1, "dcgan64": 3}
 
 
 class LabelConcat(Sequential):
@@ -130,7 +126,8 @@ class ProjectionD(Module):
     def __init__(self, body: Sequential, head: Conv2d, num_classes: int, *, sigmoid: bool = True):
         self.body, self.head = body, head
         self.num_classes = int(num_classes)
-        self.embed = Embedding(self.num_classes, head.in_channels, dtype=head.params["weight"].dtype)
+        F = head.params["weight"].shape[1]                                # the head's input features (C_out, F, kh, kw)
+        self.embed = Embedding(self.num_classes, F, dtype=head.params["weight"].dtype)
         self.embed.params["weight"][...] = 0                                  # start as the unconditional D
         self.sigmoid = Sigmoid() if sigmoid else None
         self.cache = None
@@ -203,18 +200,17 @@ class ProjectionD(Module):
                 f"  (head): {self.head!r}\n  (embed): {self.embed!r}\n  (sigmoid): {self.sigmoid!r}\n)")
 
 
-def conditional_dcgan(arch="dcgan28", num_classes=10, conditional="concat", *, nz=100, ngf=64, ndf=64,
-                      nc=None, seed=0, dtype=None, sigmoid=True, d_norm="batch"):
-    """A class-conditional DCGAN: returns ``(G, D)``, DCGAN-initialized from ``seed``.
+def conditional_networks(build, num_classes, conditional="concat", *, nz=100, ngf=64, ndf=64, nc=1,
+                         seed=0, dtype=None, sigmoid=True, d_norm="batch", spectral_norm=False):
+    """``(G, D)``: the class-conditional pair made from a plain DCGAN builder ``build`` (``dcgan28``, ...).
 
-    ``arch``: ``"dcgan28"`` or ``"dcgan64"`` (:mod:`minigan.models.dcgan`); ``num_classes``: K;
-    ``conditional``: ``"concat"`` (:class:`LabelConcatD`) or ``"projection"`` (:class:`ProjectionD`);
-    G is a :class:`LabelConcatG` in both. ``nc``: image channels (default: the architecture's).
-    ``sigmoid``: end D with a sigmoid (a probability) or return the raw score s (for
-    losses that take logits). ``d_norm``: ``"batch"`` (DCGAN's BatchNorm in D) or ``"none"``.
+    ``build(nz, ngf, ndf, nc, seed=, dtype=)`` returns the unconditional ``(G, D)``
+    Sequentials; here G's stack is built for ``nz + K`` inputs and wrapped in a
+    :class:`LabelConcatG`; D's for ``nc + K`` channels in a :class:`LabelConcatD`
+    (concat), or split at its last conv into a :class:`ProjectionD` (projection).
+    ``minigan.models.dcgan28(..., num_classes=K)`` calls this (as does
+    :func:`minigan.models.conditional_dcgan`); the other arguments are theirs.
     """
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
     if conditional not in CONDITIONAL_FORMS:
         raise ValueError(f"conditional must be one of {', '.join(CONDITIONAL_FORMS)}, got {conditional!r}")
     if d_norm not in ("batch", "none"):
@@ -222,8 +218,7 @@ def conditional_dcgan(arch="dcgan28", num_classes=10, conditional="concat", *, n
     K = int(num_classes)
     if K < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    build, nc = ARCHITECTURES[arch], DEFAULT_CHANNELS[arch] if nc is None else nc
-    sizes = dict(ngf=ngf, ndf=ndf, seed=seed, dtype=dtype)
+    sizes = dict(ngf=ngf, ndf=ndf, seed=seed, dtype=dtype, spectral_norm=spectral_norm)
 
     G_stack, _ = build(nz=nz + K, nc=nc, **sizes)                 # G reads z and the one-hot label
     G = LabelConcatG(*G_stack.layers, num_classes=K)
@@ -232,8 +227,8 @@ def conditional_dcgan(arch="dcgan28", num_classes=10, conditional="concat", *, n
         return G, LabelConcatD(*discriminator_layers(D_stack, sigmoid, d_norm), num_classes=K)
     _, D_stack = build(nz=nz, nc=nc, **sizes)                     # the unconditional D, split at its last conv
     *body, head = discriminator_layers(D_stack, False, d_norm)    # ProjectionD adds its own sigmoid
-    if not isinstance(head, Conv2d):
-        raise TypeError(f"conditional_dcgan: expected {arch}'s D to end with a Conv2d, found {head!r}")
+    if not isinstance(head.layer if isinstance(head, SpectralNorm) else head, Conv2d):
+        raise TypeError(f"conditional_networks: expected {build.__name__}'s D to end with a Conv2d, found {head!r}")
     return G, ProjectionD(Sequential(*body), head, K, sigmoid=sigmoid)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..init import dcgan_init
 from ..nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Sequential, Sigmoid, SpectralNorm, Tanh
+from .conditional import conditional_networks
 
 
 def up(c_in, c_out, kernel, stride, padding, dtype):
@@ -42,13 +43,20 @@ def down(c_in, c_out, kernel, stride, padding, dtype, batchnorm=True):
 
 
 def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
-            spectral_norm=False):
+            spectral_norm=False, num_classes=None, conditional="concat"):
     """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
     sigmoid: D ends with a Sigmoid (probabilities); False: with its last Conv2d (a raw score).
     d_norm:  ``"batch"``: BatchNorm2d in D's inner blocks; ``"none"``: no normalization in D.
     spectral_norm: every Conv2d of D computes with ``W / sigma(W)`` (:class:`~minigan.nn.SpectralNorm`).
+    num_classes: None for the plain DCGAN; K for a class-conditional pair, ``G(z, labels)`` and
+             ``D(x, labels)``, in the ``conditional`` form ``"concat"`` or ``"projection"``
+             (minigan/models/conditional.py).
     """
+    if num_classes is not None:                    # G(z, y), D(x, y): the plain stacks, label inputs added
+        return conditional_networks(dcgan64, num_classes, conditional, nz=nz, ngf=ngf, ndf=ndf, nc=nc,
+                                    seed=seed, dtype=dtype, sigmoid=sigmoid, d_norm=d_norm,
+                                    spectral_norm=spectral_norm)
     bn = _d_batchnorm(d_norm)
     G = Sequential(
         *up(nz, ngf * 8, 4, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 8ngf, 4, 4)
@@ -69,11 +77,15 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
 
 
 def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
-            spectral_norm=False):
+            spectral_norm=False, num_classes=None, conditional="concat"):
     """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
-    ``sigmoid``, ``d_norm`` and ``spectral_norm`` as in :func:`dcgan64`.
+    ``sigmoid``, ``d_norm``, ``spectral_norm``, ``num_classes`` and ``conditional`` as in :func:`dcgan64`.
     """
+    if num_classes is not None:                    # G(z, y), D(x, y): the plain stacks, label inputs added
+        return conditional_networks(dcgan28, num_classes, conditional, nz=nz, ngf=ngf, ndf=ndf, nc=nc,
+                                    seed=seed, dtype=dtype, sigmoid=sigmoid, d_norm=d_norm,
+                                    spectral_norm=spectral_norm)
     bn = _d_batchnorm(d_norm)
     G = Sequential(
         *up(nz, ngf * 4, 7, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 4ngf, 7, 7)
@@ -105,3 +117,17 @@ def _initialized(G, D, seed, spectral_norm=False):
 
 
 ARCHITECTURES = {"dcgan28": dcgan28, "dcgan64": dcgan64}
+
+
+def conditional_dcgan(arch="dcgan28", num_classes=10, conditional="concat", *, nz=100, ngf=64, ndf=64,
+                      nc=None, seed=0, dtype=None, sigmoid=True, d_norm="batch"):
+    """A class-conditional DCGAN by architecture name: ``ARCHITECTURES[arch](..., num_classes=K)``.
+
+    ``nc``: image channels (default: the architecture's, 1 for dcgan28, 3 for dcgan64).
+    See :func:`minigan.models.conditional.conditional_networks` for the two forms.
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}")
+    channels = {} if nc is None else {"nc": nc}
+    return ARCHITECTURES[arch](nz=nz, ngf=ngf, ndf=ndf, seed=seed, dtype=dtype, sigmoid=sigmoid, d_norm=d_norm,
+                               num_classes=num_classes, conditional=conditional, **channels)

@@ -148,6 +148,13 @@ class SpectralNorm(Module):
         self.layer.add_weight_grad(dy, x)                             # d/dW_sn, into the scratch grad
         self.grads["weight"] += self.through_sigma(self.layer.grads["weight"])
 
+    def __getattr__(self, name):
+        """The wrapped layer's geometry (``in_channels``, ``kernel_size``, ...) reads through the wrapper."""
+        layer = self.__dict__.get("layer")
+        if layer is None or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(layer, name)
+
     def extra_repr(self):
         return f"{self.layer!r}, n_power_iterations={self.n_power_iterations}, eps={self.eps:g}"
 

@@ -13,19 +13,20 @@ from .html import esc, section
 from .run_folder import Run
 
 
-def flag_words(config: dict, skip=("out",)) -> list[tuple[str, str | None]]:
-    """``[(flag, value)]`` for the settings in ``config``: None for a flag alone (a True switch).
+def flag_words(config: dict, skip=("out",)) -> list[tuple[str, str]]:
+    """``[(flag, value)]`` for the settings in ``config``.
 
-    Unset settings (None) and switches that are off (False) are left out, as
-    are lists and dicts, which no flag takes; ``skip`` names settings left to
-    the caller (``out``: the folder a rerun writes to).
+    Unset settings (None) are left out, as are lists and dicts, which no flag
+    takes (``class_names``, filled in by the job); a yes/no setting reads
+    ``--spectral-norm no``. ``skip`` names settings left to the caller
+    (``out``: the folder a rerun writes to).
     """
     words = []
     for key, value in config.items():
-        if key in skip or value is None or value is False or isinstance(value, (list, dict)):
+        if key in skip or value is None or isinstance(value, (list, dict)):
             continue
         flag = "--" + key.replace("_", "-")
-        words.append((flag, None if value is True else str(value)))
+        words.append((flag, {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) else str(value)))
     return words
 
 
@@ -33,7 +34,7 @@ def command_line(config: dict, out: str, program: str = "minigan train") -> str:
     """The shell command that reruns ``config`` into the folder ``out``, every word shell-quoted."""
     words = program.split()
     for flag, value in flag_words(config) + [("--out", out)]:
-        words += [flag] if value is None else [flag, value]
+        words += [flag, value]
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -42,7 +43,7 @@ def config_section(run: Run) -> str:
         return ""
     folder = str(run.folder)
     rerun = command_line(run.config, folder.rstrip("/") + "-again")
-    rows = "".join(f"<tr><td><code>{esc(flag)}</code></td><td><code>{esc(value if value is not None else '')}"
+    rows = "".join(f"<tr><td><code>{esc(flag)}</code></td><td><code>{esc(value)}"
                    f"</code></td></tr>" for flag, value in flag_words(run.config))
     unset = [k for k, v in run.config.items() if v is None]
     files = sorted(p.name + ("/" if p.is_dir() else "") for p in run.folder.iterdir() if not p.name.startswith("."))

@@ -55,7 +55,25 @@ Fewer than {NUM_CLASSES} is <b>mode collapse</b>, often visible here before it i
     shares = [e[f"class_{k}"][-1] for k in range(NUM_CLASSES)]
     mix = class_mix_chart(shares, run.classes, int(e["step"][-1]))
     return section("metrics", "Metrics", f'<div class="wide">{plot}</div>'
-                   f'<div class="cols"><div class="explain">{note}</div><div>{table}</div></div>{mix}')
+                   f'<div class="cols"><div class="explain">{note}</div><div>{table}</div></div>{mix}'
+                   f'{conditional_table(e, run.classes)}')
+
+
+def conditional_table(e, classes) -> str:
+    """A conditional run's latest evaluation: per class asked for, the share drawn as it and the FD within it."""
+    if not e.get("conditional_accuracy"):
+        return ""                                                    # an unconditional run's eval.csv
+    rows = "".join(f"<tr><td>{esc(name)}</td><td>{e[f'accuracy_{k}'][-1]:.1%}</td>"
+                   f"<td>{e[f'frechet_{k}'][-1]:.2f}</td></tr>" for k, name in enumerate(classes))
+    return f"""<div class="cols"><div class="explain"><h3>Conditional: does G draw the class it is asked for?</h3>
+<p>At step {int(e["step"][-1]):,}, G was asked for each class in turn. <b>Conditional accuracy</b>
+{e["conditional_accuracy"][-1]:.1%}: the share of samples the classifier assigns to the class asked for
+(chance is {1 / len(classes):.0%}; the classifier's own test accuracy is the ceiling).
+<b>FD within the class</b>: the samples asked for a class against the real test pictures of that class
+(mean {e["mean_class_frechet_distance"][-1]:.2f}); a class drawn as another one shows here even when the
+overall FD looks good.</p></div>
+<div><table class="small"><tr><th>class asked for</th><th>accuracy</th><th>FD within the class</th></tr>
+{rows}</table></div></div>"""
 
 
 def class_mix_chart(shares, classes, step) -> str:

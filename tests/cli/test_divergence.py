@@ -27,8 +27,8 @@ def pinned_after(monkeypatch, step):
     """From ``step`` on, the trainer reports Loss_G at the clamp, as a saturated D gives."""
     real_step = GANTrainer.step
 
-    def step_fn(self, x_real, z=None):
-        stats = real_step(self, x_real, z)
+    def step_fn(self, x_real, *args, **kwargs):
+        stats = real_step(self, x_real, *args, **kwargs)
         if self.step_count >= step:
             stats["loss_g"] = CLAMP
         return stats

@@ -65,10 +65,10 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(idx_dir, tmp_path, cap
 def test_nan_stops_the_run_naming_the_step_and_network(train, tmp_path, monkeypatch):
     real_step = GANTrainer.step
 
-    def step(self, x_real, z=None):
+    def step(self, x_real, *args, **kwargs):
         if self.step_count == 5:                        # poison D before step 6
             next(iter(self.D.params.values()))[...] = np.nan
-        return real_step(self, x_real, z)
+        return real_step(self, x_real, *args, **kwargs)
 
     monkeypatch.setattr(GANTrainer, "step", step)
     out = tmp_path / "run"

@@ -108,7 +108,8 @@ def test_pictures_are_made_in_bounded_batches(train, tmp_path, monkeypatch):
     G = generate.load_generator(out)
     seen = []
     real_call = generate.Generator.__call__
-    monkeypatch.setattr(generate.Generator, "__call__", lambda self, z: seen.append(len(z)) or real_call(self, z))
+    monkeypatch.setattr(generate.Generator, "__call__",
+                        lambda self, z, labels=None: seen.append(len(z)) or real_call(self, z, labels))
     batched = np.concatenate(list(generate.generate_batches(G, 1000, seed=3, batch_size=256)))
     assert seen == [256, 256, 256, 232]
     seen.clear()

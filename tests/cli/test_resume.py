@@ -77,9 +77,9 @@ def test_resume_with_a_new_lr_and_beta1_uses_them(train, tmp_path, monkeypatch):
     seen = []
     step = train_module.GANTrainer.step
 
-    def spy(self, x):
+    def spy(self, x, *args, **kwargs):
         seen.append([(o.lr, o.betas) for o in (self.opt_G, self.opt_D)])
-        return step(self, x)
+        return step(self, x, *args, **kwargs)
     monkeypatch.setattr(train_module.GANTrainer, "step", spy)
     rc, stdout, stderr = train(out, "--max-steps", 5, "--lr", "1e-3", "--beta1", "0.9", "--resume")
     assert rc == 0, stderr

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 
-from minigan.checkpoint import load_checkpoint, save_and_point
+from minigan.checkpoint import LATEST, load_checkpoint, resume_point, save_and_point
 from minigan.fileio import stale_temp_files
 from minigan.logs import read_metrics
 
@@ -50,11 +50,24 @@ def test_a_lock_left_by_a_killed_job_is_taken_over(idx_dir, tmp_path, train):
     job.kill()                                          # kill -9: no cleanup at all
     job.communicate(timeout=60)
     assert (out / ".lock").exists() and str(job.pid) in (out / ".lock").read_text()
-    saved = load_checkpoint(out)["step"]
+    saved = load_checkpoint(resume_point(out))["step"]  # the kill may fall between a checkpoint and `latest`
     rc, stdout, stderr = train(out, "--max-steps", saved + 3, "--resume")
     assert rc == 0, stderr
     assert f"resumed from step {saved}" in stdout
     assert steps_logged(out) == list(range(1, saved + 4))     # the unsaved steps redone, none twice
+
+
+def test_a_checkpoint_saved_just_before_a_kill_is_resumed_from_though_latest_lags(tmp_path, train):
+    # kill -9 after a checkpoint file is complete but before `latest` moves to it: that file is the
+    # run's newest state; resuming must neither start from the older step nor call the newer one "newer steps".
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", 4, "--checkpoint-every", 2)[0] == 0
+    (out / LATEST).write_text("checkpoints/step_000002.npz\n")          # the pointer as the kill left it
+    rc, stdout, stderr = train(out, "--max-steps", 6, "--resume")
+    assert rc == 0, stderr
+    assert "names step 2, but the job was stopped after saving step_000004.npz completely" in stdout
+    assert "resumed from step 4" in stdout
+    assert steps_logged(out) == list(range(1, 7))
 
 
 def dead_pid():
