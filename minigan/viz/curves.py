@@ -99,6 +99,10 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
         smooth: draw a moving average over faint raw lines; None = only when
             there are more than 100 points.
 
+    A history of more than :data:`~minigan.viz.bins.MAX_POINTS` rows is drawn
+    from that many stretches of steps (:func:`~minigan.viz.bins.bin_history`),
+    so the cost stays the same however long the run.
+
     Returns ``path``.
     """
     missing = [k for k in HISTORY_KEYS if k not in history]
@@ -163,8 +167,9 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     for (panel_title, y_title, series, refs, fixed_ylim), box in zip(panels, boxes):
         raw = {key: np.asarray(data[key], dtype=np.float64) for key, _, _ in series}
         smoothed = {key: ema(v, span) for key, v in raw.items()} if smooth else {}
-        lows, highs = ({key: envelope[0][key] for key in raw}, {key: envelope[1][key] for key in raw}) \
-            if envelope else (raw, raw)
+        lows, highs = envelope or (raw, raw)         # each point's lowest and highest raw value
+        lows, highs = {key: lows[key] for key in raw}, {key: highs[key] for key in raw}   # this panel's series
+        raw_lines = {key: _raw_line(steps, raw[key], lows[key], highs[key], bool(envelope)) for key in raw}
 
         # ---- y limits: the data (without rare spikes when smoothing), the reference lines ----
         if fixed_ylim is not None:
@@ -177,13 +182,10 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
         # ---- data, then the frame and ticks around it ----
         ax.gridlines(xticks, yticks)
         for key, _, colour in series if smooth else ():   # faint raw lines first, under everything
-            ax.line(*_raw_line(steps, raw[key], lows[key], highs[key], envelope), _faint(colour), width=1)
+            ax.line(*raw_lines[key], _faint(colour), width=1)
         rows = [ax.hline(value, colour, width=1) for value, _, colour in refs]   # canvas rows
         for key, _, colour in series:
-            if smooth:
-                ax.line(steps, smoothed[key], colour, width=2)
-            else:
-                ax.line(*_raw_line(steps, raw[key], lows[key], highs[key], envelope), colour, width=2)
+            ax.line(*((steps, smoothed[key]) if smooth else raw_lines[key]), colour, width=2)
             if markers:
                 ax.dots(steps, raw[key], colour)
         if not any(np.isfinite(v).any() for v in raw.values()):
@@ -210,9 +212,9 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     return path
 
 
-def _raw_line(steps, values, lows, highs, envelope) -> tuple[np.ndarray, np.ndarray]:
+def _raw_line(steps, values, lows, highs, binned: bool) -> tuple[np.ndarray, np.ndarray]:
     """The raw line's points: the values, or, for binned points, each stretch's lowest then highest value."""
-    if not envelope:
+    if not binned:
         return steps, values
     return np.repeat(steps, 2), np.stack([lows, highs], axis=1).ravel()    # (2m,): low, high, low, high, ...
 
