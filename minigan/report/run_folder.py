@@ -37,7 +37,7 @@ class Run:
         self.history = read_csv(self.folder / "metrics.csv", last=RECENT_STEPS)   # the latest rows only
         self.evals = by_step(read_csv(self.folder / "eval.csv"))                 # one row per evaluation
         self.flows = read_gradflow(self.folder / "gradflow.csv")
-        self.grids = sorted((self.folder / "samples").glob("step_*.png"))
+        self.grids = sorted((self.folder / "samples").glob("step_*.png"), key=lambda p: p.name)   # step order
         dataset = self.config.get("dataset", "")
         self.dataset_title = DATASETS[dataset].title if dataset in DATASETS else (dataset or "?")
         self.classes = DATASETS[dataset].classes if dataset in DATASETS else tuple(map(str, range(NUM_CLASSES)))
