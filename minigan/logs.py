@@ -18,6 +18,13 @@ Most columns hold numbers; a log may also name a few ``text_fields`` that
 hold labels, as ``gradflow.csv`` does with ``net`` and ``layer`` (read such a
 log with the ``csv`` module; :func:`read_metrics` reads numbers only).
 
+Reading a long log in part: the report is rewritten at every sample point, so
+it must not read a whole log that grows by a row a step. :func:`tail_lines`
+reads backwards from a file's end until it holds the last ``n`` lines, and
+:func:`spread_lines` reads a few windows spread evenly over a file; both read a
+number of bytes set by their arguments, not by the file's length.
+:func:`read_metrics_tail` is :func:`read_metrics` for the last ``n`` rows.
+
 Resuming: opening an existing log with the same columns appends to it; with
 different columns it raises, rather than mix two layouts in one file. After
 resuming from a checkpoint older than the log's last row, call
@@ -139,18 +146,96 @@ def read_metrics(path) -> dict[str, list[float]]:
     rows = list(csv.reader(complete_lines(path)))
     if not rows:
         raise ValueError(f"read_metrics: {path} is empty (no header row)")
-    header, body = rows[0], rows[1:]
+    return _columns(rows[0], rows[1:], lambda i: f"read_metrics: {path} line {i + 2}")
+
+
+def read_metrics_tail(path, n: int) -> dict[str, list[float]]:
+    """The last ``n`` rows of a metrics CSV (all of them when it has fewer), as :func:`read_metrics` reads them.
+
+    Read from the file's end (:func:`tail_lines`): the work grows with ``n``,
+    not with the length of the log. A last row cut off by a crash is skipped.
+    """
+    header, lines = tail_lines(path, n)
+    if not header:
+        raise ValueError(f"read_metrics_tail: {path} is empty (no header row)")
+    rows = list(csv.reader([header] + lines))
+    return _columns(rows[0], rows[1:], lambda i: f"read_metrics_tail: {path} line {len(rows) - 1 - i} from the end")
+
+
+def tail_lines(path, n: int) -> tuple[str, list[str]]:
+    """The header line of the text file ``path`` and its last ``n`` complete lines (fewer if it has fewer).
+
+    Reads a block from the end, doubling it until the block holds ``n`` whole
+    lines: about ``2 n`` lines' worth of bytes at most, however long the file.
+    A last line with no newline (cut off by a crash) is left out.
+    """
+    with open(path, "rb") as f:
+        header, start, end = _header(f)
+        size = 128 * (n + 1)                         # bytes for n lines of ~128 characters, to start with
+        while True:
+            at = max(start, end - size)
+            lines = _whole_lines(f, at, end, start)
+            if len(lines) >= n or at == start:
+                return header, lines[max(0, len(lines) - n):] if n > 0 else []
+            size *= 2
+
+
+def spread_lines(path, windows: int, window: int) -> tuple[str, list[str]]:
+    """The header line of ``path`` and the complete lines inside ``windows`` blocks of ``window`` bytes,
+    spread evenly over the file, in file order.
+
+    The first block starts at the first row and the last one ends at the file's
+    end, so the first and last rows are among the lines (those shorter than a
+    block). A file whose rows fit in the blocks is read whole; the bytes read
+    are at most ``windows * window``, however long the file. A last line with
+    no newline (cut off by a crash) is left out.
+    """
+    if windows < 2 or window < 1:
+        raise ValueError(f"spread_lines: need 2 or more windows of 1 or more bytes, got {windows} of {window}")
+    with open(path, "rb") as f:
+        header, start, end = _header(f)
+        if end - start <= windows * window:
+            return header, _whole_lines(f, start, end, start)
+        gap = (end - start - window) / (windows - 1)                 # > window: the blocks never overlap
+        lines = []
+        for i in range(windows):
+            at = start + round(i * gap)
+            lines += _whole_lines(f, at, min(at + window, end), start)
+        return header, lines
+
+
+def _header(f) -> tuple[str, int, int]:
+    """The first line of the binary file ``f`` (text), where the next line starts, and the file's length."""
+    header = f.readline().decode("utf-8")
+    start = f.tell()
+    return header, start, f.seek(0, io.SEEK_END)
+
+
+def _whole_lines(f, at: int, stop: int, start: int) -> list[str]:
+    """The complete lines among bytes ``at:stop`` of ``f`` (rows begin at ``start``): a line cut by either edge is
+    left out, and so is a last line with no newline."""
+    begin = max(at - 1, start)                       # one byte early, to see whether a line starts at ``at``
+    f.seek(begin)
+    data = f.read(stop - begin)
+    if at > start:                                   # drop the piece of a line before the first break
+        cut = data.find(b"\n")
+        data = data[cut + 1:] if cut >= 0 else b""
+    data = data[:data.rfind(b"\n") + 1]            # drop the piece after the last break
+    return [line.decode("utf-8") + "\n" for line in data.split(b"\n")[:-1]]
+
+
+def _columns(header: list[str], body: list[list[str]], where) -> dict[str, list[float]]:
+    """CSV rows of numbers as ``{column: [value per row]}``; ``where(i)`` names row ``i`` in an error."""
     history = {name: [] for name in header}
-    for line_no, cells in enumerate(body, start=2):
+    for i, cells in enumerate(body):
         if not cells:                             # a blank line (e.g. added by an editor)
             continue
         if len(cells) != len(header):
-            raise ValueError(f"read_metrics: {path} line {line_no} has {len(cells)} cells, "
-                             f"the header has {len(header)}: {cells}")
+            raise ValueError(f"{where(i)} has {len(cells)} cells, the header has {len(header)}: {cells}")
         try:
             values = [_parse(c) for c in cells]
         except ValueError:
-            raise ValueError(f"read_metrics: {path} line {line_no} has a non-numeric cell: {cells}") from None
+            raise ValueError(f"{where(i)} has a non-numeric cell: {cells}") from None
         for name, v in zip(header, values):
             history[name].append(v)
     return history

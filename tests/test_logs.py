@@ -1,11 +1,11 @@
-"""MetricsLog / read_metrics: plain CSV, one flushed row per log call, resume, crash recovery."""
+"""MetricsLog / read_metrics: plain CSV, one flushed row per log call, resume, crash recovery; reading a log in part."""
 import csv
 import math
 
 import numpy as np
 import pytest
 
-from minigan.logs import MetricsLog, read_metrics
+from minigan.logs import MetricsLog, read_metrics, read_metrics_tail, spread_lines, tail_lines
 from minigan.viz import plot_training_curves
 
 FIELDS = ["step", "loss_d", "loss_g", "d_x", "d_g_z"]
@@ -128,3 +128,62 @@ def test_drop_rows_after_names_a_row_without_a_step(tmp_path):
     with pytest.raises(ValueError, match=r"MetricsLog: .*log.csv line 3 has no number in column 'step': \['late', '0.3'\]"):
         log.drop_rows_after(1)
     log.close()
+
+
+def long_log(path, rows, cut_off=False):
+    """A metrics log of ``rows`` rows (varied widths), ending in half a row when ``cut_off``."""
+    with MetricsLog(path, FIELDS) as log:
+        for s in range(1, rows + 1):
+            log.log(step=s, loss_d=1 / s, loss_g=s * 1e6 if s % 7 else float("nan"), d_x=0.5, d_g_z=s % 3)
+    if cut_off:
+        with open(path, "a") as f:
+            f.write("99999,0.12")                                     # what a crash mid-row leaves
+    return path
+
+
+@pytest.mark.parametrize("rows", [0, 1, 5, 999, 1000, 1001, 3000])
+@pytest.mark.parametrize("cut_off", [False, True])
+def test_read_metrics_tail_is_the_end_of_read_metrics(tmp_path, rows, cut_off):
+    path = long_log(tmp_path / "metrics.csv", rows, cut_off)
+    whole = read_metrics(path)
+    for n in (1, 2, 10, 1000, 5000):                                # 5000: a file shorter than n
+        tail = read_metrics_tail(path, n)
+        assert list(tail) == FIELDS
+        for k in FIELDS:
+            np.testing.assert_array_equal(tail[k], whole[k][-n:])   # NaN cells included
+    assert read_metrics_tail(path, 0) == {k: [] for k in FIELDS}
+
+
+def test_read_metrics_tail_reads_the_end_only(tmp_path):
+    path = long_log(tmp_path / "metrics.csv", 20_000)
+    header, lines = tail_lines(path, 100)
+    assert header == "step,loss_d,loss_g,d_x,d_g_z\n" and len(lines) == 100
+    assert lines[0].startswith("19901,") and lines[-1].startswith("20000,")
+    (tmp_path / "nothing.csv").write_text("")
+    with pytest.raises(ValueError, match="empty"):
+        read_metrics_tail(tmp_path / "nothing.csv", 5)
+    with open(path, "a") as f:
+        f.write("20001,oops,1,1,1\n")
+    with pytest.raises(ValueError, match="line 1 from the end has a non-numeric cell"):
+        read_metrics_tail(path, 3)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 40, 5000])
+@pytest.mark.parametrize("cut_off", [False, True])
+def test_spread_lines_are_whole_rows_from_across_the_file(tmp_path, rows, cut_off):
+    path = long_log(tmp_path / "metrics.csv", rows, cut_off)
+    all_lines = path.read_text().splitlines(keepends=True)
+    complete = all_lines[1:] if not cut_off else all_lines[1:-1]
+    header, lines = spread_lines(path, 8, 512)
+    assert header == all_lines[0]
+    if rows <= 40:                                                  # fits in 8 x 512 bytes: read whole
+        assert lines == complete
+        return
+    assert set(lines) <= set(complete) and len(set(lines)) == len(lines)
+    assert lines == sorted(lines, key=complete.index)               # in file order
+    assert lines[0] == complete[0] and lines[-1] == complete[-1]    # the first and the last row
+    assert 8 * 5 <= len(lines) <= 8 * 512 // 20                     # a few rows from each of the 8 windows
+    steps = [int(line.split(",")[0]) for line in lines]
+    assert max(np.diff(steps)) < rows / 4                           # from all over the file, not only its ends
+    with pytest.raises(ValueError, match="2 or more windows"):
+        spread_lines(path, 1, 512)

@@ -23,8 +23,10 @@ reloading it mid-run never sees half a page.
 
 The training job rewrites the page at every sample point, so its cost must
 not grow with the run: each picture is base64-encoded once and reused while
-its file is unchanged (:class:`~minigan.report.html.Embedder`), and the strip
-of grids over time keeps the same picks from one sample point to the next.
+its file is unchanged (:class:`~minigan.report.html.Embedder`), the strip
+of grids over time keeps the same picks from one sample point to the next,
+and the logs that grow every step are read in part: metrics.csv from its end,
+gradflow.csv in a few blocks spread over it (:mod:`~minigan.report.run_folder`).
 
     page.py         write_report, render_report: the page put together
     run_folder.py   Run: the run folder's files, read once

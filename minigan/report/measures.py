@@ -110,12 +110,12 @@ def gradflow_section(run: Run) -> str:
     hi = max(hi, lo + 1)
     tables = "".join(gradflow_table(run.flows, net, first, last, lo, hi) for net in ("G", "D"))
     compare = f"step {first:,} (light) and step {last:,} (dark)" if first != last else f"step {last:,}"
-    note = f"""<p>Per layer, at {compare}, from the {len(steps)} recorded steps in gradflow.csv:
+    note = f"""<p>Per layer, at {compare}, from gradflow.csv:
 the mean and spread of the layer's output, and the mean size of two gradients on a log scale
 (10<sup>{lo}</sup> to 10<sup>{hi}</sup>): <b>|dL/d input|</b>, what the layer passes back to the layer
 below, and <b>|dL/d weights|</b>, the gradient its weights were updated with. The little curve is
-|dL/d input| over all recorded steps (log scale, at least one factor of 10 high; hover over it for the
-numbers).</p>
+|dL/d input| over the run, at recorded steps spread over it (log scale, at least one factor of 10 high;
+hover over it for the numbers).</p>
 <p><b>Which loss each number belongs to.</b> Every number in G's table comes from G's update (Loss_G).
 D's table mixes two: its <b>|dL/d weights|</b> is the gradient of <b>Loss_D</b>, D's own update, while its
 activations and <b>|dL/d input|</b> come from <b>G's update</b> -- D judging the fake batch and passing

@@ -12,10 +12,9 @@ import numpy as np
 
 from ..evaluation import NUM_CLASSES
 from .html import esc, img, section
-from .run_folder import Run, step_of
+from .run_folder import RECENT_STEPS, Run, step_of
 
 MAX_GRIDS = 8                    # sample grids shown in "samples over time", at most
-RECENT = 0.1                     # "recent averages": the last tenth of the logged steps
 EARLY_STEPS = 300                # D needs a few hundred steps to tell real from fake (docs/how-gans-work.md)
 
 
@@ -92,15 +91,15 @@ def curves_section(run: Run) -> str:
                        '<p class="note">No curves yet (drawn at the first sample point).</p>')
     h, recent = run.history, ""
     if h.get("step"):
-        n = max(1, int(len(h["step"]) * RECENT))
-        means = {k: float(np.nanmean(h[k][-n:])) for k in ("loss_d", "loss_g", "d_x", "d_g_z")}
+        n = len(h["step"])                   # the last RECENT_STEPS rows of metrics.csv, or all of a shorter run
+        means = {k: float(np.nanmean(h[k])) for k in ("loss_d", "loss_g", "d_x", "d_g_z")}
         rows = [("Loss_D", means["loss_d"], "1.386 (2 ln 2)"), ("Loss_G", means["loss_g"], "0.693 (ln 2)"),
                 ("D(x)", means["d_x"], "0.5"), ("D(G(z))", means["d_g_z"], "0.5")]
         recent = (f'<table class="small"><tr><th>mean of the last {n:,} steps</th><th>this run</th>'
                   f'<th>at equilibrium</th></tr>'
                   + "".join(f"<tr><td>{k}</td><td>{v:.3f}</td><td>{eq}</td></tr>" for k, v, eq in rows)
                   + f"</table><p>{reading(means['d_x'], means['d_g_z'], run.step)}</p>")
-    note = """<p><b>Top, the losses.</b> The dashed lines are their values at the game's equilibrium, where
+    note = f"""<p><b>Top, the losses.</b> The dashed lines are their values at the game's equilibrium, where
 D cannot tell real from fake and outputs 1/2 for everything: Loss_D = 2 ln 2 ≈ 1.386, Loss_G = ln 2 ≈ 0.693.
 A healthy DCGAN does <b>not</b> sit on them: after its first few hundred steps it settles in a noisy band with
 Loss_D below 2 ln 2 and Loss_G above ln 2, and stays there while the samples keep improving. The equilibrium is
@@ -110,7 +109,9 @@ D(G(z)) below it, each wandering in its band (about 0.7 and 0.3 on Fashion-MNIST
 D(x) → 1 and D(G(z)) → 0, Loss_D → 0 while Loss_G climbs steadily; then G's gradient weakens (see gradient
 flow). Both stuck at 0.5 from the first step would mean D is not learning. The losses do not measure picture
 quality: look at the samples.</p>
-<p>With many steps, each curve is a moving average drawn over the faint raw values.</p>"""
+<p>With many steps, each curve is a moving average drawn over the faint raw values (their lowest and
+highest in each stretch of steps, so a single spike still shows). The table beside: the mean of the most recent
+{RECENT_STEPS:,} steps (all of them in a shorter run), and what the reading of D's outputs says.</p>"""
     return section("curves", "Training curves", f'<div class="wide">{img(path, "training curves")}</div>'
                    f'<div class="cols"><div class="explain">{note}</div><div>{recent}</div></div>')
 

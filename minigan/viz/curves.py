@@ -24,6 +24,14 @@ near 1/2 from the first step means D is not learning.
 
 With many points, each series is drawn twice: the raw values as a faint line
 and an exponential moving average over it (like TensorBoard's smoothing).
+
+**A long run is drawn from at most** :data:`MAX_POINTS` **points per curve**
+(:func:`bin_history`), so redrawing the picture at every sample point costs
+about the same at step 200,000 as at step 2,000: the steps are cut into
+equal stretches, each drawn as one point holding its rows' mean (what the
+moving average smooths) and their lowest and highest values (what the faint
+line draws, so a one-step spike still shows). A picture 800 pixels wide shows
+no more than that anyway.
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ from PIL import Image, ImageDraw
 from minigan.fileio import atomic_write
 from minigan.viz.axes import (BLACK, TEXT_GREY, WHITE, Axes, load_font, nice_ticks, put_text,
                               text_size)
+from minigan.viz.bins import MAX_POINTS, bin_history
 
 #: The columns of ``history`` that :func:`plot_training_curves` reads.
 HISTORY_KEYS = ("step", "loss_d", "loss_g", "d_x", "d_g_z")
@@ -90,6 +99,10 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
         smooth: draw a moving average over faint raw lines; None = only when
             there are more than 100 points.
 
+    A history of more than :data:`~minigan.viz.bins.MAX_POINTS` rows is drawn
+    from that many stretches of steps (:func:`~minigan.viz.bins.bin_history`),
+    so the cost stays the same however long the run.
+
     Returns ``path``.
     """
     missing = [k for k in HISTORY_KEYS if k not in history]
@@ -100,23 +113,27 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
     lengths = {k: v.size for k, v in data.items()}
     if len(set(lengths.values())) != 1:
         raise ValueError(f"plot_training_curves: history columns must have equal lengths, got {lengths}")
-    order = np.argsort(data["step"], kind="stable")            # lines run left to right
-    data = {k: v[order] for k, v in data.items()}
+    n = data["step"].size
     if smooth is None:
-        smooth = data["step"].size > SMOOTH_MIN_POINTS
-    return plot_panels(data["step"], data, PANELS, path, title=title, smooth=smooth,
-                       ref_legend="equilibrium (D = 1/2)")
+        smooth = n > SMOOTH_MIN_POINTS
+    steps, means, lows, highs = bin_history(data["step"], {k: data[k] for k in HISTORY_KEYS[1:]})
+    return plot_panels(steps, means, PANELS, path, title=title, smooth=smooth,
+                       ref_legend="equilibrium (D = 1/2)", envelope=(lows, highs) if n > MAX_POINTS else None)
 
 
 def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, smooth: bool = False,
-                ref_legend: str | None = None, markers: bool = False, height: int = HEIGHT):
+                ref_legend: str | None = None, markers: bool = False, height: int = HEIGHT,
+                envelope: tuple[dict, dict] | None = None):
     """Panels stacked above one shared "training step" axis, as a ``WIDTH x height`` PNG at ``path``.
 
     The engine behind :func:`plot_training_curves` and
     :func:`minigan.viz.plot_eval_curves`. ``steps``: ``(n,)`` sorted;
     ``data``: ``{key: (n,) array}``; ``panels``: entries like :data:`PANELS`.
     ``ref_legend``: the legend's label for the dashed reference lines;
-    ``markers``: a dot on every point (for a few, widely spaced points).
+    ``markers``: a dot on every point (for a few, widely spaced points);
+    ``envelope``: ``(lows, highs)``, dicts like ``data``, when each point
+    stands for a stretch of steps (:func:`bin_history`): the raw line then runs
+    through each stretch's lowest and highest value.
     """
     steps = np.asarray(steps, dtype=np.float64)
     span = max(2.0, steps.size / 40)
@@ -150,22 +167,25 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     for (panel_title, y_title, series, refs, fixed_ylim), box in zip(panels, boxes):
         raw = {key: np.asarray(data[key], dtype=np.float64) for key, _, _ in series}
         smoothed = {key: ema(v, span) for key, v in raw.items()} if smooth else {}
+        lows, highs = envelope or (raw, raw)         # each point's lowest and highest raw value
+        lows, highs = {key: lows[key] for key in raw}, {key: highs[key] for key in raw}   # this panel's series
+        raw_lines = {key: _raw_line(steps, raw[key], lows[key], highs[key], bool(envelope)) for key in raw}
 
         # ---- y limits: the data (without rare spikes when smoothing), the reference lines ----
         if fixed_ylim is not None:
             yticks = nice_ticks(*fixed_ylim, max_ticks=6)
         else:
-            yticks = nice_ticks(*_fit_range(raw, smoothed, [r[0] for r in refs]), max_ticks=7)
+            yticks = nice_ticks(*_fit_range(lows, highs, smoothed, [r[0] for r in refs]), max_ticks=7)
         margin = 0.03 * (yticks[-1] - yticks[0])   # so a line at the first or last tick clears the frame
         ax = Axes(image, box, xlim, (yticks[0] - margin, yticks[-1] + margin))
 
         # ---- data, then the frame and ticks around it ----
         ax.gridlines(xticks, yticks)
         for key, _, colour in series if smooth else ():   # faint raw lines first, under everything
-            ax.line(steps, raw[key], _faint(colour), width=1)
+            ax.line(*raw_lines[key], _faint(colour), width=1)
         rows = [ax.hline(value, colour, width=1) for value, _, colour in refs]   # canvas rows
         for key, _, colour in series:
-            ax.line(steps, smoothed[key] if smooth else raw[key], colour, width=2)
+            ax.line(*((steps, smoothed[key]) if smooth else raw_lines[key]), colour, width=2)
             if markers:
                 ax.dots(steps, raw[key], colour)
         if not any(np.isfinite(v).any() for v in raw.values()):
@@ -192,18 +212,31 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     return path
 
 
-def _fit_range(raw: dict, smoothed: dict, refs: list[float]) -> tuple[float, float]:
-    """Low and high y limits showing the data and every reference value, starting at 0 for losses >= 0."""
-    values = [v[np.isfinite(v)] for v in raw.values()]
-    values = np.concatenate(values) if values else np.zeros(0)
+def _raw_line(steps, values, lows, highs, binned: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The raw line's points: the values, or, for binned points, each stretch's lowest then highest value."""
+    if not binned:
+        return steps, values
+    return np.repeat(steps, 2), np.stack([lows, highs], axis=1).ravel()    # (2m,): low, high, low, high, ...
+
+
+def _fit_range(lows: dict, highs: dict, smoothed: dict, refs: list[float]) -> tuple[float, float]:
+    """Low and high y limits showing the data and every reference value, starting at 0 for losses >= 0.
+
+    ``lows`` and ``highs``: each series' values (the same dict twice), or each
+    binned point's lowest and highest value.
+    """
+    def finite(series):
+        values = [v[np.isfinite(v)] for v in series.values()]
+        return np.concatenate(values) if values else np.zeros(0)
+    low, high = finite(lows), finite(highs)
     parts = list(refs)
-    if values.size:
+    if low.size:
         if smoothed:   # a rare spike should not squash the whole plot: use the 1st-99th percentiles
-            parts += [np.percentile(values, 1), np.percentile(values, 99)]
+            parts += [np.percentile(low, 1), np.percentile(high, 99)]
             for v in smoothed.values():
                 parts += [np.nanmin(v), np.nanmax(v)] if np.isfinite(v).any() else []
         else:
-            parts += [values.min(), values.max()]
+            parts += [low.min(), high.max()]
     lo, hi = min(parts), max(parts)
     if lo >= 0:
         lo = 0.0

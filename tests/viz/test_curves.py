@@ -6,6 +6,8 @@ import pytest
 from PIL import Image
 
 from minigan.viz import plot_training_curves
+from minigan.viz.axes import Axes
+from minigan.viz.bins import MAX_POINTS
 from minigan.viz.curves import BLUE, GREEN, HEIGHT, ORANGE, RED, WIDTH, _faint, ema
 
 
@@ -128,3 +130,40 @@ def test_ema_skips_nan_and_starts_at_first_value():
     out = ema([np.nan, 2.0, np.nan, 4.0], span=3)              # a = 2 / (3 + 1) = 0.5
     assert math.isnan(out[0]) and math.isnan(out[2])
     assert out[1] == 2.0 and out[3] == pytest.approx(3.0)
+
+
+@pytest.fixture
+def points_drawn(monkeypatch):
+    """The number of points of every line drawn (``Axes.line`` calls), in order."""
+    drawn, real_line = [], Axes.line
+
+    def counting_line(self, x, y, *args, **kwargs):
+        drawn.append(len(x))
+        return real_line(self, x, y, *args, **kwargs)
+    monkeypatch.setattr(Axes, "line", counting_line)
+    return drawn
+
+
+@pytest.mark.parametrize("smooth", [None, False])
+def test_the_points_drawn_do_not_grow_with_the_run(tmp_path, points_drawn, smooth):
+    rng = np.random.default_rng(0)
+    counts = {}
+    for n in (10, 3_000, 150_000):
+        points_drawn.clear()
+        render(tmp_path, history(n=n, loss_d=1 + 0.1 * rng.standard_normal(n)), smooth=smooth)
+        counts[n] = list(points_drawn)
+    assert counts[10] == [10] * 4                 # 4 series, every point
+    assert len(counts[3_000]) == len(counts[150_000]) == (4 if smooth is False else 8)   # (+ faint raw lines)
+    for n in (3_000, 150_000):                    # at most MAX_POINTS a curve, twice that for a low-high envelope
+        assert 0 < max(counts[n]) <= 2 * MAX_POINTS
+    assert counts[150_000] == counts[3_000]       # 50 times the rows, the same work
+
+
+def test_a_one_step_spike_still_shows_in_a_long_run(tmp_path):
+    n = 150_000
+    noise = 0.05 * np.random.default_rng(1).standard_normal(n)
+    calm = render(tmp_path, history(n=n, loss_g=1.5 + noise), name="calm.png")
+    noise[123_456] = 1.0                          # one step of 150,000, Loss_G 2.5 instead of ~1.5
+    spiked = render(tmp_path, history(n=n, loss_g=1.5 + noise), name="spiked.png")
+    top = lambda img: rows_of(img[:HEIGHT // 2], _faint(ORANGE)).min()      # noqa: E731 (highest faint pixel)
+    assert top(spiked) < top(calm) - 20           # the faint line reaches up to it
