@@ -54,6 +54,9 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None) 
     config, weights = state.get("config"), state.get("trainer")
     if not isinstance(config, dict) or not isinstance(weights, dict):
         raise CheckpointError(f"{source} is a minigan checkpoint without a config and trainer weights")
+    if config.get("conditional"):                     # G(z, y) has no plain nn.Sequential twin in PyTorch
+        raise ValueError(f"{source} is a --conditional {config['conditional']} run: its networks read labels, "
+                         "which the PyTorch nn.Sequential layout cannot hold; only unconditional runs export for now")
     has_ema = weights.get("G_ema") is not None
     if ema and not has_ema:
         raise ValueError(f"--ema: {source} has no EMA copy of G (the run was trained without --ema); "

@@ -106,3 +106,14 @@ def test_without_safetensors_the_error_says_what_to_install(runs, tmp_path, caps
     monkeypatch.setattr(safetensors_file, "safetensors", None)
     rc, _, err = export(capsys, "--checkpoint", runs / "plain", "--out", tmp_path / "g.safetensors")
     assert rc == 2 and err == "error: the safetensors package is not installed: pip install 'minigan[interop]'\n"
+
+
+def test_a_conditional_run_is_refused_with_one_line(idx_dir, tmp_path, capsys):
+    # G(z, y) and D(x, y) read labels: no plain nn.Sequential holds them, so export says so instead
+    # of reporting a shape mismatch on G's first layer.
+    out = tmp_path / "cond"
+    assert main(["train", "--data-dir", str(idx_dir), *TINY, "--out", str(out), "--max-steps", "1",
+                 "--dataset", "mnist", "--conditional", "concat"]) == 0
+    rc, _, err = export(capsys, "--checkpoint", out, "--out", tmp_path / "g.safetensors")
+    assert rc == 2 and err.splitlines()[-1].startswith("minigan export: error: ")
+    assert "is a --conditional concat run" in err and not (tmp_path / "g.safetensors").exists()
