@@ -142,7 +142,9 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
 
         # ---- 6. the loop ---------------------------------------------------------------------------------
         first_step = trainer.step_count + 1
-        print(LEGEND)
+        print(LEGEND if cfg.loss in ("bce", "minimax") and cfg.d_head == "sigmoid" else
+              f"Each line: Loss_D and Loss_G of the {cfg.loss} game (docs/losses-and-stabilizers.md); D(x) and "
+              f"D(G(z)) are D's mean outputs on the real and fake batch{'' if cfg.d_head == 'sigmoid' else ' (raw scores for lsgan, hinge and wgan)'}.")
         with StopSignals() as stop:                  # a signal lets the step in progress finish
             try:
                 while trainer.step_count < last_step and not stop.received:

@@ -191,10 +191,7 @@ def test_each_gan_loss_step_matches_the_same_step_in_pytorch(name, logits, n_cri
         opt_G.step()
         assert stats["loss_d"] == pytest.approx(loss_d.item(), rel=1e-9)
         assert stats["loss_g"] == pytest.approx(loss_g.item(), rel=1e-9)
-    for ours, theirs in ((G, tG), (D, tD)):
-        for (n, p, _), (tn, tp) in zip(ours.parameters(), theirs.named_parameters()):
-            assert n == tn
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"{name}: {n}")
+    assert_same_weights(G, D, tG, tD, name)
 
 
 @pytest.mark.parametrize("n_critic, r1", [(1, 0.0), (3, 0.0), (2, 1.5)])
@@ -238,7 +235,12 @@ def test_wgan_gp_step_matches_the_same_step_in_pytorch_double_backward(n_critic,
         opt_G.step()
         assert stats["loss_d"] == pytest.approx(loss_d.item(), rel=1e-9)
         assert stats["loss_g"] == pytest.approx(loss_g.item(), rel=1e-9)
+    assert_same_weights(G, D, tG, tD, "wgan-gp")
+
+
+def assert_same_weights(G, D, tG, tD, what):
+    """minigan's G and D against PyTorch's, parameter by parameter, names included."""
     for ours, theirs in ((G, tG), (D, tD)):
         for (n, p, _), (tn, tp) in zip(ours.parameters(), theirs.named_parameters()):
             assert n == tn
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"wgan-gp: {n}")
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-8, atol=1e-11, err_msg=f"{what}: {n}")
