@@ -80,11 +80,11 @@ class FiniteCheck:
         self.step = step                  # the number of the step being checked (1, 2, ...)
         self.ok = True                    # the host's True, or a 0-d bool on the device
         self.losses = []                  # each update's loss (0-d arrays), in order
-        self.labels = []                  # (name, network) of each
+        self.updates = []                 # (name, network) of each
 
     def __call__(self, loss, name, network, saved_buffers):
         self.losses.append(loss)
-        self.labels.append((name, network))
+        self.updates.append((name, network))
         if B.backend_name(loss) == "numpy":                    # a host number: ask now, for free
             if not math.isfinite(loss):
                 for d, k, v in saved_buffers:                  # the forward passes leave no trace either
@@ -99,6 +99,6 @@ class FiniteCheck:
 
     def raise_if_failed(self, host_losses) -> None:
         """``host_losses``: the values of :attr:`losses` as Python floats, in order."""
-        for loss, (name, network) in zip(host_losses, self.labels):
+        for loss, (name, network) in zip(host_losses, self.updates):
             if not math.isfinite(loss):
                 raise NonFiniteLossError(nonfinite_message(self.step, name, loss, network))
