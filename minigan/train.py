@@ -228,11 +228,11 @@ class GANTrainer:
             "d_g_z": self.loss.d_mean(s_fake),                # mean D(G(z)) in D's step, before its update
             "d_g_z_after": self.loss.d_mean(s_fake_g),        # mean D(G(z)) in G's step, after D's update
         }
-        grad_flow = {}
+        on_host = {}                                          # entries gathered on the host already
         if flow:
             G.monitor = None
-            grad_flow["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
-        return StepStats(stats, check, all_finite(self._buffers()), host=grad_flow)   # nothing fetched yet
+            on_host["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
+        return StepStats(stats, check, all_finite(self._buffers()), on_host)   # nothing fetched yet
 
     # -- sampling ---------------------------------------------------------------
     def generate(self, n=64, labels=None, z=None, use_ema=True):
@@ -346,6 +346,7 @@ class GANTrainer:
                 for net in (self.G, self.D) for _, m in net.leaves() for k, v in m.buffers.items()]
 
     def _buffers(self):
+        """G's and D's buffers themselves (BatchNorm running statistics, SpectralNorm's u and v)."""
         return [v for net in (self.G, self.D) for _, m in net.leaves() for v in m.buffers.values()]
 
     def _update_ema(self, apply=True):
