@@ -28,6 +28,7 @@ import numpy as np
 from .backend import get_array_module
 from .gan_losses import BCE
 from .losses import LOG_CLAMP
+from .step_stats import StepStats
 
 CLAMP = -LOG_CLAMP          # 100: BCE of one picture when D is certain and wrong
 PINNED_STEPS = 10           # this many steps in a row with a loss at the clamp: diverged
@@ -55,7 +56,8 @@ class DivergenceGuard:
             raise Diverged(f"step {step}: {' and '.join(at_clamp)} at {CLAMP:g}, the loss's clamp, for "
                            f"{self.pinned} steps in a row: D's output has saturated and the run has diverged. "
                            + ADVICE)
-        self._check_buffers(step, trainer)               # a few kB: cheap enough for every step
+        if not (isinstance(stats, StepStats) and stats.buffers_finite):   # the step's flag, fetched with its numbers
+            self._check_buffers(step, trainer)           # a plain dict, or a bad buffer: find which one
 
     def check_state(self, step: int, state: dict) -> None:
         """Before a checkpoint: no loss pinned, and every array of the checkpoint's ``state`` finite
@@ -69,6 +71,8 @@ class DivergenceGuard:
                                "this step on is saved. " + ADVICE)
 
     def _check_buffers(self, step, trainer):
+        """Name the first non-finite buffer. It reads every buffer: on a GPU, one transfer each, so it
+        runs only when the step's flag (``StepStats.buffers_finite``) says one is not finite."""
         nets = {"G": trainer.G, "D": trainer.D}
         for net_name, net in nets.items():
             for layer_name, layer in net.leaves():

@@ -5,6 +5,10 @@ Every game is two losses on D's outputs, means over the batch of N:
     D's side  Loss_D(s_real, s_fake)  ->  loss, dLoss_D/ds_real, dLoss_D/ds_fake
     G's side  Loss_G(s_fake)          ->  loss, dLoss_G/ds_fake
 
+Each loss comes back as a 0-d float64 array on s's backend, not a Python float:
+on a GPU, ``float()`` waits for the GPU, and the trainer fetches all of a
+step's numbers at once (minigan/step_stats.py). ``float(loss)`` reads one.
+
 Here ``s`` is what D returns: a probability p when D ends with a Sigmoid
 (DCGAN, ``bce`` and ``minimax`` only), otherwise a raw score (a logit, for the
 BCE games). ``GANTrainer.step`` hands each gradient to ``D.backward``; the
@@ -31,7 +35,8 @@ Gulrajani et al. 2017 (wgan-gp). The derivations: docs/losses-and-stabilizers.md
 from __future__ import annotations
 
 from .backend import get_array_module
-from .losses import bce, bce_with_logits
+from .finite_check import kept_only_if
+from .losses import as_float64, bce_array, bce_with_logits_array
 from .nn.activations import sigmoid
 
 
@@ -74,9 +79,9 @@ class GANLoss:
         loss_fake, ds_fake = self.d_fake(s_fake)
         return loss_real + loss_fake, ds_real, ds_fake
 
-    def d_mean(self, s) -> float:
-        """The number the trainer reports for D's output ``s`` (``d_x``, ``d_g_z``): its mean."""
-        return float(s.mean())
+    def d_mean(self, s):
+        """The number the trainer reports for D's output ``s`` (``d_x``, ``d_g_z``): its mean (0-d, float64)."""
+        return as_float64(s.mean())
 
     def __repr__(self):
         return f"{type(self).__name__}(logits={self.logits}, real_label={self.real_label})"
@@ -89,7 +94,7 @@ class BCE(GANLoss):
     name, has_labels, needs_raw_score = "bce", True, False
 
     def _bce(self, s, target):
-        return bce_with_logits(s, target) if self.logits else bce(s, target)
+        return bce_with_logits_array(s, target) if self.logits else bce_array(s, target)
 
     def d_real(self, s):
         return self._bce(s, self.real_label)        # target 1 (or 1 - smoothing)
@@ -100,9 +105,9 @@ class BCE(GANLoss):
     def g_loss(self, s_fake):
         return self._bce(s_fake, 1.0)               # -mean log D(G(z)): G wants D to say 1
 
-    def d_mean(self, s) -> float:
+    def d_mean(self, s):
         """Mean probability: sigmoid of a logit first, so d_x reads the same for either head."""
-        return float((sigmoid(s) if self.logits else s).mean())
+        return as_float64((sigmoid(s) if self.logits else s).mean())
 
 
 class Minimax(BCE):
@@ -125,14 +130,14 @@ class LSGAN(GANLoss):
 
     def d_real(self, s):
         r = s - self.real_label                     # (N, 1, 1, 1) residual
-        return float(0.5 * (r * r).mean()), r / s.size      # d 0.5 mean r^2 / ds = r / N
+        return as_float64(0.5 * (r * r).mean()), r / s.size  # d 0.5 mean r^2 / ds = r / N
 
     def d_fake(self, s):
-        return float(0.5 * (s * s).mean()), s / s.size      # d 0.5 mean s^2 / ds = s / N
+        return as_float64(0.5 * (s * s).mean()), s / s.size  # d 0.5 mean s^2 / ds = s / N
 
     def g_loss(self, s_fake):
         r = s_fake - 1.0
-        return float(0.5 * (r * r).mean()), r / s_fake.size  # (s - 1) / N
+        return as_float64(0.5 * (r * r).mean()), r / s_fake.size  # (s - 1) / N
 
 
 class Hinge(GANLoss):
@@ -142,13 +147,13 @@ class Hinge(GANLoss):
     def d_real(self, s):
         xp = get_array_module(s)
         active = s < 1                              # relu(1 - s) has slope -1 where 1 - s > 0, else 0
-        loss = float(xp.maximum(1 - s, 0).mean())
+        loss = as_float64(xp.maximum(1 - s, 0).mean())
         return loss, -active.astype(s.dtype) / s.size       # d mean relu(1 - s) / ds = -[s < 1] / N
 
     def d_fake(self, s):
         xp = get_array_module(s)
         active = s > -1                             # relu(1 + s) has slope +1 where 1 + s > 0
-        loss = float(xp.maximum(1 + s, 0).mean())
+        loss = as_float64(xp.maximum(1 + s, 0).mean())
         return loss, active.astype(s.dtype) / s.size        # d mean relu(1 + s) / ds = [s > -1] / N
 
     def g_loss(self, s_fake):
@@ -169,7 +174,7 @@ class WGAN(GANLoss):
 
     def d_fake(self, s):
         xp = get_array_module(s)
-        return float(s.mean()), xp.full_like(s, 1.0 / s.size)   # d mean s / ds = 1 / N
+        return as_float64(s.mean()), xp.full_like(s, 1.0 / s.size)   # d mean s / ds = 1 / N
 
     def g_loss(self, s_fake):
         return _minus_mean(s_fake)
@@ -183,13 +188,17 @@ class WGANGP(WGAN):
 def _minus_mean(s):
     """``-mean(s)`` and its gradient ``-1/N`` everywhere."""
     xp = get_array_module(s)
-    return -float(s.mean()), xp.full_like(s, -1.0 / s.size)  # d(-mean s)/ds = -1/N
+    return -as_float64(s.mean()), xp.full_like(s, -1.0 / s.size)  # d(-mean s)/ds = -1/N
 
 
-def clip_weights(module, c):
-    """WGAN's Lipschitz constraint: every parameter of ``module`` clipped into [-c, c], in place."""
+def clip_weights(module, c, apply=True):
+    """WGAN's Lipschitz constraint: every parameter of ``module`` clipped into [-c, c], in place.
+
+    ``apply``: as :meth:`minigan.optim.Adam.step`'s (a 0-d device bool: kept only where true).
+    """
     for _, p, _ in module.parameters():
-        get_array_module(p).clip(p, -c, c, out=p)
+        with kept_only_if(apply, p):
+            get_array_module(p).clip(p, -c, c, out=p)
 
 
 GAN_LOSSES = {cls.name: cls for cls in (BCE, Minimax, LSGAN, Hinge, WGAN, WGANGP)}

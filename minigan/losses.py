@@ -50,13 +50,23 @@ def bce(p, target):
     target: a number (e.g. 1.0 for "real") or an array of p's shape
     return: (loss as a Python float, dp of p's shape)
     """
+    loss, dp = bce_array(p, target)
+    return float(loss), dp
+
+
+def bce_array(p, target):
+    """:func:`bce` with the loss left where p is: ``(loss as a 0-d float64 array, dp)``.
+
+    The trainer uses this form: on a GPU, ``float(loss)`` would make Python wait
+    for every kernel queued so far (minigan/step_stats.py).
+    """
     xp = get_array_module(p)
     y = _target_like(p, target)
     log_p = xp.maximum(xp.log(xp.maximum(p, TINY)), LOG_CLAMP)      # log(0) would be -inf: -100
     log_1mp = xp.maximum(xp.log(xp.maximum(1 - p, TINY)), LOG_CLAMP)
     loss = -(y * log_p + (1 - y) * log_1mp).mean()
     dp = (p - y) / xp.maximum(p * (1 - p), GRAD_EPS) / p.size       # dBCE/dp, mean over the batch
-    return float(loss), dp
+    return as_float64(loss), dp
 
 
 def bce_with_logits(z, target):
@@ -67,11 +77,23 @@ def bce_with_logits(z, target):
 
     return: (loss as a Python float, dz of z's shape)
     """
+    loss, dz = bce_with_logits_array(z, target)
+    return float(loss), dz
+
+
+def bce_with_logits_array(z, target):
+    """:func:`bce_with_logits` with the loss left where z is: ``(loss as a 0-d float64 array, dz)``."""
     xp = get_array_module(z)
     y = _target_like(z, target)
     loss = (xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))).mean()
     dz = (sigmoid(z) - y) / z.size
-    return float(loss), dz
+    return as_float64(loss), dz
+
+
+def as_float64(value):
+    """A 0-d result (a mean, in the model's dtype) in float64, on its own backend: the precision of
+    the Python float it stands for, so sums of losses round exactly as sums of floats do."""
+    return value.astype("float64")
 
 
 # -- softmax cross-entropy: the loss of a K-class classifier (minigan.metrics) ----------------------

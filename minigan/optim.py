@@ -10,12 +10,16 @@ Adam (Kingma & Ba, 2015, https://arxiv.org/abs/1412.6980), exactly as
 
 The ``1 - b^t`` factors undo the bias of m and v towards their zero start.
 DCGAN trains both networks with lr = 2e-4, betas = (0.5, 0.999).
+
+``step(apply=...)`` lets a trainer refuse an update without waiting for a GPU to
+say whether it should (minigan/finite_check.py).
 """
 from __future__ import annotations
 
 import math
 
 from . import backend as B
+from .finite_check import kept_only_if, on_host
 
 
 class Optimizer:
@@ -68,7 +72,17 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
         self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
 
-    def step(self):
+    def step(self, apply=True):
+        """One update of every parameter (and of m and v).
+
+        apply: True; False: no update at all (``step_count`` unchanged); or a 0-d bool on
+               the parameters' device, unknown to Python: the update is computed and kept
+               only where it is true (:func:`~minigan.finite_check.kept_only_if`), so
+               p, m and v stay bitwise as they were where it is false. ``step_count``
+               counts such a step either way: the host cannot know without waiting.
+        """
+        if on_host(apply) and not apply:
+            return
         self.step_count += 1
         t, (b1, b2) = self.step_count, self.betas
         step_size = self.lr / (1 - b1**t)                 # bias correction of m, folded into the step
@@ -79,14 +93,15 @@ class Adam(Optimizer):
             if s is None:
                 s = self.state[name] = {"m": xp.zeros_like(p), "v": xp.zeros_like(p)}
             m, v = s["m"], s["v"]
-            m *= b1
-            m += (1 - b1) * g                             # m = b1 m + (1 - b1) g
-            v *= b2
-            v += (1 - b2) * (g * g)                       # v = b2 v + (1 - b2) g^2
-            denom = xp.sqrt(v)
-            denom /= sqrt_bc2
-            denom += self.eps
-            p -= step_size * (m / denom)                  # in place: the layer keeps the same array
+            with kept_only_if(apply, p, m, v):            # a device flag: undone where it is false
+                m *= b1
+                m += (1 - b1) * g                         # m = b1 m + (1 - b1) g
+                v *= b2
+                v += (1 - b2) * (g * g)                   # v = b2 v + (1 - b2) g^2
+                denom = xp.sqrt(v)
+                denom /= sqrt_bc2
+                denom += self.eps
+                p -= step_size * (m / denom)              # in place: the layer keeps the same array
 
     def hyperparameters(self):
         return {"betas": self.betas, "eps": self.eps}

@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 
 from .backend import get_array_module
+from .losses import as_float64
 from .nn import BatchNorm1d, BatchNorm2d, Sequential, Sigmoid, SpectralNorm, Tanh
 from .nn.module import Module
 
@@ -53,6 +54,12 @@ def gradient_penalty(D, x, weight=1.0, target=1.0) -> float:
     D: a Sequential critic giving one raw score per sample, (N, 1) or (N, 1, 1, 1)
     x: (N, C, H, W) (or (N, features)), e.g. WGAN-GP's x_hat = a x_real + (1 - a) x_fake
     """
+    return float(gradient_penalty_array(D, x, weight, target))
+
+
+def gradient_penalty_array(D, x, weight=1.0, target=1.0):
+    """:func:`gradient_penalty` with P left on x's backend, a 0-d float64 array (what the trainer
+    uses: ``float()`` would wait for the GPU)."""
     def dP_dg(norm, N):
         xp = get_array_module(norm)
         P = ((norm - target) ** 2).mean()
@@ -67,13 +74,18 @@ def r1_penalty(D, x, weight=1.0) -> float:
 
     Mescheder et al.'s regularizer is ``(gamma / 2) P`` on real images: pass ``weight=gamma / 2``.
     """
+    return float(r1_penalty_array(D, x, weight))
+
+
+def r1_penalty_array(D, x, weight=1.0):
+    """:func:`r1_penalty` with P left on x's backend, a 0-d float64 array."""
     def dP_dg(norm, N):
         xp = get_array_module(norm)
         return (norm * norm).mean(), xp.full_like(norm, 2 / N)        # d/dg_i |g_i|^2 / N = 2/N g_i
     return _penalty("r1_penalty", D, x, weight, dP_dg)
 
 
-def _penalty(name, D, x, weight, dP_dg) -> float:
+def _penalty(name, D, x, weight, dP_dg):
     layers = critic_layers(D, name)
     with _flags_restored(layers):
         g, deltas = input_gradient(layers, x, name)                   # passes 1 and 2
@@ -84,7 +96,7 @@ def _penalty(name, D, x, weight, dP_dg) -> float:
         P, coef = dP_dg(norm, N)                                   # pass 3: v = coef_i g_i
         v = (weight * coef[:, None] * g_rows).reshape(g.shape)        # weight folded in: every later product is linear in v
         add_tangent_weight_grads(layers, deltas, v)                   # pass 4
-    return float(P)
+    return as_float64(P)                                              # 0-d, on x's backend
 
 
 def input_gradient(layers, x, name="input_gradient"):

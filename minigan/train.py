@@ -29,23 +29,22 @@ pass into G's weights. :meth:`GANTrainer.step` spells this out line by line.
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 
 from . import backend as B
 from .augment import DiffAugment
 from .gradflow import GradFlow
+from .finite_check import FiniteCheck, NonFiniteLossError, all_finite, kept_only_if
 from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
-from .models.labels import as_labels
+from .models.labels import as_labels, labels_checked
 from .nn import Sigmoid
 from .optim import Adam
-from .penalties import critic_layers, gradient_penalty, r1_penalty
+from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
+from .step_stats import StepStats
 
-
-class NonFiniteLossError(FloatingPointError):
-    """A loss became NaN or inf; the update that would have spread it was not applied."""
+__all__ = ["GANTrainer", "NonFiniteLossError", "StepStats", "conditional_classes"]
 
 
 class GANTrainer:
@@ -132,8 +131,9 @@ class GANTrainer:
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
 
     # -- the algorithm ----------------------------------------------------------
-    def step(self, x_real, labels=None, z=None, *, fake_labels=None) -> dict:
-        """One D update (``n_critic`` of them), then one G update. Returns statistics as Python floats.
+    @labels_checked()                                         # labels are checked on the host, before they move
+    def step(self, x_real, labels=None, z=None, *, fake_labels=None) -> StepStats:
+        """One D update (``n_critic`` of them), then one G update. Returns the statistics below.
 
         x_real: (N, C, H, W) real images scaled to [-1, 1] (NumPy arrays are moved to G's backend).
         labels: (N,) int class of each real image: required for a conditional pair, an error otherwise.
@@ -150,12 +150,22 @@ class GANTrainer:
             d_x           D on the real batch; d_g_z: on the fakes, in D's update; d_g_z_after: on
                           the fakes, in G's update, after D's. bce/minimax: the mean *probability*
                           (``sigmoid(s)`` first on a raw score); lsgan/hinge/wgan: the mean raw score.
+
+        Read them like a dict of Python floats (a :class:`~minigan.step_stats.StepStats`). On a GPU
+        nothing in the step waits for it: the numbers come in one transfer when first read (a
+        ``track_grad_flow`` step's tables transfer as they are gathered).
+
+        A NaN or infinite loss raises :class:`NonFiniteLossError` naming the update; it is not
+        applied, nor any later one of the step, and the BatchNorm statistics are put back. NumPy
+        raises here; a GPU masks the updates on the device and raises when the statistics are
+        read (minigan/finite_check.py), ``step_count`` having counted the step.
         """
         G, D, T = self.G, self.D, self.augment               # T: DiffAugment (the identity without augment=)
         x_real = self._to_model(x_real, "x_real")
         N = x_real.shape[0]
         y_real = self._labels(labels, x_real, "labels")       # conditional: (labels (N,),); else (): no label
         flow = self.gradflow if self.track_grad_flow else None   # record this step's grad flow?
+        check = FiniteCheck(self.step_count + 1)              # refuses a NaN update (minigan/finite_check.py)
         if flow:
             G.monitor = flow["G"]                             # for this step; D's in the G step only
 
@@ -186,13 +196,13 @@ class GANTrainer:
             if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
                 a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
                 x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
-                loss_d += self.gp_weight * gradient_penalty(D, x_hat, weight=self.gp_weight)
+                loss_d += self.gp_weight * gradient_penalty_array(D, x_hat, weight=self.gp_weight)
             if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
-                loss_d += self.r1 / 2 * r1_penalty(D, x_real, weight=self.r1 / 2)
-            self._check_finite(loss_d, "Loss_D", self._critic_name(k), before)
-            self.opt_D.step()                                 # Adam on D only
+                loss_d += self.r1 / 2 * r1_penalty_array(D, x_real, weight=self.r1 / 2)
+            ok = check(loss_d, "Loss_D", self._critic_name(k), before)   # finite? (on a GPU: a device bool)
+            self.opt_D.step(apply=ok)                         # Adam on D only
             if self.clip is not None:                         # wgan: every weight of D into [-c, c]
-                clip_weights(D, self.clip)
+                clip_weights(D, self.clip, apply=ok)
 
         # ---- 3. Update G: make D say 1 on the same fake batch (bce: the non-saturating loss) -
         before = self._save_buffers()
@@ -206,9 +216,9 @@ class GANTrainer:
         D.requires_grad_(True)
         D.monitor = None
         G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
-        self._check_finite(loss_g, "Loss_G", "the generator G", before)
-        self.opt_G.step()                                     # Adam on G only
-        self._update_ema()
+        ok = check(loss_g, "Loss_G", "the generator G", before)
+        self.opt_G.step(apply=ok)                             # Adam on G only
+        self._update_ema(apply=ok)
 
         self.step_count += 1
         stats = {
@@ -218,10 +228,11 @@ class GANTrainer:
             "d_g_z": self.loss.d_mean(s_fake),                # mean D(G(z)) in D's step, before its update
             "d_g_z_after": self.loss.d_mean(s_fake_g),        # mean D(G(z)) in G's step, after D's update
         }
+        on_host = {}                                          # entries gathered on the host already
         if flow:
             G.monitor = None
-            stats["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
-        return stats
+            on_host["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
+        return StepStats(stats, check, all_finite(self._buffers()), on_host)   # nothing fetched yet
 
     # -- sampling ---------------------------------------------------------------
     def generate(self, n=64, labels=None, z=None, use_ema=True):
@@ -291,8 +302,9 @@ class GANTrainer:
         if labels is None:
             raise ValueError(f"GANTrainer: G and D are conditional ({self.num_classes} classes): pass the "
                              f"batch's labels, step(x_real, labels)")
-        return (as_labels(np.asarray(labels) if isinstance(labels, (list, tuple)) else labels,
-                          x, self.num_classes, f"GANTrainer ({name})"),)
+        if isinstance(labels, (list, tuple)) or B.backend_name(labels) != "numpy":
+            labels = B.to_numpy(labels) if hasattr(labels, "dtype") else np.asarray(labels)  # checked on the host
+        return (as_labels(labels, x, self.num_classes, f"GANTrainer ({name})"),)          # (device labels: a transfer)
 
     def _fake_labels(self, n, given, x):
         """The classes G draws in this D update: ``given``, or n uniform draws from the training RNG."""
@@ -333,26 +345,26 @@ class GANTrainer:
         return [(m.buffers, k, v.copy())
                 for net in (self.G, self.D) for _, m in net.leaves() for k, v in m.buffers.items()]
 
-    def _check_finite(self, loss, name, network, saved_buffers):
-        if not math.isfinite(loss):
-            for d, k, v in saved_buffers:                     # the forward passes leave no trace either
-                d[k][...] = v
-            raise NonFiniteLossError(
-                f"step {self.step_count + 1}: {name} is {loss} in the update of {network}; the update was "
-                "not applied. Try a lower --lr, --label-smoothing 0.1, or float64 to locate the overflow."
-            )
+    def _buffers(self):
+        """G's and D's buffers themselves (BatchNorm running statistics, SpectralNorm's u and v)."""
+        return [v for net in (self.G, self.D) for _, m in net.leaves() for v in m.buffers.values()]
 
-    def _update_ema(self):
-        """G_ema = d * G_ema + (1 - d) * G, with d warmed up as min(decay, (1 + t) / (10 + t))."""
+    def _update_ema(self, apply=True):
+        """G_ema = d * G_ema + (1 - d) * G, with d warmed up as min(decay, (1 + t) / (10 + t)).
+
+        ``apply``: as :meth:`minigan.optim.Adam.step`'s (a device bool: kept only where true).
+        """
         if self.G_ema is None:
             return
         d = min(self.ema_decay, (1 + self.step_count) / (10 + self.step_count))
         for (_, p_ema, _), (_, p, _) in zip(self.G_ema.parameters(), self.G.parameters()):
-            p_ema *= d
-            p_ema += (1 - d) * p
+            with kept_only_if(apply, p_ema):
+                p_ema *= d
+                p_ema += (1 - d) * p
         for (_, m_ema), (_, m) in zip(self.G_ema.leaves(), self.G.leaves()):
             for k in m.buffers:                               # running stats are copied, not averaged
-                m_ema.buffers[k][...] = m.buffers[k]
+                with kept_only_if(apply, m_ema.buffers[k]):
+                    m_ema.buffers[k][...] = m.buffers[k]
 
 
 def conditional_classes(G, D):

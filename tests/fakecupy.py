@@ -22,7 +22,11 @@ It is strict the way real CuPy is, so code that only works on the CPU fails here
 - reductions and single-element indexing return 0-d device arrays, not
   scalars (``float(a.sum())`` works, ``json.dumps(a.sum())`` does not);
 - ``empty``/``empty_like`` are filled with NaN, so reading memory never written shows;
-- only names real CuPy has exist: a function CuPy lacks is an ``AttributeError``.
+- only names real CuPy has exist: a function CuPy lacks is an ``AttributeError``;
+- every device-to-host transfer is counted in :data:`transfers` (``.get()``, ``float()``,
+  ``int()``, ``bool()``, ``.item()``, ``.tolist()``, ``.tobytes()``, ``str``/``repr``/``format``,
+  pickling, ``cupy.asnumpy``, and an attempted ``__array__``): on a GPU each one makes Python
+  wait for every kernel queued before it, so tests can hold code to a budget of them.
 
 For tests only: it is as fast as NumPy and knows nothing of devices or streams.
 """
@@ -47,6 +51,36 @@ def _is_scalar(x) -> bool:
 
 def _unsupported(x):
     return TypeError(f"Unsupported type {type(x)}")
+
+
+class TransferCounter:
+    """How many times a device array's data came to the host: ``transfers.count``.
+
+    ``with transfers.counting() as c: ...`` gives the number made inside the block as ``c.count``.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+    def counting(self):
+        return _Counting(self)
+
+
+class _Counting:
+    def __init__(self, counter):
+        self.counter, self.start, self.count = counter, 0, 0
+
+    def __enter__(self):
+        self.start = self.counter.count
+        return self
+
+    def __exit__(self, *exc):
+        self.count = self.counter.count - self.start
+        return False
+
+
+#: Every device-to-host transfer made through the fake, counted.
+transfers = TransferCounter()
 
 
 # ---------------------------------------------------------------------------------- the array
@@ -90,7 +124,13 @@ class ndarray(NDArrayOperatorsMixin):
 
     # -- the wall -------------------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
+        transfers.count += 1                              # an attempt: counted, then refused
         raise TypeError(IMPLICIT)
+
+    def _to_host(self) -> np.ndarray:
+        """The one door out: a host copy, counted as one transfer."""
+        transfers.count += 1
+        return np.array(self._a, copy=True)
 
     def __array_function__(self, func, types, args, kwargs):
         raise TypeError(f"fakecupy: numpy.{func.__name__} called on a device array; use the array's own "
@@ -123,9 +163,9 @@ class ndarray(NDArrayOperatorsMixin):
         if out is not None:
             if not isinstance(out, np.ndarray):
                 raise TypeError("Only numpy.ndarray can be obtained from cupy.ndarray")
-            out[...] = self._a
+            out[...] = self._to_host()
             return out
-        return np.array(self._a, order=order, copy=True)
+        return np.asarray(self._to_host(), order=order)
 
     def set(self, arr, stream=None):
         if not isinstance(arr, np.ndarray):
@@ -138,39 +178,39 @@ class ndarray(NDArrayOperatorsMixin):
     def item(self):
         if self.size != 1:
             raise ValueError("can only convert an array of size 1 to a Python scalar")
-        return self._a.item()
+        return self._to_host().item()
 
     def tolist(self):
-        return self._a.tolist()
+        return self._to_host().tolist()
 
     def tobytes(self, order="C"):
-        return self._a.tobytes(order)
+        return self._to_host().tobytes(order)
 
     def __float__(self):
-        return float(self.get())
+        return float(self._to_host())
 
     def __int__(self):
-        return int(self.get())
+        return int(self._to_host())
 
     def __complex__(self):
-        return complex(self.get())
+        return complex(self._to_host())
 
     def __bool__(self):
         if self.size == 1:
-            return bool(self.get())
+            return bool(self._to_host())
         if self.size == 0:
             return False
         raise ValueError("The truth value of an array with more than one element is ambiguous. "
                          "Use a.any() or a.all()")
 
     def __repr__(self):
-        return repr(self.get())
+        return repr(self._to_host())
 
     def __str__(self):
-        return str(self.get())
+        return str(self._to_host())
 
     def __format__(self, spec):
-        return format(self.get(), spec)
+        return format(self._to_host(), spec)
 
     # -- containers -----------------------------------------------------------------------------
     def __len__(self):
@@ -202,7 +242,7 @@ class ndarray(NDArrayOperatorsMixin):
         return self.copy()
 
     def __reduce__(self):
-        return _from_host, (self.get(),)
+        return _from_host, (self._to_host(),)
 
     # -- methods (CuPy's signatures) -------------------------------------------------------------
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):

@@ -60,13 +60,13 @@ def test_each_loss_and_its_gradients_match_the_formula_and_finite_differences(na
     ref_d, ref_g = reference(name, logits, y)
 
     value, ds_real, ds_fake = loss.d_loss(s_real, s_fake)
-    assert type(value) is float and value == pytest.approx(ref_d(s_real, s_fake), rel=1e-12, abs=1e-12)
+    assert is_0d_float64(value) and value == pytest.approx(ref_d(s_real, s_fake), rel=1e-12, abs=1e-12)
     f = lambda: loss.d_loss(s_real, s_fake)[0]            # noqa: E731
     assert_close(ds_real, numerical_gradient(f, s_real), f"{name} dLoss_D/ds_real")
     assert_close(ds_fake, numerical_gradient(f, s_fake), f"{name} dLoss_D/ds_fake")
 
     value, ds = loss.g_loss(s_fake)
-    assert type(value) is float and value == pytest.approx(ref_g(s_fake), rel=1e-12, abs=1e-12)
+    assert is_0d_float64(value) and value == pytest.approx(ref_g(s_fake), rel=1e-12, abs=1e-12)
     assert_close(ds, numerical_gradient(lambda: loss.g_loss(s_fake)[0], s_fake), f"{name} dLoss_G/ds_fake")
 
 
@@ -123,7 +123,13 @@ def test_float32_in_float32_out(name):
     _, ds_real, ds_fake = loss.d_loss(s, s)
     _, ds = loss.g_loss(s)
     assert ds_real.dtype == ds_fake.dtype == ds.dtype == np.float32
-    assert type(loss.d_mean(s)) is float
+    assert is_0d_float64(loss.d_mean(s))                  # the numbers: as precise as the Python float they
+                                                          # stand for, left on s's backend (no wait on a GPU)
+
+
+def is_0d_float64(value):
+    """A game's loss or mean: a 0-d float64 value on the scores' backend (NumPy: a np.float64)."""
+    return value.dtype == np.float64 and value.shape == ()
 
 
 def test_clip_weights_clips_every_parameter_in_place():

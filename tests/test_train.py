@@ -32,10 +32,10 @@ def snapshot_updates(trainer):
     for name, opt in (("D", trainer.opt_D), ("G", trainer.opt_G)):
         real_step = opt.step
 
-        def step(name=name, real_step=real_step):
+        def step(apply=True, name=name, real_step=real_step):
             seen[name] = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(),
                           "grads": {k: g.copy() for k, g in (trainer.D if name == "D" else trainer.G).grads.items()}}
-            real_step()
+            real_step(apply=apply)
             seen[name + "_after"] = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict()}
         opt.step = step
     return seen

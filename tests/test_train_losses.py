@@ -38,11 +38,11 @@ def record(trainer):
     for name, opt in (("D", trainer.opt_D), ("G", trainer.opt_G)):
         real_step = opt.step
 
-        def step(name=name, real_step=real_step):
+        def step(apply=True, name=name, real_step=real_step):
             net = trainer.D if name == "D" else trainer.G
             snap = {"G": trainer.G.state_dict(), "D": trainer.D.state_dict(),
                     "grads": {k: g.copy() for k, g in net.grads.items()}}
-            real_step()
+            real_step(apply=apply)
             snap["after"] = net.state_dict()               # after Adam, before anything the trainer does next
             seen[name].append(snap)
         opt.step = step

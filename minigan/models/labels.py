@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend as B
+from ..nn.embedding import label_range, labels_checked
+
+__all__ = ["as_labels", "one_hot", "label_planes", "class_rows", "labels_checked"]
 
 
 def as_labels(labels, x, num_classes: int, who: str):
@@ -29,12 +32,11 @@ def as_labels(labels, x, num_classes: int, who: str):
         got = f"{labels.dtype} {tuple(labels.shape)}" if kind else type(labels).__name__
         raise ValueError(f"{who}: labels must be an integer array of shape ({N},), one class per "
                          f"sample, got {got}")
-    labels = B.asarray(labels, B.backend_name(x), np.int64)
-    low, high = (int(labels.min()), int(labels.max())) if N else (0, 0)
-    if low < 0 or high >= num_classes:
+    span = label_range(labels)                    # before moving: host labels are checked for free
+    if span and (span[0] < 0 or span[1] >= num_classes):
         raise ValueError(f"{who}: labels must be in [0, {num_classes}) (the model has {num_classes} "
-                         f"classes), got values from {low} to {high}")
-    return labels
+                         f"classes), got values from {span[0]} to {span[1]}")
+    return B.asarray(labels, B.backend_name(x), np.int64)
 
 
 def one_hot(labels, num_classes: int, dtype):

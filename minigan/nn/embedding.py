@@ -16,6 +16,9 @@ Same signature, layout and init (N(0, 1)) as ``torch.nn.Embedding``.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import numpy as np
 
 from .. import backend as B
@@ -58,9 +61,40 @@ class Embedding(Module):
         if B.backend_name(labels) != B.backend_name(W):
             raise ValueError(f"{self!r}: labels are a {B.backend_name(labels)} array but the weight is on "
                              f"{B.backend_name(W)}; move them with minigan.backend.asarray")
-        if labels.size and not (0 <= int(labels.min()) and int(labels.max()) < self.num_embeddings):
+        span = label_range(labels)
+        if span and not (0 <= span[0] and span[1] < self.num_embeddings):
             raise ValueError(f"{self!r}: labels must be in [0, {self.num_embeddings}), got values from "
-                             f"{int(labels.min())} to {int(labels.max())}")
+                             f"{span[0]} to {span[1]}")
 
     def extra_repr(self):
         return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+# -- checking labels without waiting for a GPU -------------------------------------------------------
+_CHECKED = contextvars.ContextVar("labels_checked", default=False)
+
+
+@contextlib.contextmanager
+def labels_checked():
+    """Inside this block (or a function decorated with ``@labels_checked()``), labels already
+    on a GPU are taken as checked.
+
+    Whether labels lie in ``[0, K)`` depends on their values, and reading values
+    on a GPU makes Python wait for it. ``GANTrainer.step`` checks its labels on the
+    host before moving them, then runs inside this, so the layers skip the check.
+    """
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
+def label_range(labels):
+    """``(lowest, highest)`` label as Python ints; None for no labels, or for labels on a GPU
+    inside :func:`labels_checked`. Elsewhere, labels on a GPU cost one transfer."""
+    if not labels.size or (_CHECKED.get() and B.backend_name(labels) != "numpy"):
+        return None
+    xp = B.get_array_module(labels)
+    low, high = B.to_numpy(xp.stack([labels.min(), labels.max()])).tolist()   # one transfer on a GPU
+    return int(low), int(high)
