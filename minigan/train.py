@@ -35,7 +35,8 @@ import numpy as np
 from . import backend as B
 from .augment import DiffAugment
 from .gradflow import GradFlow
-from .finite_check import FiniteCheck, NonFiniteLossError, all_finite, kept_only_if
+from .ema import update_ema
+from .finite_check import FiniteCheck, NonFiniteLossError, all_finite
 from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
 from .models.labels import as_labels, labels_checked
@@ -218,7 +219,8 @@ class GANTrainer:
         G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
         ok = check(loss_g, "Loss_G", "the generator G", before)
         self.opt_G.step(apply=ok)                             # Adam on G only
-        self._update_ema(apply=ok)
+        if self.G_ema is not None:                            # the moving average of G (minigan/ema.py)
+            update_ema(self.G_ema, G, self.ema_decay, self.step_count, apply=ok)
 
         self.step_count += 1
         stats = {
@@ -348,23 +350,6 @@ class GANTrainer:
     def _buffers(self):
         """G's and D's buffers themselves (BatchNorm running statistics, SpectralNorm's u and v)."""
         return [v for net in (self.G, self.D) for _, m in net.leaves() for v in m.buffers.values()]
-
-    def _update_ema(self, apply=True):
-        """G_ema = d * G_ema + (1 - d) * G, with d warmed up as min(decay, (1 + t) / (10 + t)).
-
-        ``apply``: as :meth:`minigan.optim.Adam.step`'s (a device bool: kept only where true).
-        """
-        if self.G_ema is None:
-            return
-        d = min(self.ema_decay, (1 + self.step_count) / (10 + self.step_count))
-        for (_, p_ema, _), (_, p, _) in zip(self.G_ema.parameters(), self.G.parameters()):
-            with kept_only_if(apply, p_ema):
-                p_ema *= d
-                p_ema += (1 - d) * p
-        for (_, m_ema), (_, m) in zip(self.G_ema.leaves(), self.G.leaves()):
-            for k in m.buffers:                               # running stats are copied, not averaged
-                with kept_only_if(apply, m_ema.buffers[k]):
-                    m_ema.buffers[k][...] = m.buffers[k]
 
 
 def conditional_classes(G, D):
