@@ -29,8 +29,8 @@ Where each comes from:
   https://arxiv.org/abs/1806.04498); samples come from the average.
 - ``dcgan-fast``: DCGAN at twice its learning rate, 4e-4 for both networks. Not a paper's
   setting: minigan's own measurement (docs/losses-and-stabilizers.md) found it the one change
-  that lowers the Frechet distance at 1,500 generator steps by more than 15%. A short run
-  gains most from a faster optimizer; nobody has shown it still wins at 50 epochs.
+  that lowers the Frechet distance at 1,500 generator steps by more than 15% (20%, two seeds).
+  Whether it still wins at 50 epochs is not measured.
 - ``dcgan-ttur``: the two time-scale update rule (Heusel et al. 2017, https://arxiv.org/abs/1706.08500),
   with the learning rates SAGAN made common (Zhang et al. 2019: lr_G 1e-4, lr_D 4e-4).
 - ``dcgan-sn``: DCGAN's game with spectral normalization in place of D's batch norm

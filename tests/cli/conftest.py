@@ -32,12 +32,17 @@ def idx_dir(tmp_path_factory):
     return folder
 
 
-@pytest.fixture
-def train(idx_dir, capsys):
-    """``train(out, *flags)``: ``minigan train`` in-process on the tiny set; returns (rc, stdout, stderr)."""
+def train_on(data_dir, capsys):
+    """``run(out, *flags)``: ``minigan train`` in-process on ``data_dir`` with TINY; returns (rc, stdout, stderr)."""
     def run(out, *flags):
         capsys.readouterr()
-        rc = main(["train", "--data-dir", str(idx_dir), *TINY, "--out", str(out), *map(str, flags)])
+        rc = main(["train", "--data-dir", str(data_dir), *TINY, "--out", str(out), *map(str, flags)])
         captured = capsys.readouterr()
         return rc, captured.out, captured.err
     return run
+
+
+@pytest.fixture
+def train(idx_dir, capsys):
+    """``train(out, *flags)``: ``minigan train`` in-process on the tiny set; returns (rc, stdout, stderr)."""
+    return train_on(idx_dir, capsys)

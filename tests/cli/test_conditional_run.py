@@ -10,7 +10,7 @@ from minigan.checkpoint import load_checkpoint
 from minigan.cli import main
 from minigan.data import DATASET_CLASSES, write_idx
 
-from .conftest import TINY, squares
+from .conftest import TINY, squares, train_on
 from .test_generate import one_error_line
 from .test_resume import assert_trees_equal
 
@@ -28,13 +28,8 @@ def two_class_dir(tmp_path_factory):
 
 @pytest.fixture
 def ctrain(two_class_dir, capsys):
-    """``ctrain(out, *flags)``: a tiny conditional ``minigan train``; returns (rc, stdout, stderr)."""
-    def run(out, *flags):
-        capsys.readouterr()
-        rc = main(["train", "--data-dir", str(two_class_dir), *TINY, "--out", str(out), *map(str, flags)])
-        captured = capsys.readouterr()
-        return rc, captured.out, captured.err
-    return run
+    """``ctrain(out, *flags)``: a tiny ``minigan train`` on two classes; returns (rc, stdout, stderr)."""
+    return train_on(two_class_dir, capsys)
 
 
 @pytest.fixture(scope="module")
