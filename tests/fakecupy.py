@@ -32,6 +32,7 @@ For tests only: it is as fast as NumPy and knows nothing of devices or streams.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import types
 
@@ -62,21 +63,13 @@ class TransferCounter:
     def __init__(self):
         self.count = 0
 
+    @contextlib.contextmanager
     def counting(self):
-        return _Counting(self)
-
-
-class _Counting:
-    def __init__(self, counter):
-        self.counter, self.start, self.count = counter, 0, 0
-
-    def __enter__(self):
-        self.start = self.counter.count
-        return self
-
-    def __exit__(self, *exc):
-        self.count = self.counter.count - self.start
-        return False
+        block, start = types.SimpleNamespace(count=0), self.count
+        try:
+            yield block
+        finally:
+            block.count = self.count - start
 
 
 #: Every device-to-host transfer made through the fake, counted.
