@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from . import backend as B
+from .cores import run_all, share_out
 from .finite_check import kept_only_if, on_host
 
 
@@ -87,21 +88,28 @@ class Adam(Optimizer):
         t, (b1, b2) = self.step_count, self.betas
         step_size = self.lr / (1 - b1**t)                 # bias correction of m, folded into the step
         sqrt_bc2 = math.sqrt(1 - b2**t)                   # bias correction of v
-        for name, p, g in self.module.parameters():
-            xp = B.get_array_module(p)
-            s = self.state.get(name)
-            if s is None:
-                s = self.state[name] = {"m": xp.zeros_like(p), "v": xp.zeros_like(p)}
-            m, v = s["m"], s["v"]
-            with kept_only_if(apply, p, m, v):            # a device flag: undone where it is false
-                m *= b1
-                m += (1 - b1) * g                         # m = b1 m + (1 - b1) g
-                v *= b2
-                v += (1 - b2) * (g * g)                   # v = b2 v + (1 - b2) g^2
-                denom = xp.sqrt(v)
-                denom /= sqrt_bc2
-                denom += self.eps
-                p -= step_size * (m / denom)              # in place: the layer keeps the same array
+        params = list(self.module.parameters())
+        for name, p, _ in params:
+            if name not in self.state:
+                xp = B.get_array_module(p)
+                self.state[name] = {"m": xp.zeros_like(p), "v": xp.zeros_like(p)}
+
+        def update(params):
+            for name, p, g in params:
+                xp, m, v = B.get_array_module(p), self.state[name]["m"], self.state[name]["v"]
+                with kept_only_if(apply, p, m, v):        # a device flag: undone where it is false
+                    m *= b1
+                    m += (1 - b1) * g                     # m = b1 m + (1 - b1) g
+                    v *= b2
+                    v += (1 - b2) * (g * g)               # v = b2 v + (1 - b2) g^2
+                    denom = xp.sqrt(v)
+                    denom /= sqrt_bc2
+                    denom += self.eps
+                    p -= step_size * (m / denom)          # in place: the layer keeps the same array
+        if params and B.backend_name(params[0][1]) == "numpy":
+            run_all(update, [(group,) for group in share_out(params, size=lambda e: e[1].size)])  # one share per core
+        else:
+            update(params)                                # a GPU kernel already covers the whole device
 
     def hyperparameters(self):
         return {"betas": self.betas, "eps": self.eps}

@@ -31,20 +31,33 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend as B
+from ..cores import on_cores
 from .module import Module
 
 
 def batchnorm_rows_forward(x, gamma, beta, eps):
-    """x: (M, C) -> y (M, C), and the cache backward needs. Normalizes each column."""
+    """x: (M, C) -> y (M, C), and the cache backward needs. Normalizes each column.
+
+    Each core works on its share of the rows (``minigan/cores.py``): the sums
+    come back one per share and are added here, the rest is written in place.
+    """
     xp = B.get_array_module(x)
-    mu = x.mean(axis=0)                                  # (C,)
-    xc = x - mu                                          # (M, C) centred
-    var = xp.einsum("mc,mc->c", xc, xc) / x.shape[0]     # (C,) biased variance: mean of xc^2, no (M, C) temporary
-    inv_std = 1.0 / xp.sqrt(var + eps)                   # (C,)
-    x_hat = xc                                           # (M, C): normalized in place, xc is not needed again
-    x_hat *= inv_std
-    y = x_hat * gamma
-    y += beta
+    M = x.shape[0]
+    mu = sum(on_cores(lambda x: x.sum(axis=0), x)) / M       # (C,) the mean of each column
+
+    def centre(x, xc):
+        xp.subtract(x, mu, out=xc)                           # (m, C) centred
+        return xp.einsum("mc,mc->c", xc, xc)                 # sum of xc^2, no (m, C) temporary
+    xc = xp.empty_like(x)
+    var = sum(on_cores(centre, x, xc)) / M                   # (C,) biased variance: mean of xc^2
+    inv_std = 1.0 / xp.sqrt(var + eps)                       # (C,)
+
+    def normalize(x_hat, y):
+        x_hat *= inv_std                                     # x_hat = xc / std, in place: xc is not needed again
+        xp.multiply(x_hat, gamma, out=y)
+        y += beta                                            # y = gamma * x_hat + beta
+    x_hat, y = xc, xp.empty_like(x)
+    on_cores(normalize, x_hat, y)
     return y, mu, var, (x_hat, inv_std)
 
 
@@ -52,13 +65,18 @@ def batchnorm_rows_backward(dy, gamma, cache):
     """dy: (M, C) -> (dx, dgamma, dbeta) for batch statistics (see the module docstring)."""
     xp = B.get_array_module(dy)
     x_hat, inv_std = cache
-    dbeta = dy.sum(axis=0)                           # beta is added to every row
-    dgamma = xp.einsum("mc,mc->c", dy, x_hat)        # gamma scales x_hat: sum of dy * x_hat over rows
-    dx_hat = dy * gamma                              # (M, C)
     M = dy.shape[0]
+    sums = on_cores(lambda dy, x_hat: (dy.sum(axis=0), xp.einsum("mc,mc->c", dy, x_hat)), dy, x_hat)
+    dbeta = sum(s[0] for s in sums)                  # beta is added to every row
+    dgamma = sum(s[1] for s in sums)                 # gamma scales x_hat: sum of dy * x_hat over rows
     mean_dx_hat = dbeta * gamma / M                  # mean(dx_hat) over rows, reusing dbeta
     mean_dx_hat_xhat = dgamma * gamma / M            # mean(dx_hat * x_hat), reusing dgamma
-    dx = (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_xhat) * inv_std   # paths via x_hat, mu and var
+
+    def input_grad(dy, x_hat, dx):                   # some of the rows
+        dx_hat = dy * gamma                          # (m, C)
+        dx[...] = (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_xhat) * inv_std   # paths via x_hat, mu and var
+    dx = xp.empty_like(dy)
+    on_cores(input_grad, dy, x_hat, dx)
     return dx, dgamma, dbeta
 
 

@@ -30,6 +30,7 @@ convolution of an image is a stride-1 convolution of its s x s pixel blocks.
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..cores import on_cores
 from .im2col import col2im, conv_output_size, windows_inside
 
 
@@ -78,7 +79,8 @@ def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
     for di in range(kbh):
         for dj in range(kbw):                                            # offsets (di*sh + pi, dj*sw + pj):
             slab = a @ grouped[di, dj]                                   # (n*Ho*Wo, sh*sw*C), contiguous
-            blocks[:, di : di + Ho, dj : dj + Wo, :] += slab.reshape(n, Ho, Wo, -1)   # window (a,b) -> block (a+di, b+dj)
+            on_cores(add_into, blocks[:, di : di + Ho, dj : dj + Wo, :],  # window (a,b) -> block (a+di, b+dj)
+                     slab.reshape(n, Ho, Wo, -1))                        # (each core adds its images)
     blocks = blocks.reshape(n, Hb, Wb, sh, sw, C)
     if (Hb * sh - ph < H) or (Wb * sw - pw < W):                         # image pixels no window reaches
         out[...] = 0
@@ -87,8 +89,19 @@ def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
         for pj in range(sw):
             v0, v1, c0 = windows_inside(pj, sw, pw, W, Wb)
             if u1 > u0 and v1 > v0:
-                out[:, r0 : r0 + sh * (u1 - u0) : sh, c0 : c0 + sw * (v1 - v0) : sw, :] = blocks[:, u0:u1, v0:v1, pi, pj, :]
+                on_cores(copy_into, out[:, r0 : r0 + sh * (u1 - u0) : sh, c0 : c0 + sw * (v1 - v0) : sw, :],
+                         blocks[:, u0:u1, v0:v1, pi, pj, :])
     return out
+
+
+def add_into(target, a):
+    """``target += a`` (one core's share of the images)."""
+    target += a
+
+
+def copy_into(target, a):
+    """``target[...] = a`` (one core's share of the images)."""
+    target[...] = a
 
 
 __all__ = ["blocked", "group_weights", "matmul_col2im"]

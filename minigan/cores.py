@@ -1,0 +1,157 @@
+"""The idle core: NumPy's passes over memory on every core, a slice of the rows each.
+
+A GEMM runs on every core (OpenBLAS's threads); everything else NumPy does --
+im2col's window copies, BatchNorm, the activations, Adam -- runs on one, while
+the others wait. In a DCGAN step on two cores that is a third of the time
+(docs/performance.md). Those passes treat rows (images, pixels) one at a time,
+so they split: cut axis 0 into one slice per core, run the same NumPy lines on
+each slice in a thread of its own (NumPy lets go of Python's GIL inside its
+loops), and wait for all of them. Results written with ``out=`` land in place::
+
+    y = xp.empty_like(x)
+    on_cores(lambda x, y: xp.maximum(x, 0, out=y), x, y)   # each core fills its rows of y
+
+A sum over the rows comes back as one partial sum per slice, which the caller adds::
+
+    total = sum(on_cores(lambda x: x.sum(axis=0), x))
+
+What makes it pay (each measured, docs/performance.md "The idle core"):
+
+- OpenBLAS's threads spin for a while after each GEMM, waiting for the next
+  one (``OPENBLAS_THREAD_TIMEOUT``; by default 2^28 cycles, a tenth of a
+  second). A thread of ours then shares a core with a spinning one, and the
+  split gains nothing. So importing minigan sets ``OPENBLAS_THREAD_TIMEOUT=4``
+  (the shortest spin) when NumPy is not loaded yet -- OpenBLAS reads it once,
+  when NumPy loads it. If NumPy was loaded first without that setting,
+  :func:`threads` starts at 1 and everything runs in one piece, as before.
+- Small arrays run in one piece in the calling thread (:data:`MIN_ELEMENTS`):
+  handing a slice to a thread costs tens of microseconds.
+- CuPy arrays are never split: one GPU kernel already covers the whole device.
+
+Splitting changes no result of an elementwise pass, bit for bit; a sum over
+rows is added up in a different order (``tests/test_cores.py``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+#: Whether NumPy (and with it OpenBLAS) was loaded before minigan could shorten OpenBLAS's spin.
+NUMPY_LOADED_FIRST = "numpy" in sys.modules
+if not NUMPY_LOADED_FIRST:
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+#: Arrays with fewer elements than this run in one piece (the thread hand-off would cost more).
+MIN_ELEMENTS = 2**16
+
+
+def _blas_spins_short() -> bool:
+    """Whether OpenBLAS's threads go to sleep soon after a GEMM (see the module docstring)."""
+    try:
+        return int(os.environ.get("OPENBLAS_THREAD_TIMEOUT", "")) <= 8
+    except ValueError:
+        return False
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                   # not on Linux
+        return os.cpu_count() or 1
+
+
+_threads = min(4, _usable_cpus()) if (not NUMPY_LOADED_FIRST or _blas_spins_short()) else 1
+_pool = None                                 # the helper threads, made on first use
+_inside = threading.local()                  # set while a thread runs a slice: no splitting inside it
+
+
+def threads() -> int:
+    """How many slices a large array is cut into (1: every pass runs in the calling thread)."""
+    return _threads
+
+
+def set_threads(n: int) -> None:
+    """Use ``n`` cores for the passes outside the GEMMs (1: none but the calling thread)."""
+    global _threads, _pool
+    if int(n) < 1:
+        raise ValueError(f"set_threads: need at least 1 thread, got {n}")
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+    _threads, _pool = int(n), None
+
+
+def _forget_pool_after_fork():                # a forked child has the pool object but not its threads
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _one_slice(fn, args):
+    """``fn(*args)``, with every ``on_cores`` inside it running in one piece (no threads waiting on threads)."""
+    was, _inside.active = getattr(_inside, "active", False), True
+    try:
+        return fn(*args)
+    finally:
+        _inside.active = was
+
+
+def run_all(fn, pieces):
+    """``[fn(*p) for p in pieces]``, the first piece in this thread and the rest on helper threads."""
+    global _pool
+    if len(pieces) == 1:
+        return [fn(*pieces[0])]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minigan-core")
+    futures = [_pool.submit(_one_slice, fn, p) for p in pieces[1:]]
+    first = _one_slice(fn, pieces[0])
+    return [first] + [f.result() for f in futures]
+
+
+def row_slices(n: int, parts: int) -> list[slice]:
+    """``parts`` slices of ``range(n)``, as equal as can be, none empty (fewer if n < parts)."""
+    parts = max(1, min(parts, n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def on_cores(fn, *arrays):
+    """``fn`` on matching slices of axis 0 of every array, one slice per core; the list of its results.
+
+    arrays: same length along axis 0 (any other shapes and strides); ``fn``
+            must touch only its own slices, so slices of outputs can be
+            written with ``out=`` or ``[...] =``.
+    return: ``[fn(*slices) for each slice]`` -- one entry when not split
+            (small arrays, CuPy arrays, one thread, or already inside a slice).
+    """
+    first = arrays[0]
+    split = (_threads > 1 and type(first).__module__ == "numpy" and first.size >= MIN_ELEMENTS
+             and not getattr(_inside, "active", False))
+    if not split:
+        return [fn(*arrays)]
+    return run_all(fn, [tuple(a[s] for a in arrays) for s in row_slices(len(first), _threads)])
+
+
+def share_out(items, size):
+    """``items`` dealt into ``threads()`` groups of about equal total ``size(item)``, largest first.
+
+    For work that is a list of independent jobs rather than rows: Adam's
+    parameters, each updated by whichever core holds it (``run_all(fn, [(g,) for g in groups])``).
+    """
+    if _threads == 1 or sum(size(item) for item in items) < MIN_ELEMENTS or getattr(_inside, "active", False):
+        return [list(items)]                     # not worth a hand-off
+    groups = [[] for _ in range(min(_threads, len(items)))]
+    totals = [0] * len(groups)
+    for item in sorted(items, key=size, reverse=True):
+        i = totals.index(min(totals))            # the lightest group so far takes the next largest job
+        groups[i].append(item)
+        totals[i] += size(item)
+    return groups
+
+
+__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "on_cores", "row_slices", "run_all", "set_threads",
+           "share_out", "threads"]
