@@ -102,6 +102,9 @@ def col2im(cols, size, kernel, stride, padding, out=None):
     N, Ho, Wo, _, _, C = cols.shape
     H, W = size
     x = xp.zeros((N, H, W, C), dtype=cols.dtype) if out is None else out
+    if (Ho, Wo, ph, pw) == (1, 1, 0, 0) and (kh, kw) == (H, W):   # one window, the whole image: nothing
+        x[...] = cols.reshape(N, H, W, C)                          # overlaps, so the adds are one copy
+        return x                                                   # (G's first layer, D's last layer)
     if out is not None:
         x[...] = 0
     for i in range(kh):          # overlapping windows add up: one strided add per offset,

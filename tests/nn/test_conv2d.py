@@ -80,6 +80,19 @@ def test_col2im_skips_exactly_the_padding(kernel, stride, padding, size, seed):
     assert np.isnan(big[0::2]).all()
 
 
+@pytest.mark.parametrize("kernel, stride", [((1, 1), (1, 1)), ((7, 7), (1, 1)), ((4, 3), (2, 5)), ((4, 4), (2, 2))])
+def test_col2im_of_one_window_covering_the_image_is_a_copy(kernel, stride):
+    # G's first layer (1x1 noise, 7x7 kernel) and D's last (7x7 image, 7x7 kernel) take this path
+    rng = np.random.default_rng(0)
+    cols = rng.standard_normal((3, 1, 1, *kernel, 2))
+    expected = col2im_padded(cols, kernel, kernel, stride, (0, 0))
+    np.testing.assert_array_equal(col2im(cols, kernel, kernel, stride, (0, 0)), expected)
+    big = np.full((6, *kernel, 2), np.nan)
+    col2im(cols, kernel, kernel, stride, (0, 0), out=big[1:6:2])
+    np.testing.assert_array_equal(big[1:6:2], expected)
+    assert np.isnan(big[0::2]).all()
+
+
 def test_output_size_follows_pytorch_formula():
     layer = nn.Conv2d(3, 8, kernel_size=4, stride=2, padding=1)
     assert layer(np.zeros((2, 3, 64, 64), np.float32)).shape == (2, 8, 32, 32)
