@@ -28,7 +28,7 @@ Output size (PyTorch's formula, used everywhere)::
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..cores import on_cores
+from ..cores import on_cores, row_slices
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -141,12 +141,12 @@ def batch_chunks(x, bytes_per_image):
     last-level cache between the two, and the layer never holds the whole
     matrix (backward rebuilds each chunk's windows instead of keeping them).
     Much smaller chunks are slower: each GEMM gets too small to keep two BLAS
-    threads busy (docs/performance.md has the measurements). On a GPU one
-    chunk, the whole batch, is best.
+    threads busy (docs/performance.md has the measurements), so the chunks
+    are made equal: 128 images in chunks of at most 41 are 4 chunks of 32,
+    not 41 + 41 + 41 + 5. On a GPU one chunk, the whole batch, is best.
     """
     N = x.shape[0]
     if get_array_module(x).__name__ != "numpy":
-        step = N
-    else:
-        step = max(1, CHUNK_BYTES // max(1, bytes_per_image))
-    return [slice(start, min(start + step, N)) for start in range(0, N, step)]
+        return [slice(0, N)]
+    per_chunk = max(1, CHUNK_BYTES // max(1, bytes_per_image))
+    return row_slices(N, -(-N // per_chunk))     # as few chunks as fit, all about equal: no small leftover

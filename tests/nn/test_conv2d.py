@@ -191,3 +191,12 @@ def test_working_in_batch_chunks_gives_the_same_numbers(monkeypatch, make, shape
     np.testing.assert_allclose(chunked.backward(dy), dx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(chunked.grads["weight"], whole.grads["weight"], rtol=1e-12, atol=1e-12)
     check_layer_gradients(chunked, x, rng)
+
+
+@given(N=st.integers(1, 300), per_chunk=st.integers(1, 80))
+def test_batch_chunks_are_as_few_as_fit_and_about_equal(N, per_chunk):
+    from minigan.nn.im2col import CHUNK_BYTES, batch_chunks
+    chunks = batch_chunks(np.zeros((N, 1)), CHUNK_BYTES // per_chunk)      # room for per_chunk images
+    sizes = [s.stop - s.start for s in chunks]
+    assert [i for s in chunks for i in range(N)[s]] == list(range(N))
+    assert len(chunks) == -(-N // per_chunk) and max(sizes) <= per_chunk and max(sizes) - min(sizes) <= 1
