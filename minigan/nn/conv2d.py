@@ -83,21 +83,21 @@ class Conv2d(Module):
             raise ValueError(f"{self!r}: input {H}x{W} is smaller than the kernel {kh}x{kw} (after padding)")
         x_nhwc = x.transpose(0, 2, 3, 1)                                             # free for NHWC memory
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kH*kW*C), window order
-        y = self.correlate(x_nhwc, Wm)                                               # (N, Ho, Wo, F) = cols Wm^T
+        y, cols = self.correlate(x_nhwc, Wm, keep_windows=True)                      # (N, Ho, Wo, F) = cols Wm^T
         if "bias" in self.params:
             y += self.params["bias"]
-        self.cache = (x_nhwc, Wm)
+        self.cache = (x_nhwc, Wm, cols if self.requires_grad else None)             # windows: for dL/dW only
         return y.transpose(0, 3, 1, 2)                                               # NCHW view of NHWC memory
 
     def backward(self, dy):
-        x_nhwc, Wm = self.check_backward(dy)
+        x_nhwc, Wm, cols = self.check_backward(dy)
         xp = get_array_module(dy)
         N, H, W, C = x_nhwc.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
         if self.requires_grad:
-            self.add_weight_grad(dy, x_nhwc.transpose(0, 3, 1, 2))                   # dL/dWm = dy^T cols
+            self.add_weight_grad(dy, x_nhwc.transpose(0, 3, 1, 2), cols)             # dL/dWm = dy^T cols
             if "bias" in self.params:
                 self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))                   # bias touches every pixel
         if not self.input_grad:
@@ -109,34 +109,45 @@ class Conv2d(Module):
             matmul_col2im(dy2, Wm, grouped, self.kernel_size, self.stride, self.padding, out=dx[b])  # dL/dx = col2im(dy Wm)
         return dx.transpose(0, 3, 1, 2)                                              # (N, C, H, W)
 
-    def correlate(self, x_nhwc, Wm):
-        """``y = cols Wm^T``, the convolution without bias: (N, H, W, C_in) -> (N, H_out, W_out, C_out)."""
+    def correlate(self, x_nhwc, Wm, keep_windows=False):
+        """``y = cols Wm^T``, the convolution without bias: (N, H, W, C_in) -> (N, H_out, W_out, C_out).
+
+        Returns ``y`` alone, or with ``keep_windows`` ``(y, cols)``: the window
+        matrix when the whole batch was one chunk (backward's weight product
+        reuses it), else None (backward rebuilds each chunk's windows: less memory).
+        """
         xp = get_array_module(x_nhwc)
         N, H, W, C = x_nhwc.shape
         F, (kh, kw) = Wm.shape[0], self.kernel_size
         Ho = conv_output_size(H, kh, self.stride[0], self.padding[0])
         Wo = conv_output_size(W, kw, self.stride[1], self.padding[1])
         y = xp.empty((N, Ho, Wo, F), dtype=x_nhwc.dtype)
-        for b in batch_chunks(x_nhwc, Ho * Wo * kh * kw * C * x_nhwc.itemsize):     # a few images at a time
+        chunks = batch_chunks(x_nhwc, Ho * Wo * kh * kw * C * x_nhwc.itemsize)      # a few images at a time
+        for b in chunks:
             cols = self.im2col(x_nhwc[b])                                            # (n*Ho*Wo, kH*kW*C)
             xp.matmul(cols, Wm.T, out=y[b].reshape(-1, F))                          # y = cols Wm^T
-        return y
+        if not keep_windows:
+            return y
+        return y, (cols if len(chunks) == 1 else None)
 
-    def add_weight_grad(self, dy, x):
+    def add_weight_grad(self, dy, x, cols=None):
         """``grads["weight"] += dy^T cols(x)`` for ``dy`` (N, C_out, H_out, W_out) and ``x`` (N, C_in, H, W).
 
-        Backward's weight product; ``backward`` calls it with the cached input,
-        the penalty's second-order pass with a tangent ``x_dot``. Each chunk's
-        windows are rebuilt here rather than kept from forward: less memory, same speed.
+        Backward's weight product; ``backward`` calls it with the cached input
+        (and its window matrix, when forward kept it), the penalty's second-order
+        pass with a tangent ``x_dot``. Otherwise each chunk's windows are rebuilt here.
         """
         xp = get_array_module(dy)
         x_nhwc, dy_nhwc = x.transpose(0, 2, 3, 1), dy.transpose(0, 2, 3, 1)
         C, F, (kh, kw) = x_nhwc.shape[3], self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
-        dWm = xp.zeros((F, kh * kw * C), dtype=dy.dtype)
-        for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
-            dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
-            dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                            # dL/dWm = dy^T cols
+        if cols is not None:                                                         # the whole batch's windows
+            dWm = matmul_tn(dy_nhwc.reshape(-1, F), cols)                            # dL/dWm = dy^T cols
+        else:
+            dWm = xp.zeros((F, kh * kw * C), dtype=dy.dtype)
+            for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
+                dy2 = dy_nhwc[b].reshape(-1, F)                                      # (n*Ho*Wo, F)
+                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        # dL/dWm = dy^T cols
         self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)     # back to (C_out, C_in, kH, kW)
 
     # -- the second-order pass (minigan.penalties) -------------------------------
@@ -147,7 +158,7 @@ class Conv2d(Module):
         convolution applied to x_dot (with the weights of the latest forward);
         the bias shifts y but does not move with x.
         """
-        _, Wm = self.check_backward(x_dot)
+        _, Wm, _ = self.check_backward(x_dot)
         return self.correlate(x_dot.transpose(0, 2, 3, 1), Wm).transpose(0, 3, 1, 2)
 
     def im2col(self, x_nhwc):
