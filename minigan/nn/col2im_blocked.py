@@ -81,27 +81,32 @@ def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
             slab = a @ grouped[di, dj]                                   # (n*Ho*Wo, sh*sw*C), contiguous
             on_cores(add_into, blocks[:, di : di + Ho, dj : dj + Wo, :],  # window (a,b) -> block (a+di, b+dj)
                      slab.reshape(n, Ho, Wo, -1))                        # (each core adds its images)
-    blocks = blocks.reshape(n, Hb, Wb, sh, sw, C)
+    on_cores(lambda out, blocks: unpack(out, blocks, padding), out, blocks.reshape(n, Hb, Wb, sh, sw, C))  # each core, its images
+    return out
+
+
+def unpack(out, blocks, padding):
+    """The image from its pixel blocks: ``out`` (n, H, W, C) from ``blocks`` (n, Hb, Wb, sh, sw, C).
+
+    Row ``pi`` of block ``u`` is padded row ``u*sh + pi``, i.e. image row ``u*sh + pi - ph``:
+    one strided assignment per position in the block, no adds.
+    """
+    n, H, W, C = out.shape
+    _, Hb, Wb, sh, sw, _ = blocks.shape
+    (ph, pw) = padding
     if (Hb * sh - ph < H) or (Wb * sw - pw < W):                         # image pixels no window reaches
         out[...] = 0
-    for pi in range(sh):         # unpack: row pi of block u is padded row u*sh + pi, i.e. image row u*sh + pi - ph
+    for pi in range(sh):
         u0, u1, r0 = windows_inside(pi, sh, ph, H, Hb)
         for pj in range(sw):
             v0, v1, c0 = windows_inside(pj, sw, pw, W, Wb)
             if u1 > u0 and v1 > v0:
-                on_cores(copy_into, out[:, r0 : r0 + sh * (u1 - u0) : sh, c0 : c0 + sw * (v1 - v0) : sw, :],
-                         blocks[:, u0:u1, v0:v1, pi, pj, :])
-    return out
+                out[:, r0 : r0 + sh * (u1 - u0) : sh, c0 : c0 + sw * (v1 - v0) : sw, :] = blocks[:, u0:u1, v0:v1, pi, pj, :]
 
 
 def add_into(target, a):
     """``target += a`` (one core's share of the images)."""
     target += a
-
-
-def copy_into(target, a):
-    """``target[...] = a`` (one core's share of the images)."""
-    target[...] = a
 
 
 __all__ = ["blocked", "group_weights", "matmul_col2im"]
