@@ -28,8 +28,9 @@ What makes it pay (each measured, docs/performance.md "The idle core"):
   handing a slice to a thread costs tens of microseconds.
 - CuPy arrays are never split: one GPU kernel already covers the whole device.
 
-Splitting changes no result of an elementwise pass, bit for bit; a sum over
-rows is added up in a different order (``tests/test_cores.py``).
+A large array is always cut into the same SLICES slices, whatever the number
+of cores, so the numbers never depend on it: a sum over rows adds up its
+slices' sums in one fixed order (``tests/test_cores.py``).
 """
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ if not NUMPY_LOADED_FIRST:
 #: thread would cost more than it saves (dcgan28 at batch 16: 52.0 ms split from 2**17, 49.9 from 2**18).
 MIN_ELEMENTS = 2**18
 
+#: Larger arrays are always cut into this many slices, however many cores there are, which share
+#: them out; so a sum over rows adds its slices' sums in the same order, and the numbers of a
+#: training run are the same, bit for bit, on 1, 2 or 4 cores.
+SLICES = 4
+
 
 def _blas_spins_short() -> bool:
     """Whether OpenBLAS's threads go to sleep soon after a GEMM (see the module docstring)."""
@@ -63,13 +69,21 @@ def _usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-_threads = min(4, _usable_cpus()) if (not NUMPY_LOADED_FIRST or _blas_spins_short()) else 1
+def _default_threads() -> int:
+    """1, 2 or 4 (each a divisor of SLICES, so every core gets as many slices), 1 if OpenBLAS spins long."""
+    if NUMPY_LOADED_FIRST and not _blas_spins_short():
+        return 1
+    cpus = _usable_cpus()
+    return 4 if cpus >= 4 else 2 if cpus >= 2 else 1
+
+
+_threads = _default_threads()
 _pool = None                                 # the helper threads, made on first use
 _inside = threading.local()                  # set while a thread runs a slice: no splitting inside it
 
 
 def threads() -> int:
-    """How many slices a large array is cut into (1: every pass runs in the calling thread)."""
+    """How many threads share a large array's slices (1: every pass runs in the calling thread)."""
     return _threads
 
 
@@ -102,15 +116,20 @@ def _one_slice(fn, args):
 
 
 def run_all(fn, pieces):
-    """``[fn(*p) for p in pieces]``, the first piece in this thread and the rest on helper threads."""
+    """``[fn(*p) for p in pieces]``: the pieces dealt in order to ``threads()`` threads, this one first."""
     global _pool
-    if len(pieces) == 1:
-        return [fn(*pieces[0])]
+    groups = [pieces[s] for s in row_slices(len(pieces), _threads)]   # consecutive pieces per thread
+    if len(groups) == 1:
+        return [_one_slice(fn, p) for p in pieces]
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minigan-core")
-    futures = [_pool.submit(_one_slice, fn, p) for p in pieces[1:]]
-    first = _one_slice(fn, pieces[0])
-    return [first] + [f.result() for f in futures]
+    futures = [_pool.submit(_run_group, fn, g) for g in groups[1:]]
+    first = _run_group(fn, groups[0])
+    return first + [r for f in futures for r in f.result()]
+
+
+def _run_group(fn, group):
+    return [_one_slice(fn, p) for p in group]
 
 
 def row_slices(n: int, parts: int) -> list[slice]:
@@ -121,20 +140,19 @@ def row_slices(n: int, parts: int) -> list[slice]:
 
 
 def on_cores(fn, *arrays):
-    """``fn`` on matching slices of axis 0 of every array, one slice per core; the list of its results.
+    """``fn`` on matching slices of axis 0 of every array, shared out between the cores; its results.
 
     arrays: same length along axis 0 (any other shapes and strides); ``fn``
             must touch only its own slices, so slices of outputs can be
             written with ``out=`` or ``[...] =``.
-    return: ``[fn(*slices) for each slice]`` -- one entry when not split
-            (small arrays, CuPy arrays, one thread, or already inside a slice).
+    return: ``[fn(*slices) for each slice]``, in row order: SLICES entries for a
+            large NumPy array (however many threads), one for a small or CuPy
+            array or inside a slice.
     """
     first = arrays[0]
-    split = (_threads > 1 and type(first).__module__ == "numpy" and first.size >= MIN_ELEMENTS
-             and not getattr(_inside, "active", False))
-    if not split:
+    if type(first).__module__ != "numpy" or first.size < MIN_ELEMENTS or getattr(_inside, "active", False):
         return [fn(*arrays)]
-    return run_all(fn, [tuple(a[s] for a in arrays) for s in row_slices(len(first), _threads)])
+    return run_all(fn, [tuple(a[s] for a in arrays) for s in row_slices(len(first), SLICES)])
 
 
 def share_out(items, size):
@@ -154,5 +172,5 @@ def share_out(items, size):
     return groups
 
 
-__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "on_cores", "row_slices", "run_all", "set_threads",
+__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "SLICES", "on_cores", "row_slices", "run_all", "set_threads",
            "share_out", "threads"]
