@@ -4,8 +4,8 @@ A GEMM runs on every core (OpenBLAS's threads); everything else NumPy does --
 im2col's window copies, BatchNorm, the activations, Adam -- runs on one, while
 the others wait. In a DCGAN step on two cores that is a third of the time
 (docs/performance.md). Those passes treat rows (images, pixels) one at a time,
-so they split: cut axis 0 into one slice per core, run the same NumPy lines on
-each slice in a thread of its own (NumPy lets go of Python's GIL inside its
+so they split: cut axis 0 into slices, share them out between the cores, run
+the same NumPy lines on each slice (NumPy lets go of Python's GIL inside its
 loops), and wait for all of them. Results written with ``out=`` land in place::
 
     y = xp.empty_like(x)
@@ -15,7 +15,7 @@ A sum over the rows comes back as one partial sum per slice, which the caller ad
 
     total = sum(on_cores(lambda x: x.sum(axis=0), x))
 
-What makes it pay (each measured, docs/performance.md "The idle core"):
+What makes it pay (each measured: docs/performance.md, "The idle core"):
 
 - OpenBLAS's threads spin for a while after each GEMM, waiting for the next
   one (``OPENBLAS_THREAD_TIMEOUT``; by default 2^28 cycles, a tenth of a
@@ -23,7 +23,7 @@ What makes it pay (each measured, docs/performance.md "The idle core"):
   split gains nothing. So importing minigan sets ``OPENBLAS_THREAD_TIMEOUT=4``
   (the shortest spin) when NumPy is not loaded yet -- OpenBLAS reads it once,
   when NumPy loads it. If NumPy was loaded first without that setting,
-  :func:`threads` starts at 1 and everything runs in one piece, as before.
+  :func:`threads` starts at 1 and the slices run one after the other here.
 - Small arrays run in one piece in the calling thread (:data:`MIN_ELEMENTS`):
   handing a slice to a thread costs tens of microseconds.
 - CuPy arrays are never split: one GPU kernel already covers the whole device.
