@@ -1,9 +1,12 @@
-"""Elementwise nonlinearities. Each backward is one line: ``dx = dy * f'(x)``.
+"""Elementwise nonlinearities. Each backward is one product: ``dx = dy * f'(x)``.
 
 Each layer caches the cheapest thing its derivative can be written in: ReLU
 and LeakyReLU keep the sign mask, Tanh and Sigmoid keep their *output* (their
 derivatives are functions of it). Elementwise ops keep the memory layout of
-their input, so NHWC-ordered activations stay NHWC.
+their input, so NHWC-ordered activations stay NHWC. ReLU and LeakyReLU write
+into arrays made beforehand (``out=``), so that each core can fill its share of
+the images (``minigan/cores.py``); Tanh and Sigmoid, on G's and D's small
+outputs, run in one piece.
 
 ReLU and LeakyReLU also have a ``tangent(x_dot)`` (the second-order pass of
 ``minigan/penalties.py``): the change of y along x_dot. Their Jacobian is
