@@ -66,7 +66,6 @@ def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
     grouped:  ``group_weights(Wm, kernel, stride)``
     out:      (n, H, W, C)           the image, written in place (any strides)
     """
-    xp = get_array_module(a)
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     n, H, W, C = out.shape
     Ho, Wo = conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
@@ -74,15 +73,32 @@ def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
         cols = (a @ Wm).reshape(n, Ho, Wo, kh, kw, C)
         return col2im(cols, (H, W), kernel, stride, padding, out=out)
     kbh, kbw = kh // sh, kw // sw                                        # kernel size in blocks
-    Hb, Wb = Ho + kbh - 1, Wo + kbw - 1                                  # blocks the windows reach
-    blocks = xp.zeros((n, Hb, Wb, sh * sw * C), dtype=a.dtype)
-    for di in range(kbh):
-        for dj in range(kbw):                                            # offsets (di*sh + pi, dj*sw + pj):
-            slab = a @ grouped[di, dj]                                   # (n*Ho*Wo, sh*sw*C), contiguous
-            on_cores(add_into, blocks[:, di : di + Ho, dj : dj + Wo, :],  # window (a,b) -> block (a+di, b+dj)
-                     slab.reshape(n, Ho, Wo, -1))                        # (each core adds its images)
-    on_cores(lambda out, blocks: unpack(out, blocks, padding), out, blocks.reshape(n, Hb, Wb, sh, sw, C))  # each core, its images
+    slabs = [(a @ grouped[di, dj]).reshape(n, Ho, Wo, -1)               # offsets (di*sh + pi, dj*sw + pj):
+             for di in range(kbh) for dj in range(kbw)]                  # (n, Ho, Wo, sh*sw*C), contiguous
+
+    def add_and_unpack(out, *slabs):                                     # each core, its share of the images
+        overlap_add(out, slabs, (kbh, kbw), stride, padding)
+    on_cores(add_and_unpack, out, *slabs)
     return out
+
+
+def overlap_add(out, slabs, kernel_blocks, stride, padding):
+    """``out`` (n, H, W, C) from the groups' slabs: each added into the pixel blocks, which are then unpacked.
+
+    slabs:         kbh*kbw arrays (n, H_out, W_out, sh*sw*C), group (di, dj) at ``di*kbw + dj``
+                   (together as big as the chunk's window matrix; all made before the adds, so
+                   that the adds and the unpacking are one hand-off to the cores, not five)
+    kernel_blocks: (kbh, kbw), the kernel's size in blocks
+    """
+    xp = get_array_module(out)
+    n, H, W, C = out.shape
+    (kbh, kbw), (sh, sw), (_, Ho, Wo, _) = kernel_blocks, stride, slabs[0].shape
+    Hb, Wb = Ho + kbh - 1, Wo + kbw - 1                                  # blocks the windows reach
+    blocks = xp.zeros((n, Hb, Wb, sh * sw * C), dtype=out.dtype)
+    for di in range(kbh):
+        for dj in range(kbw):
+            blocks[:, di : di + Ho, dj : dj + Wo, :] += slabs[di * kbw + dj]   # window (a,b) -> block (a+di, b+dj)
+    unpack(out, blocks.reshape(n, Hb, Wb, sh, sw, C), padding)
 
 
 def unpack(out, blocks, padding):
@@ -102,11 +118,6 @@ def unpack(out, blocks, padding):
             v0, v1, c0 = windows_inside(pj, sw, pw, W, Wb)
             if u1 > u0 and v1 > v0:
                 out[:, r0 : r0 + sh * (u1 - u0) : sh, c0 : c0 + sw * (v1 - v0) : sw, :] = blocks[:, u0:u1, v0:v1, pi, pj, :]
-
-
-def add_into(target, a):
-    """``target += a`` (one core's share of the images)."""
-    target += a
 
 
 __all__ = ["blocked", "group_weights", "matmul_col2im"]
