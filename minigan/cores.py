@@ -87,6 +87,15 @@ def threads() -> int:
     return _threads
 
 
+def describe() -> str:
+    """One line for a job's start-up: how many cores the passes outside the GEMMs use, and if 1, why."""
+    if _threads == 1 and NUMPY_LOADED_FIRST and not _blas_spins_short() and _usable_cpus() > 1:
+        return ("cores: 1 for the passes outside the matrix products: NumPy was loaded before minigan, so "
+                "OpenBLAS's threads spin after each product; import minigan first, or set "
+                "OPENBLAS_THREAD_TIMEOUT=4, to use all of them (minigan/cores.py)")
+    return f"cores: {_threads} of {_usable_cpus()} for the passes outside the matrix products (minigan/cores.py)"
+
+
 def set_threads(n: int) -> None:
     """Use ``n`` cores for the passes outside the GEMMs (1: none but the calling thread)."""
     global _threads, _pool
@@ -172,5 +181,5 @@ def share_out(items, size):
     return groups
 
 
-__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "SLICES", "on_cores", "row_slices", "run_all", "set_threads",
+__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "SLICES", "describe", "on_cores", "row_slices", "run_all", "set_threads",
            "share_out", "threads"]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backend as B
+from . import backend as B, cores
 from .checkpoint import load_checkpoint, resolve
 from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
 from .data import DatasetError, ImageFolder, LabelledImageFolder, batches, load_fashion_mnist, load_mnist
@@ -98,6 +98,8 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
         epochs, last_step = run_length(cfg, steps_per_epoch)
         print(f"data: {N:,} pictures of {cfg.dataset}, {steps_per_epoch} steps per epoch of "
               f"{cfg.batch_size}: {last_step:,} steps in all ({epochs} epoch{'s' * (epochs > 1)})")
+        if cfg.backend == "numpy":
+            print(cores.describe())                  # the CPU's cores: all of them, or why one
 
         # ---- 4. model, and 5. trainer, judge, fixed noise; resuming: everything where it was -----------
         try:

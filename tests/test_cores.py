@@ -238,3 +238,17 @@ def test_importing_minigan_first_shortens_openblas_spin_and_uses_the_cores():
 def test_numpy_loaded_first_runs_in_one_thread_unless_the_spin_was_shortened():
     assert threads_in_fresh_python("import numpy") == (1, "None")
     assert threads_in_fresh_python("import numpy", OPENBLAS_THREAD_TIMEOUT="4") == (default_threads(), "4")
+
+
+def test_the_job_says_how_many_cores_it_uses_and_why_only_one(monkeypatch):
+    monkeypatch.setattr(cores, "_threads", 2)
+    monkeypatch.setattr(cores, "_usable_cpus", lambda: 8)
+    assert cores.describe() == "cores: 2 of 8 for the passes outside the matrix products (minigan/cores.py)"
+    monkeypatch.setattr(cores, "_threads", 1)                              # NumPy first, OpenBLAS spinning long
+    monkeypatch.setattr(cores, "NUMPY_LOADED_FIRST", True)
+    monkeypatch.setattr(cores, "_usable_cpus", lambda: 2)
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    assert "NumPy was loaded before minigan" in cores.describe()
+    assert "import minigan first, or set OPENBLAS_THREAD_TIMEOUT=4" in cores.describe()
+    monkeypatch.setattr(cores, "_usable_cpus", lambda: 1)                  # one core: nothing to explain
+    assert cores.describe() == "cores: 1 of 1 for the passes outside the matrix products (minigan/cores.py)"

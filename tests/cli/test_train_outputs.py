@@ -113,3 +113,11 @@ def test_progress_bar_redraws_in_place_on_a_terminal(capsys):
     assert tty.text.count("\n") == 1 and "\r" in tty.text                  # one line, redrawn
     assert "10/10" in tty.text and "steps/s" in tty.text and "ETA" in tty.text
     assert capsys.readouterr().out == "a log line\n"
+
+
+def test_the_job_names_the_cores_it_uses(train, tmp_path):
+    rc, stdout, _ = train(tmp_path / "run")
+    assert rc == 0
+    lines = stdout.splitlines()
+    data = next(i for i, line in enumerate(lines) if line.startswith("data: "))
+    assert lines[data + 1].startswith("cores: ") and "(minigan/cores.py)" in lines[data + 1]
