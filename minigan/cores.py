@@ -181,5 +181,5 @@ def share_out(items, size):
     return groups
 
 
-__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "SLICES", "describe", "on_cores", "row_slices", "run_all", "set_threads",
-           "share_out", "threads"]
+__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "SLICES", "describe", "on_cores", "row_slices", "run_all",
+           "set_threads", "share_out", "threads"]

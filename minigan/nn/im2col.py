@@ -139,7 +139,8 @@ def batch_chunks(x, bytes_per_image):
     for dcgan64's second conv at batch 64 -- so im2col would write it all out to
     memory and the GEMM read it all back. Chunks of ~16 MB stay in the CPU's
     last-level cache between the two, and the layer never holds the whole
-    matrix (backward rebuilds each chunk's windows instead of keeping them).
+    matrix (backward rebuilds each chunk's windows instead of keeping them;
+    a batch that is one chunk keeps its windows, ``Conv2d.correlate``).
     Much smaller chunks are slower: each GEMM gets too small to keep two BLAS
     threads busy (docs/performance.md has the measurements), so the chunks
     are made equal: 128 images in chunks of at most 41 are 4 chunks of 32,
