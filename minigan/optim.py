@@ -98,14 +98,15 @@ class Adam(Optimizer):
             for name, p, g in params:
                 xp, m, v = B.get_array_module(p), self.state[name]["m"], self.state[name]["v"]
                 with kept_only_if(apply, p, m, v):        # a device flag: undone where it is false
+                    t = xp.empty_like(p)                  # scratch: each product below lands here
                     m *= b1
-                    m += (1 - b1) * g                     # m = b1 m + (1 - b1) g
+                    m += xp.multiply(1 - b1, g, out=t)    # m = b1 m + (1 - b1) g
                     v *= b2
-                    v += (1 - b2) * (g * g)               # v = b2 v + (1 - b2) g^2
-                    denom = xp.sqrt(v)
+                    v += xp.multiply(1 - b2, xp.multiply(g, g, out=t), out=t)   # v = b2 v + (1 - b2) g^2
+                    denom = xp.sqrt(v, out=t)
                     denom /= sqrt_bc2
                     denom += self.eps
-                    p -= step_size * (m / denom)          # in place: the layer keeps the same array
+                    p -= xp.multiply(step_size, xp.divide(m, denom, out=t), out=t)  # p -= step_size * m / denom
         if params and B.backend_name(params[0][1]) == "numpy":
             run_all(update, [(group,) for group in share_out(params, size=lambda e: e[1].size)])  # one share per core
         else:

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..cores import on_cores
-from .im2col import col2im, conv_output_size, windows_inside
+from .gemm import matmul
+from .im2col import col2im, conv_output_size, whole_image_window, windows_inside
 
 
 def blocked(kernel, stride) -> bool:
@@ -69,11 +70,14 @@ def matmul_col2im(a, Wm, grouped, kernel, stride, padding, out):
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     n, H, W, C = out.shape
     Ho, Wo = conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
+    if grouped is None and whole_image_window((H, W), kernel, padding) and out.flags.c_contiguous:
+        matmul(a, Wm, out=out.reshape(n, H * W * C))                     # one window: the rows are the images
+        return out
     if grouped is None:                                                  # the plain way
-        cols = (a @ Wm).reshape(n, Ho, Wo, kh, kw, C)
+        cols = matmul(a, Wm).reshape(n, Ho, Wo, kh, kw, C)
         return col2im(cols, (H, W), kernel, stride, padding, out=out)
     kbh, kbw = kh // sh, kw // sw                                        # kernel size in blocks
-    slabs = [(a @ grouped[di, dj]).reshape(n, Ho, Wo, -1)               # offsets (di*sh + pi, dj*sw + pj):
+    slabs = [matmul(a, grouped[di, dj]).reshape(n, Ho, Wo, -1)          # offsets (di*sh + pi, dj*sw + pj):
              for di in range(kbh) for dj in range(kbw)]                  # (n, Ho, Wo, sh*sw*C), contiguous
 
     def add_and_unpack(out, *slabs):                                     # each core, its share of the images
@@ -94,10 +98,14 @@ def overlap_add(out, slabs, kernel_blocks, stride, padding):
     n, H, W, C = out.shape
     (kbh, kbw), (sh, sw), (_, Ho, Wo, _) = kernel_blocks, stride, slabs[0].shape
     Hb, Wb = Ho + kbh - 1, Wo + kbw - 1                                  # blocks the windows reach
-    blocks = xp.zeros((n, Hb, Wb, sh * sw * C), dtype=out.dtype)
+    blocks = xp.empty((n, Hb, Wb, sh * sw * C), dtype=out.dtype)
+    blocks[:, :Ho, :Wo, :] = slabs[0]                                    # group (0, 0): a copy, not zeros + add;
+    blocks[:, Ho:, :, :] = 0                                             # the blocks it does not reach start at 0
+    blocks[:, :Ho, Wo:, :] = 0
     for di in range(kbh):
         for dj in range(kbw):
-            blocks[:, di : di + Ho, dj : dj + Wo, :] += slabs[di * kbw + dj]   # window (a,b) -> block (a+di, b+dj)
+            if di or dj:
+                blocks[:, di : di + Ho, dj : dj + Wo, :] += slabs[di * kbw + dj]   # window (a,b) -> block (a+di, b+dj)
     unpack(out, blocks.reshape(n, Hb, Wb, sh, sw, C), padding)
 
 

@@ -36,11 +36,21 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def whole_image_window(size, kernel, padding) -> bool:
+    """Whether the kernel's one window is the whole (unpadded) image: G's first layer, D's last.
+
+    Then the window matrix is the image itself, row for row: im2col is a
+    reshape and col2im a copy (or, straight from a GEMM, nothing at all).
+    """
+    return tuple(kernel) == tuple(size) and tuple(padding) == (0, 0)
+
+
 def im2col(x, kernel, stride, padding):
     """Copy every kernel window of ``x`` into a row.
 
     x:      (N, H, W, C)   channels-last input
     return: (N, H_out, W_out, kH, kW, C);   reshape to (N*H_out*W_out, kH*kW*C) for the GEMM
+            (read it only: where the one window is the whole image, it is ``x`` itself)
 
     The loop form, for reading (what the one line below computes)::
 
@@ -59,6 +69,8 @@ def im2col(x, kernel, stride, padding):
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     N, H, W, C = x.shape
     Ho, Wo = conv_output_size(H, kh, sh, ph), conv_output_size(W, kw, sw, pw)
+    if whole_image_window((H, W), kernel, padding):              # the image is its one window:
+        return x.reshape(N, 1, 1, kh, kw, C)                      # a view, no copy
     cols = xp.empty((N, Ho, Wo, kh, kw, C), dtype=x.dtype)
 
     def copy_windows(x, cols):                         # some of the images: (n, H, W, C) -> (n, Ho, Wo, kH, kW, C)
@@ -102,9 +114,9 @@ def col2im(cols, size, kernel, stride, padding, out=None):
     N, Ho, Wo, _, _, C = cols.shape
     H, W = size
     x = xp.zeros((N, H, W, C), dtype=cols.dtype) if out is None else out
-    if (Ho, Wo, ph, pw) == (1, 1, 0, 0) and (kh, kw) == (H, W):   # one window, the whole image: nothing
-        x[...] = cols.reshape(N, H, W, C)                          # overlaps, so the adds are one copy
-        return x                                                   # (G's first layer, D's last layer)
+    if whole_image_window((H, W), kernel, padding):              # the image is its one window: nothing
+        x[...] = cols.reshape(N, H, W, C)                         # overlaps, so the adds are one copy
+        return x
     if out is not None:
         x[...] = 0
     for i in range(kh):          # overlapping windows add up: one strided add per offset,

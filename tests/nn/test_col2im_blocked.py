@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 from hypothesis import assume, example, given, strategies as st
 
 from minigan.nn.col2im_blocked import blocked, group_weights, matmul_col2im
+from minigan.nn.gemm import matmul
 from minigan.nn.im2col import col2im, conv_output_size
 from tests.strategies import seeds
 
@@ -12,6 +14,9 @@ pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))  # no
        R=st.integers(1, 3), C=st.integers(1, 3), seed=seeds)
 @example(kernel=(4, 4), stride=(2, 2), padding=(1, 1), size=(8, 8), n=2, R=3, C=2, seed=0)     # DCGAN's layers
 @example(kernel=(2, 4), stride=(2, 2), padding=(0, 1), size=(5, 7), n=1, R=2, C=2, seed=1)     # last row/col unreached
+@example(kernel=(3, 2), stride=(1, 1), padding=(0, 0), size=(3, 2), n=2, R=2, C=3, seed=2)     # one window, the image
+@example(kernel=(3, 2), stride=(1, 1), padding=(0, 0), size=(3, 2), n=2, R=1, C=3, seed=3)     # ... from an outer product
+@example(kernel=(4, 4), stride=(2, 2), padding=(1, 1), size=(4, 4), n=2, R=1, C=2, seed=4)     # blocked, outer products
 def test_matmul_col2im_is_col2im_of_the_product(kernel, stride, padding, size, n, R, C, seed):
     # Blocked or not, the result is the plain GEMM + col2im. Image sizes whose last rows no window
     # reaches (a transposed conv's output_padding) included; written into a strided slice.
@@ -44,3 +49,29 @@ def test_group_weights_puts_each_offset_in_its_block():
     for i in range(kh):
         for j in range(kw):
             np.testing.assert_array_equal(g[i // sh, j // sw, :, i % sh, j % sw, :], W4[:, i, j, :])
+
+
+@pytest.mark.parametrize("R", [1, 3])
+def test_one_window_product_lands_in_a_contiguous_out_and_is_the_plain_result(R):
+    # D's last layer's input gradient (R = 1: an outer product) and G's first layer's forward:
+    # the product is written straight into the image; a strided out takes the plain way.
+    rng = np.random.default_rng(R)
+    a, Wm = rng.standard_normal((4, R)), rng.standard_normal((R, 7 * 7 * 2))
+    expected = col2im((a @ Wm).reshape(4, 1, 1, 7, 7, 2), (7, 7), (7, 7), (1, 1), (0, 0))
+    out = np.full((4, 7, 7, 2), np.nan)
+    assert matmul_col2im(a, Wm, None, (7, 7), (1, 1), (0, 0), out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    big = np.full((8, 7, 7, 2), np.nan)
+    matmul_col2im(a, Wm, None, (7, 7), (1, 1), (0, 0), out=big[::2])
+    np.testing.assert_array_equal(big[::2], expected)
+    assert np.isnan(big[1::2]).all()
+
+
+@given(M=st.integers(1, 9), K=st.integers(1, 3), N=st.integers(1, 9), seed=seeds)
+def test_matmul_is_the_product_and_an_outer_product_is_bitwise_numpys(M, K, N, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((M, K)).astype(np.float32), rng.standard_normal((K, N)).astype(np.float32)
+    np.testing.assert_array_equal(matmul(a, b), a @ b)      # K == 1: one product per entry, the same bits
+    out = np.empty((M, N), np.float32)
+    assert matmul(a, b, out=out) is out
+    np.testing.assert_array_equal(out, matmul(a, b))

@@ -93,6 +93,22 @@ def test_col2im_of_one_window_covering_the_image_is_a_copy(kernel, stride):
     assert np.isnan(big[0::2]).all()
 
 
+@pytest.mark.parametrize("kernel, stride", [((1, 1), (1, 1)), ((7, 7), (1, 1)), ((4, 3), (2, 5))])
+def test_im2col_of_one_window_covering_the_image_is_the_image_itself(kernel, stride):
+    # D's last layer and G's first layer's backward: the window matrix is the image, row for row
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, *kernel, 2))
+    cols = im2col(x, kernel, stride, (0, 0))
+    np.testing.assert_array_equal(cols, x.reshape(3, 1, 1, *kernel, 2))
+    np.testing.assert_array_equal(cols[:, 0, 0], [[[x[n, i, j] for j in range(kernel[1])] for i in range(kernel[0])]
+                                                  for n in range(3)])   # window (0, 0), offset (i, j), read by hand
+    assert np.shares_memory(cols, x)                                     # a view: no copy made
+    xs = rng.standard_normal((3, 2, *kernel)).transpose(0, 2, 3, 1)      # not contiguous: a copy, same numbers
+    np.testing.assert_array_equal(im2col(xs, kernel, stride, (0, 0)), xs.reshape(3, 1, 1, *kernel, 2))
+    padded = im2col(x, kernel, stride, (1, 1))                          # padding: more windows, the copy path
+    assert padded.shape[1:3] != (1, 1) and not np.shares_memory(padded, x)
+
+
 def test_output_size_follows_pytorch_formula():
     layer = nn.Conv2d(3, 8, kernel_size=4, stride=2, padding=1)
     assert layer(np.zeros((2, 3, 64, 64), np.float32)).shape == (2, 8, 32, 32)
