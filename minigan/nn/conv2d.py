@@ -26,7 +26,7 @@ import numpy as np
 from .gemm import matmul_tn
 from ..backend import get_array_module
 from .col2im_blocked import group_weights, matmul_col2im
-from .im2col import batch_chunks, conv_output_size, im2col
+from .im2col import batch_chunks, channels_last_memory, conv_output_size, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -69,7 +69,8 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: need kernel_size >= 1, stride >= 1, padding >= 0; got {self.extra_repr()}")
         kh, kw = self.kernel_size
         fan_in = self.in_channels * kh * kw
-        self.add_param("weight", init_uniform(rng, (self.out_channels, self.in_channels, kh, kw), fan_in, dtype))
+        weight = init_uniform(rng, (self.out_channels, self.in_channels, kh, kw), fan_in, dtype)
+        self.add_param("weight", channels_last_memory(weight))   # PyTorch's shape, channels-last memory
         if bias:
             self.add_param("bias", init_uniform(rng, (self.out_channels,), fan_in, dtype))
 

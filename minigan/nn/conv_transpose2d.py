@@ -30,7 +30,7 @@ import numpy as np
 from .gemm import matmul_tn
 from ..backend import get_array_module
 from .col2im_blocked import group_weights, matmul_col2im
-from .im2col import batch_chunks, im2col
+from .im2col import batch_chunks, channels_last_memory, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -81,7 +81,8 @@ class ConvTranspose2d(Module):
                              f"output_padding={self.output_padding}, stride={self.stride}")
         kh, kw = self.kernel_size
         fan_in = self.out_channels * kh * kw      # PyTorch computes fan_in from weight.shape[1:]
-        self.add_param("weight", init_uniform(rng, (self.in_channels, self.out_channels, kh, kw), fan_in, dtype))
+        weight = init_uniform(rng, (self.in_channels, self.out_channels, kh, kw), fan_in, dtype)
+        self.add_param("weight", channels_last_memory(weight))   # PyTorch's shape, channels-last memory
         if bias:
             self.add_param("bias", init_uniform(rng, (self.out_channels,), fan_in, dtype))
 

@@ -84,3 +84,34 @@ def test_a_nested_sequentials_input_grad_is_its_first_layers():
     assert inner.layers[0].input_grad is False and inner.input_grad is False
     outer(np.ones((2, 2), np.float32))
     assert outer.backward(np.ones((2, 1), np.float32)) is None
+
+
+def channels_last(a):
+    """Whether a 4-d array's memory runs (A, H, W, B): its transpose(0, 2, 3, 1) is contiguous."""
+    return a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(3, 5, (4, 2), stride=2, padding=1, rng=np.random.default_rng(0)),
+                                  lambda: nn.ConvTranspose2d(3, 5, (4, 2), stride=2, padding=1, rng=np.random.default_rng(0))])
+def test_conv_weights_keep_pytorchs_shape_in_channels_last_memory_through_loads_and_casts(make):
+    from minigan.optim import Adam
+    layer = make()
+    w = layer.params["weight"]
+    assert channels_last(w) and channels_last(layer.grads["weight"]) and not w.flags.c_contiguous
+    assert np.shares_memory(w, w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1))     # the GEMM's Wm: a view
+    x = np.random.default_rng(1).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    y = layer(x)
+    layer.backward(np.ones_like(y))
+    opt = Adam(layer, lr=1e-3)
+    opt.step()
+    assert all(channels_last(a) for a in opt.state["weight"].values())               # m, v made like p
+    state, opt_state = layer.state_dict(), opt.state_dict()
+    assert state["weight"].flags.c_contiguous                                          # files get PyTorch's order
+    fresh = make()
+    fresh.load_state_dict(state)
+    opt2 = Adam(fresh, lr=1e-3)
+    opt2.load_state_dict(opt_state)
+    assert channels_last(fresh.params["weight"]) and all(channels_last(a) for a in opt2.state["weight"].values())
+    np.testing.assert_array_equal(fresh.params["weight"], layer.params["weight"])
+    np.testing.assert_array_equal(fresh(x), layer(x))
+    assert channels_last(fresh.to(dtype="float64").params["weight"])
