@@ -138,18 +138,16 @@ class Conv2d(Module):
         (and its window matrix, when forward kept it), the penalty's second-order
         pass with a tangent ``x_dot``. Otherwise each chunk's windows are rebuilt here.
         """
-        xp = get_array_module(dy)
         x_nhwc, dy_nhwc = x.transpose(0, 2, 3, 1), dy.transpose(0, 2, 3, 1)
         C, F, (kh, kw) = x_nhwc.shape[3], self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
+        dW = self.grads["weight"].transpose(0, 2, 3, 1)                             # (C_out, kH, kW, C_in): Wm's order
         if cols is not None:                                                         # the whole batch's windows
-            dWm = matmul_tn(dy_nhwc.reshape(-1, F), cols)                            # dL/dWm = dy^T cols
+            dW += matmul_tn(dy_nhwc.reshape(-1, F), cols).reshape(dW.shape)          # dL/dWm = dy^T cols
         else:
-            dWm = xp.zeros((F, kh * kw * C), dtype=dy.dtype)
             for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
                 dy2 = dy_nhwc[b].reshape(-1, F)                                      # (n*Ho*Wo, F)
-                dWm += matmul_tn(dy2, self.im2col(x_nhwc[b]))                        # dL/dWm = dy^T cols
-        self.grads["weight"] += dWm.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)     # back to (C_out, C_in, kH, kW)
+                dW += matmul_tn(dy2, self.im2col(x_nhwc[b])).reshape(dW.shape)       # dL/dWm = dy^T cols, chunk by chunk
 
     # -- the second-order pass (minigan.penalties) -------------------------------
     def tangent(self, x_dot):

@@ -116,19 +116,17 @@ class ConvTranspose2d(Module):
         N, H, W, C = x_nhwc.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                          # (N, Ho, Wo, F)
-        dWm = xp.zeros_like(Wm) if self.requires_grad else None
-        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None
+        dW = self.grads["weight"].transpose(0, 2, 3, 1) if self.requires_grad else None   # (C_in, kH, kW, C_out):
+        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None       # Wm's order, a view
         for b in batch_chunks(dy, H * W * kh * kw * F * dy.itemsize):
             dcols = im2col(dy_nhwc[b], self.kernel_size, self.stride, self.padding)  # (n, H, W, kH, kW, F)
             dcols = dcols.reshape(-1, kh * kw * F)                                   # the dy under each input pixel's stamp
-            if dWm is not None:
-                dWm += matmul_tn(x_nhwc[b].reshape(-1, C), dcols)                  # dL/dWm = x^T dcols
+            if dW is not None:
+                dW += matmul_tn(x_nhwc[b].reshape(-1, C), dcols).reshape(dW.shape)  # dL/dWm = x^T dcols, chunk by chunk
             if dx is not None:
                 xp.matmul(dcols, Wm.T, out=dx[b].reshape(-1, C))                   # dL/dx = dcols Wm^T
-        if dWm is not None:
-            self.grads["weight"] += dWm.reshape(C, kh, kw, F).transpose(0, 3, 1, 2)
-            if "bias" in self.params:
-                self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))
+        if dW is not None and "bias" in self.params:
+            self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))
         return None if dx is None else dx.transpose(0, 3, 1, 2)                     # (N, C, H, W); None: not needed
 
     def extra_repr(self):
