@@ -26,7 +26,7 @@ import numpy as np
 from .gemm import matmul_tn
 from ..backend import get_array_module
 from .col2im_blocked import group_weights, matmul_col2im
-from .im2col import batch_chunks, channels_last_memory, conv_output_size, im2col
+from .im2col import KEEP_BYTES, batch_chunks, channels_last_memory, conv_output_size, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -84,21 +84,21 @@ class Conv2d(Module):
             raise ValueError(f"{self!r}: input {H}x{W} is smaller than the kernel {kh}x{kw} (after padding)")
         x_nhwc = x.transpose(0, 2, 3, 1)                                             # free for NHWC memory
         Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kH*kW*C), window order
-        y, cols = self.correlate(x_nhwc, Wm, keep_windows=True)                      # (N, Ho, Wo, F) = cols Wm^T
+        y, windows = self.correlate(x_nhwc, Wm, keep_windows=self.requires_grad)     # (N, Ho, Wo, F) = cols Wm^T
         if "bias" in self.params:
             y += self.params["bias"]
-        self.cache = (x_nhwc, Wm, cols if self.requires_grad else None)             # windows: for dL/dW only
+        self.cache = (x_nhwc, Wm, windows)                                           # windows: for dL/dW only
         return y.transpose(0, 3, 1, 2)                                               # NCHW view of NHWC memory
 
     def backward(self, dy):
-        x_nhwc, Wm, cols = self.check_backward(dy)
+        x_nhwc, Wm, windows = self.check_backward(dy)
         xp = get_array_module(dy)
         N, H, W, C = x_nhwc.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                           # (N, Ho, Wo, F)
         if self.requires_grad:
-            self.add_weight_grad(dy, x_nhwc.transpose(0, 3, 1, 2), cols)             # dL/dWm = dy^T cols
+            self.add_weight_grad(dy, x_nhwc.transpose(0, 3, 1, 2), windows)          # dL/dWm = dy^T cols
             if "bias" in self.params:
                 self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))                   # bias touches every pixel
         if not self.input_grad:
@@ -113,9 +113,10 @@ class Conv2d(Module):
     def correlate(self, x_nhwc, Wm, keep_windows=False):
         """``y = cols Wm^T``, the convolution without bias: (N, H, W, C_in) -> (N, H_out, W_out, C_out).
 
-        Returns ``y`` alone, or with ``keep_windows`` ``(y, cols)``: the window
-        matrix when the whole batch was one chunk (backward's weight product
-        reuses it), else None (backward rebuilds each chunk's windows: less memory).
+        Returns ``(y, windows)``: with ``keep_windows``, each chunk's ``(batch
+        slice, window matrix)`` when the whole batch's windows come to at most
+        ``KEEP_BYTES`` (backward's weight product reuses them); else None
+        (backward rebuilds each chunk's windows: less memory).
         """
         xp = get_array_module(x_nhwc)
         N, H, W, C = x_nhwc.shape
@@ -123,31 +124,32 @@ class Conv2d(Module):
         Ho = conv_output_size(H, kh, self.stride[0], self.padding[0])
         Wo = conv_output_size(W, kw, self.stride[1], self.padding[1])
         y = xp.empty((N, Ho, Wo, F), dtype=x_nhwc.dtype)
-        chunks = batch_chunks(x_nhwc, Ho * Wo * kh * kw * C * x_nhwc.itemsize)      # a few images at a time
-        for b in chunks:
+        keep = keep_windows and N * Ho * Wo * kh * kw * C * x_nhwc.itemsize <= KEEP_BYTES
+        windows = []
+        for b in batch_chunks(x_nhwc, Ho * Wo * kh * kw * C * x_nhwc.itemsize):    # a few images at a time
             cols = self.im2col(x_nhwc[b])                                            # (n*Ho*Wo, kH*kW*C)
             xp.matmul(cols, Wm.T, out=y[b].reshape(-1, F))                          # y = cols Wm^T
-        if not keep_windows:
-            return y
-        return y, (cols if len(chunks) == 1 else None)
+            if keep:
+                windows.append((b, cols))
+        return y, (windows or None)
 
-    def add_weight_grad(self, dy, x, cols=None):
+    def add_weight_grad(self, dy, x, windows=None):
         """``grads["weight"] += dy^T cols(x)`` for ``dy`` (N, C_out, H_out, W_out) and ``x`` (N, C_in, H, W).
 
         Backward's weight product; ``backward`` calls it with the cached input
-        (and its window matrix, when forward kept it), the penalty's second-order
+        (and the windows forward kept, if it did), the penalty's second-order
         pass with a tangent ``x_dot``. Otherwise each chunk's windows are rebuilt here.
         """
         x_nhwc, dy_nhwc = x.transpose(0, 2, 3, 1), dy.transpose(0, 2, 3, 1)
         C, F, (kh, kw) = x_nhwc.shape[3], self.out_channels, self.kernel_size
         Ho, Wo = dy.shape[2], dy.shape[3]
         dW = self.grads["weight"].transpose(0, 2, 3, 1)                             # (C_out, kH, kW, C_in): Wm's order
-        if cols is not None:                                                         # the whole batch's windows
-            dW += matmul_tn(dy_nhwc.reshape(-1, F), cols).reshape(dW.shape)          # dL/dWm = dy^T cols
-        else:
-            for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize):
-                dy2 = dy_nhwc[b].reshape(-1, F)                                      # (n*Ho*Wo, F)
-                dW += matmul_tn(dy2, self.im2col(x_nhwc[b])).reshape(dW.shape)       # dL/dWm = dy^T cols, chunk by chunk
+        if windows is None:                                                          # not kept: rebuilt per chunk
+            windows = [(b, None) for b in batch_chunks(dy, Ho * Wo * kh * kw * C * dy.itemsize)]
+        for b, cols in windows:
+            cols = self.im2col(x_nhwc[b]) if cols is None else cols                  # (n*Ho*Wo, kH*kW*C)
+            dy2 = dy_nhwc[b].reshape(-1, F)                                          # (n*Ho*Wo, F)
+            dW += matmul_tn(dy2, cols).reshape(dW.shape)                             # dL/dWm = dy^T cols, chunk by chunk
 
     # -- the second-order pass (minigan.penalties) -------------------------------
     def tangent(self, x_dot):
@@ -158,7 +160,8 @@ class Conv2d(Module):
         the bias shifts y but does not move with x.
         """
         _, Wm, _ = self.check_backward(x_dot)
-        return self.correlate(x_dot.transpose(0, 2, 3, 1), Wm).transpose(0, 3, 1, 2)
+        y_dot, _ = self.correlate(x_dot.transpose(0, 2, 3, 1), Wm)
+        return y_dot.transpose(0, 3, 1, 2)
 
     def im2col(self, x_nhwc):
         """The window matrix of a chunk of images: (n*H_out*W_out, kH*kW*C_in)."""

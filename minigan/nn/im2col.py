@@ -159,6 +159,10 @@ def windows_inside(i, stride, pad, size, n_windows):
 #: Target size of one chunk's window matrix on the CPU (see :func:`batch_chunks`).
 CHUNK_BYTES = 16 * 2**20
 
+#: A convolution keeps its forward's window matrices for backward's weight product when the
+#: whole batch's are at most this big; larger ones are rebuilt chunk by chunk (``Conv2d.correlate``).
+KEEP_BYTES = 32 * 2**20
+
 
 def batch_chunks(x, bytes_per_image):
     """Slices of the batch axis, a few images each, so one chunk's window matrix stays in cache.
@@ -167,8 +171,8 @@ def batch_chunks(x, bytes_per_image):
     for dcgan64's second conv at batch 64 -- so im2col would write it all out to
     memory and the GEMM read it all back. Chunks of ~16 MB stay in the CPU's
     last-level cache between the two, and the layer never holds the whole
-    matrix (backward rebuilds each chunk's windows instead of keeping them;
-    a batch that is one chunk keeps its windows, ``Conv2d.correlate``).
+    matrix (backward rebuilds each chunk's windows instead of keeping them,
+    unless the whole batch's come to :data:`KEEP_BYTES` or less: ``Conv2d.correlate``).
     Much smaller chunks are slower: each GEMM gets too small to keep two BLAS
     threads busy (docs/performance.md has the measurements), so the chunks
     are made equal: 128 images in chunks of at most 41 are 4 chunks of 32,

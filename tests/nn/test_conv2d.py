@@ -191,8 +191,13 @@ def test_backward_before_forward_is_a_clear_error():
     (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1, dtype="float64", rng=np.random.default_rng(0)), (5, 3, 7, 7)),
     (lambda: nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1, dtype="float64", rng=np.random.default_rng(0)), (5, 3, 4, 4)),
 ])
-def test_working_in_batch_chunks_gives_the_same_numbers(monkeypatch, make, shape):
-    """Small test shapes fit in one chunk; force one image per chunk and compare with the whole batch."""
+@pytest.mark.parametrize("keep", [True, False], ids=["windows kept", "windows rebuilt"])
+def test_working_in_batch_chunks_gives_the_same_numbers(monkeypatch, make, shape, keep):
+    """Small test shapes fit in one chunk; force one image per chunk and compare with the whole batch.
+
+    A convolution keeps its chunks' windows for the weight product when the batch's come to at
+    most KEEP_BYTES, else rebuilds them: both ways give the same numbers."""
+    import minigan.nn.conv2d as conv2d_module
     import minigan.nn.im2col as im2col_module
 
     rng = np.random.default_rng(1)
@@ -202,8 +207,12 @@ def test_working_in_batch_chunks_gives_the_same_numbers(monkeypatch, make, shape
     dy = rng.standard_normal(y.shape)
     dx = whole.backward(dy)
     monkeypatch.setattr(im2col_module, "CHUNK_BYTES", 1)        # one image per chunk
+    monkeypatch.setattr(conv2d_module, "KEEP_BYTES", 2**30 if keep else 0)
     assert len(im2col_module.batch_chunks(x, 8)) == shape[0]
     np.testing.assert_allclose(chunked(x), y, rtol=1e-12, atol=1e-12)
+    if isinstance(chunked, nn.Conv2d):
+        windows = chunked.cache[2]
+        assert (len(windows) == shape[0]) if keep else windows is None   # one window matrix per chunk, or none
     np.testing.assert_allclose(chunked.backward(dy), dx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(chunked.grads["weight"], whole.grads["weight"], rtol=1e-12, atol=1e-12)
     check_layer_gradients(chunked, x, rng)
