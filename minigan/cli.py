@@ -29,7 +29,8 @@ from typing import Callable
 
 from .backend import BackendUnavailable
 from .checkpoint import CheckpointError, latest_step, load_checkpoint, resolve, resume_point
-from .config import TrainConfig, config_for_resume, nonnegative_int, positive_int
+from .arg_types import nonnegative_int, positive_int
+from .config import TrainConfig, config_for_resume
 from .data import DatasetError
 from .evaluation import DATASETS, NoJudge, evaluate_checkpoint, record_evaluation, result_table, run_folder_of
 from .export import add_export_arguments, run_export

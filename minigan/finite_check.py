@@ -67,6 +67,17 @@ def all_finite(arrays):
     return xp.isfinite(xp.concatenate(floats)).all()       # one pass over a few kB
 
 
+def saved_buffers(*nets):
+    """Copies of the networks' buffers (BatchNorm running statistics, a few kB), to put back
+    after a refused update: ``(dict, key, copy)`` triples, as :class:`FiniteCheck` takes them."""
+    return [(m.buffers, k, v.copy()) for net in nets for _, m in net.leaves() for k, v in m.buffers.items()]
+
+
+def all_buffers(*nets):
+    """The networks' buffers themselves (BatchNorm running statistics, SpectralNorm's u and v)."""
+    return [v for net in nets for _, m in net.leaves() for v in m.buffers.values()]
+
+
 class FiniteCheck:
     """The losses of one training step, each checked before its update is applied.
 

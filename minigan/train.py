@@ -36,10 +36,10 @@ from . import backend as B
 from .augment import DiffAugment
 from .gradflow import GradFlow
 from .ema import update_ema
-from .finite_check import FiniteCheck, NonFiniteLossError, all_finite
+from .finite_check import FiniteCheck, NonFiniteLossError, all_buffers, all_finite, saved_buffers
 from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
-from .models.labels import as_labels, labels_checked
+from .models.labels import conditional_classes, labels_checked, step_labels
 from .nn import Sigmoid
 from .optim import Adam
 from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
@@ -173,7 +173,7 @@ class GANTrainer:
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 (or the chosen game's targets)
         D.layers[0].input_grad = False                        # D's inputs are constants in its update:
         for k in range(self.n_critic):                        # skip dLoss/dx at its first layer
-            before = self._save_buffers()                     # BN running stats, to undo a failed update
+            before = saved_buffers(G, D)                      # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
 
             # 1. D on the real batch, target 1 (or 1 - smoothing).
@@ -206,7 +206,7 @@ class GANTrainer:
                 clip_weights(D, self.clip, apply=ok)
 
         # ---- 3. Update G: make D say 1 on the same fake batch (bce: the non-saturating loss) -
-        before = self._save_buffers()
+        before = saved_buffers(G, D)
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
@@ -234,7 +234,7 @@ class GANTrainer:
         if flow:
             G.monitor = None
             on_host["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
-        return StepStats(stats, check, all_finite(self._buffers()), on_host)   # nothing fetched yet
+        return StepStats(stats, check, all_finite(all_buffers(G, D)), on_host)   # nothing fetched yet
 
     # -- sampling ---------------------------------------------------------------
     def generate(self, n=64, labels=None, z=None, use_ema=True):
@@ -294,25 +294,11 @@ class GANTrainer:
 
     # -- labels: the conditional pair's extra input -----------------------------
     def _labels(self, labels, x, name):
-        """The networks' extra input: ``(labels,)``, checked, int64 ``(N,)`` on G's backend, for a
-        conditional pair; ``()`` for an unconditional one, so ``D.forward(x, *y)`` is ``D.forward(x)``."""
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError(f"GANTrainer: {name} given, but G and D are not conditional; build them with "
-                                 "num_classes=K (dcgan28(..., num_classes=K)) to train on labels")
-            return ()
-        if labels is None:
-            raise ValueError(f"GANTrainer: G and D are conditional ({self.num_classes} classes): pass the "
-                             f"batch's labels, step(x_real, labels)")
-        if isinstance(labels, (list, tuple)) or B.backend_name(labels) != "numpy":
-            labels = B.to_numpy(labels) if hasattr(labels, "dtype") else np.asarray(labels)  # checked on the host
-        return (as_labels(labels, x, self.num_classes, f"GANTrainer ({name})"),)          # (device labels: a transfer)
+        return step_labels(self.num_classes, labels, x, name)   # conditional: (labels,); else ()
 
     def _fake_labels(self, n, given, x):
         """The classes G draws in this D update: ``given``, or n uniform draws from the training RNG."""
-        if self.num_classes is None:
-            return self._labels(given, x, "fake_labels")
-        if given is None:
+        if self.num_classes is not None and given is None:
             given = self.rng.integers(0, self.num_classes, n)  # uniform over the classes, as the papers' code
         return self._labels(given, x, "fake_labels")
 
@@ -341,21 +327,3 @@ class GANTrainer:
         if self.n_critic == 1:
             return "the discriminator D"
         return f"the discriminator D (D update {k + 1} of {self.n_critic}; the earlier ones were applied)"
-
-    def _save_buffers(self):
-        """Copies of G's and D's BatchNorm running statistics (a few kB)."""
-        return [(m.buffers, k, v.copy())
-                for net in (self.G, self.D) for _, m in net.leaves() for k, v in m.buffers.items()]
-
-    def _buffers(self):
-        """G's and D's buffers themselves (BatchNorm running statistics, SpectralNorm's u and v)."""
-        return [v for net in (self.G, self.D) for _, m in net.leaves() for v in m.buffers.values()]
-
-
-def conditional_classes(G, D):
-    """K when G and D are a class-conditional pair (``num_classes`` on both), None when neither is."""
-    k_g, k_d = getattr(G, "num_classes", None), getattr(D, "num_classes", None)
-    if k_g != k_d:
-        raise ValueError(f"GANTrainer: G and D must both be conditional on the same classes, or neither; "
-                         f"got G with {k_g} and D with {k_d} classes")
-    return k_g

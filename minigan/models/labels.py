@@ -16,7 +16,8 @@ import numpy as np
 from .. import backend as B
 from ..nn.embedding import label_range, labels_checked
 
-__all__ = ["as_labels", "one_hot", "label_planes", "class_rows", "labels_checked"]
+__all__ = ["as_labels", "one_hot", "label_planes", "class_rows", "conditional_classes", "labels_checked",
+           "step_labels"]
 
 
 def as_labels(labels, x, num_classes: int, who: str):
@@ -65,3 +66,30 @@ def class_rows(num_classes: int, per_row: int) -> np.ndarray:
     if num_classes < 1 or per_row < 1:
         raise ValueError(f"class_rows: num_classes and per_row must be >= 1, got {num_classes}, {per_row}")
     return np.repeat(np.arange(num_classes, dtype=np.int64), per_row)
+
+
+def conditional_classes(G, D):
+    """K when G and D are a class-conditional pair (``num_classes`` on both), None when neither is."""
+    k_g, k_d = getattr(G, "num_classes", None), getattr(D, "num_classes", None)
+    if k_g != k_d:
+        raise ValueError(f"GANTrainer: G and D must both be conditional on the same classes, or neither; "
+                         f"got G with {k_g} and D with {k_d} classes")
+    return k_g
+
+
+def step_labels(num_classes, labels, x, name: str):
+    """A training step's extra network input: ``(labels,)``, checked, int64 ``(N,)`` on ``x``'s
+    backend, for a conditional pair (``num_classes`` K); ``()`` for an unconditional one (None),
+    so that ``D.forward(x, *y)`` is ``D.forward(x)``. ``name`` is the argument of
+    ``GANTrainer.step`` they came in (``labels``, ``fake_labels``), for the error messages."""
+    if num_classes is None:
+        if labels is not None:
+            raise ValueError(f"GANTrainer: {name} given, but G and D are not conditional; build them with "
+                             "num_classes=K (dcgan28(..., num_classes=K)) to train on labels")
+        return ()
+    if labels is None:
+        raise ValueError(f"GANTrainer: G and D are conditional ({num_classes} classes): pass the "
+                         f"batch's labels, step(x_real, labels)")
+    if isinstance(labels, (list, tuple)) or B.backend_name(labels) != "numpy":
+        labels = B.to_numpy(labels) if hasattr(labels, "dtype") else np.asarray(labels)  # checked on the host
+    return (as_labels(labels, x, num_classes, f"GANTrainer ({name})"),)                  # (device labels: a transfer)
