@@ -41,7 +41,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from minigan.fileio import atomic_write
-from minigan.viz.axes import (BLACK, TEXT_GREY, WHITE, Axes, load_font, nice_ticks, put_text,
+from minigan.viz.axes import (BLACK, WHITE, Axes, load_font, nice_ticks, put_text,
                               text_size)
 from minigan.viz.bins import MAX_POINTS, bin_history
 
