@@ -116,8 +116,8 @@ class ConvTranspose2d(Module):
         N, H, W, C = x_nhwc.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         dy_nhwc = dy.transpose(0, 2, 3, 1)                                          # (N, Ho, Wo, F)
-        dW = self.grads["weight"].transpose(0, 2, 3, 1) if self.requires_grad else None   # (C_in, kH, kW, C_out):
-        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None       # Wm's order, a view
+        dW = self.grads["weight"].transpose(0, 2, 3, 1) if self.requires_grad else None   # (C_in, kH, kW, C_out)
+        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None       # dW: a view in Wm's order
         for b in batch_chunks(dy, H * W * kh * kw * F * dy.itemsize):
             dcols = im2col(dy_nhwc[b], self.kernel_size, self.stride, self.padding)  # (n, H, W, kH, kW, F)
             dcols = dcols.reshape(-1, kh * kw * F)                                   # the dy under each input pixel's stamp

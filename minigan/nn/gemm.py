@@ -15,7 +15,7 @@ matrix, computed as its transpose. Which form is faster depends on the output:
   512 x 4096), but where it goes next decides: the gradient is stored in
   row order, so a transposed result is added into it column by column,
   across the cache lines. For dcgan64's 512 x 4096 weight that add took
-  10.3 ms, half as long as the product itself; from a product in row order, 0.2 ms.
+  10.3-10.8 ms, half as long as the product itself; from a product in row order, 0.2 ms.
 
 So an output with :data:`LARGE_OUTPUT` entries or more comes in row order, and
 a smaller one tall side first. On a GPU (cuBLAS) both forms are fast; the choice is harmless.
