@@ -118,6 +118,17 @@ def asarray(a, backend: str = "numpy", dtype=None):
     return xp.asarray(a, dtype=None if dtype is None else np.dtype(dtype))
 
 
+def filled_like(template, values):
+    """A fresh array with ``template``'s backend, dtype and memory layout, holding ``values``.
+
+    For loading saved numbers into a model: the arrays come back as the
+    model made them (a conv weight's channels-last memory, minigan/nn/im2col.py), not as saved.
+    """
+    out = get_array_module(template).empty_like(template)
+    out[...] = asarray(values, backend_name(template), template.dtype)
+    return out
+
+
 def to_numpy(a) -> np.ndarray:
     """A NumPy copy (or view) of ``a``, wherever it lives."""
     if type(a).__module__.startswith("cupy"):

@@ -51,7 +51,8 @@ class Optimizer:
         if unknown:
             raise KeyError(f"{type(self).__name__}.load_state_dict: no parameters named {unknown} in the module")
         self.lr, self.step_count = float(d["lr"]), int(d["step_count"])
-        self.state = {name: {k: like(params[name], a) for k, a in s.items()} for name, s in d["state"].items()}
+        self.state = {name: {k: B.filled_like(params[name], a) for k, a in s.items()}   # laid out as p
+                      for name, s in d["state"].items()}
         self.load_hyperparameters(d)
 
     def hyperparameters(self) -> dict:
@@ -59,13 +60,6 @@ class Optimizer:
 
     def load_hyperparameters(self, d) -> None:
         pass
-
-
-def like(p, a):
-    """A fresh array with ``a``'s numbers and ``p``'s backend, dtype and memory layout (Adam's m, v run with p)."""
-    out = B.get_array_module(p).empty_like(p)
-    out[...] = B.asarray(a, B.backend_name(p), p.dtype)
-    return out
 
 
 class Adam(Optimizer):

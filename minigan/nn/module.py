@@ -188,8 +188,7 @@ class Module:
                     f"load_state_dict: {name} has shape {tuple(new.shape)} in the state "
                     f"but {tuple(old.shape)} in the model (was it built with other sizes?)"
                 )
-            d[k] = fresh = B.get_array_module(old).empty_like(old)   # this module's backend, dtype and
-            fresh[...] = B.asarray(new, B.backend_name(old), old.dtype)  # memory layout (conv weights: channels last)
+            d[k] = B.filled_like(old, new)                       # this module's backend, dtype and layout
 
     # -- errors a learner can act on --------------------------------------------
     def check_input(self, x, expected: tuple) -> None:

@@ -40,7 +40,10 @@ def layers_and_inputs(draw):
                  "Flatten": nn.Flatten(), "Reshape": nn.Reshape(3, 2, 2)}[kind]
         x = rng.standard_normal((N, 12) if kind == "Reshape" else (N, 3, 2, 2))
     if kind.startswith("SN-"):
-        layer = nn.SpectralNorm(layer, rng=rng).eval()                      # eval: u, v fixed, f deterministic
+        layer = nn.SpectralNorm(layer, rng=rng)
+        for _ in range(10):                     # power iterations, as training runs them: from a random start
+            layer.forward(x)                    # u^T W v can be ~0, and W / sigma so steep that finite
+        layer.eval()                            # differences miss (seen: gradients of 1e9); eval: u, v fixed
     return layer, x, rng
 
 
