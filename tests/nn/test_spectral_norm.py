@@ -31,10 +31,14 @@ def wrapped_layers(draw):
 @given(drawn=wrapped_layers(), seed=seeds)
 def test_spectral_norm_gradients_match_finite_differences(drawn, seed):
     # Eval mode: u and v stay fixed, so forward is a deterministic function of (x, weight, bias).
+    # They come from power iterations first, as in training: from their random start u^T W v can
+    # be ~0, and W / sigma then so steep that finite differences miss (found at 300 examples).
     _, layer, x = drawn
     rng = np.random.default_rng(seed)
-    sn = nn.SpectralNorm(layer, rng=rng).eval()
-    check_layer_gradients(sn, x, rng)
+    sn = nn.SpectralNorm(layer, rng=rng)
+    for _ in range(10):
+        sn(x)
+    check_layer_gradients(sn.eval(), x, rng)
 
 
 @given(drawn=wrapped_layers(), seed=seeds)
