@@ -109,6 +109,18 @@ def test_im2col_of_one_window_covering_the_image_is_the_image_itself(kernel, str
     assert padded.shape[1:3] != (1, 1) and not np.shares_memory(padded, x)
 
 
+@pytest.mark.parametrize("make, shape", [
+    (lambda rng: nn.Conv2d(2, 3, (3, 2), dtype="float64", rng=rng), (2, 2, 3, 2)),              # D's last layer's kind
+    (lambda rng: nn.ConvTranspose2d(2, 3, (3, 2), dtype="float64", rng=rng), (2, 2, 1, 1)),     # G's first layer's kind
+    (lambda rng: nn.Conv2d(2, 1, (3, 2), dtype="float64", rng=rng), (2, 2, 3, 2)),              # 1 output: dx an outer product
+])
+def test_whole_image_window_layers_gradients_match_finite_differences(make, shape):
+    # The one-window paths (im2col a view, the GEMM straight into dx, the outer product) in a
+    # layer's forward and backward: float64, random upstream gradient, every parameter and dx.
+    rng = np.random.default_rng(5)
+    check_layer_gradients(make(rng), rng.standard_normal(shape), rng)
+
+
 def test_output_size_follows_pytorch_formula():
     layer = nn.Conv2d(3, 8, kernel_size=4, stride=2, padding=1)
     assert layer(np.zeros((2, 3, 64, 64), np.float32)).shape == (2, 8, 32, 32)
