@@ -19,6 +19,7 @@ order a window's entries ``(kH, kW, C)``, so each of the ``kH*kW`` copies below
 moves contiguous runs of ``C`` numbers. Activations in minigan are NCHW-shaped
 arrays whose memory is usually NHWC (``a.transpose(0, 3, 1, 2)`` of a
 contiguous NHWC array), so ``x.transpose(0, 2, 3, 1)`` here costs nothing.
+Convolution weights are stored the same way (:func:`channels_last_memory`).
 See ``docs/performance.md`` for the measurements behind that choice.
 
 Output size (PyTorch's formula, used everywhere)::
