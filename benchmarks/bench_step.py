@@ -37,7 +37,7 @@ ARCHS = ("dcgan28", "dcgan64")
 
 # ---------------------------------------------------------------------------- children
 def minigan_step_fn(arch, batch, backend, layers):
-    import minigan  # noqa: F401  before NumPy, as minigan's own commands do: it shortens OpenBLAS's spin (minigan/cores.py)
+    import minigan  # noqa: F401  before NumPy, as minigan's own commands do: it shortens OpenBLAS's spin (minigan/fast/cores.py)
     import numpy as np
 
     from minigan.models import ARCHITECTURES

@@ -4,7 +4,7 @@
     python benchmarks/compare_recipes.py --recipes dcgan,sngan --steps 300 --seeds 0 --eval-samples 2000
 
 For every recipe (minigan/recipes.py) and every seed it runs minigan's own
-training job, :func:`minigan.run.train`, on Fashion-MNIST for ``--steps``
+training job, :func:`minigan.job.run.train`, on Fashion-MNIST for ``--steps``
 generator steps (batch 64), one run folder each, ``OUT/<recipe>-seed<S>``.
 Reusing the job rather than a loop of its own means each recipe trains exactly
 as ``minigan train --recipe R`` does, and an interrupted comparison picks up
@@ -13,7 +13,7 @@ checkpoint is resumed (its time then covers only the part trained now, marked
 with a * in the table).
 
 Each finished run's G (its EMA copy where the recipe keeps one) is judged by
-minigan's classifier, :class:`minigan.evaluation.Judge`: the Frechet distance
+minigan's classifier, :class:`minigan.job.judge.Judge`: the Frechet distance
 to the real test images in the classifier's feature space, the classifier
 score and the classes present, on ``--eval-samples`` samples drawn from the
 same noise for every run. The table gives the mean and spread (min to max)
@@ -44,16 +44,16 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # machine_info, beside this file
 import machine_info  # noqa: E402
 
-from minigan.checkpoint import resolve  # noqa: E402
-from minigan.config import TrainConfig  # noqa: E402
-from minigan.evaluation import Judge  # noqa: E402
+from minigan.job.checkpoint import resolve  # noqa: E402
+from minigan.job.config import TrainConfig  # noqa: E402
+from minigan.job.judge import Judge  # noqa: E402
 from minigan.fileio import atomic_write, write_text_atomic  # noqa: E402
-from minigan.generate import load_generator  # noqa: E402
+from minigan.job.generate import load_generator  # noqa: E402
 from minigan.models import sample_noise  # noqa: E402
 from minigan.recipes import RECIPES  # noqa: E402
-from minigan.run import train  # noqa: E402
-from minigan.viz.axes import load_font, put_text  # noqa: E402
-from minigan.viz.grid import make_grid  # noqa: E402
+from minigan.job.run import train  # noqa: E402
+from minigan.job.viz.axes import load_font, put_text  # noqa: E402
+from minigan.job.viz.grid import make_grid  # noqa: E402
 
 #: The default candidates: dcgan, the baseline, and the settings that might beat it by 15% at 1,500 G steps.
 CANDIDATES = "dcgan,dcgan-fast,dcgan-ema,dcgan-ttur,dcgan-sn,sngan,lsgan,hinge,r1,wgan-gp"

@@ -24,7 +24,7 @@ import numpy as np
 
 from minigan import nn
 from minigan.models import ARCHITECTURES
-from minigan.nn.gemm import matmul_tn
+from minigan.fast.gemm import matmul_tn
 from minigan.nn.im2col import batch_chunks
 
 import machine_info

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout, no install needed
-import minigan  # noqa: E402,F401  before NumPy, as minigan's own commands do (minigan/cores.py)
+import minigan  # noqa: E402,F401  before NumPy, as minigan's own commands do (minigan/fast/cores.py)
 
 PARTS = ("im2col", "pad", "batchnorm", "activations", "adam")
 

@@ -7,16 +7,16 @@
 ``--checkpoint`` takes a run's output folder (its latest checkpoint), a
 ``latest`` pointer, or a checkpoint file. G is rebuilt from the config saved
 in the checkpoint; the EMA copy is used when the run kept one (--ema).
-See minigan/generate.py; from Python:
+See minigan/job/generate.py; from Python:
 
-    from minigan.generate import load_generator
+    from minigan.job.generate import load_generator
     from minigan.models import sample_noise
     G = load_generator("out")
     images = G(sample_noise(16, G.nz, G.noise, rng=0))     # (16, C, H, W) in [-1, 1]
 """
 import sys
 
-from minigan.cli import run_command
+from minigan.job.cli import run_command
 
 if __name__ == "__main__":
     sys.exit(run_command("generate", sys.argv[1:], prog=f"python {sys.argv[0]}"))

@@ -2,4 +2,4 @@
 
 __version__ = "0.1.0"
 
-from . import cores  # noqa: E402,F401  first: it shortens OpenBLAS's spin before NumPy loads OpenBLAS
+from .fast import cores  # noqa: E402,F401  first: it shortens OpenBLAS's spin before NumPy loads OpenBLAS

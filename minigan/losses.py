@@ -22,7 +22,7 @@ learns nothing. PyTorch's ``BCELoss`` after a ``Sigmoid`` behaves the same
 (the DCGAN recipe accepts it); ``bce_with_logits`` on the logit keeps the
 gradient p - y exact at any logit.
 
-:func:`softmax_cross_entropy`, for the classifier in ``minigan.metrics``, is the
+:func:`softmax_cross_entropy`, for the classifier in ``minigan.job.metrics``, is the
 many-class version of the same story: its gradient is softmax(z) - onehot(y).
 """
 from __future__ import annotations
@@ -96,7 +96,7 @@ def as_float64(value):
     return value.astype("float64")
 
 
-# -- softmax cross-entropy: the loss of a K-class classifier (minigan.metrics) ----------------------
+# -- softmax cross-entropy: the loss of a K-class classifier (minigan.job.metrics) ----------------------
 
 def softmax_cross_entropy(logits, labels):
     """Mean cross-entropy of integer class labels under ``softmax(logits)``.

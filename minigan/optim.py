@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from . import backend as B
-from .cores import run_all, share_out
+from .fast.cores import run_all, share_out
 from .finite_check import kept_only_if, on_host
 
 

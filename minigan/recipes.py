@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Recipe:
-    """One recipe: the paper it follows and the :class:`~minigan.config.TrainConfig` fields it sets."""
+    """One recipe: the paper it follows and the :class:`~minigan.job.config.TrainConfig` fields it sets."""
 
     name: str
     source: str

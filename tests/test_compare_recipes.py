@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.cli.conftest import squares
 from tests.test_benchmark import load
-from minigan.data import write_idx
+from minigan.job.data import write_idx
 
 
 class StandInJudge:

@@ -1,4 +1,4 @@
-"""The idle core (minigan/cores.py): the same numbers on any number of cores, and exact gradients.
+"""The idle core (minigan/fast/cores.py): the same numbers on any number of cores, and exact gradients.
 
 The suite's other tests use small arrays, which ``on_cores`` runs in one
 piece; here ``forced_split`` cuts every array, however small, into its
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from minigan import cores, nn
+from minigan.fast import cores
+from minigan import nn
 from minigan.models import dcgan28
 from minigan.nn.im2col import im2col
 from minigan.optim import Adam
@@ -218,7 +219,7 @@ def test_a_forked_child_splits_work_too(split):
 # ---------------------------------------------------------------------------- the default
 def threads_in_fresh_python(code, **env):
     environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"} | env
-    out = subprocess.run([sys.executable, "-c", code + "; import os; from minigan import cores; "
+    out = subprocess.run([sys.executable, "-c", code + "; import os; from minigan.fast import cores; "
                           "print(cores.threads(), os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"],
                          capture_output=True, text=True, env=environ, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -243,7 +244,7 @@ def test_numpy_loaded_first_runs_in_one_thread_unless_the_spin_was_shortened():
 def test_the_job_says_how_many_cores_it_uses_and_why_only_one(monkeypatch):
     monkeypatch.setattr(cores, "_threads", 2)
     monkeypatch.setattr(cores, "_usable_cpus", lambda: 8)
-    assert cores.describe() == "cores: 2 of 8 for the passes outside the matrix products (minigan/cores.py)"
+    assert cores.describe() == "cores: 2 of 8 for the passes outside the matrix products (minigan/fast/cores.py)"
     monkeypatch.setattr(cores, "_threads", 1)                              # NumPy first, OpenBLAS spinning long
     monkeypatch.setattr(cores, "NUMPY_LOADED_FIRST", True)
     monkeypatch.setattr(cores, "_usable_cpus", lambda: 2)
@@ -251,4 +252,4 @@ def test_the_job_says_how_many_cores_it_uses_and_why_only_one(monkeypatch):
     assert "NumPy was loaded before minigan" in cores.describe()
     assert "import minigan first, or set OPENBLAS_THREAD_TIMEOUT=4" in cores.describe()
     monkeypatch.setattr(cores, "_usable_cpus", lambda: 1)                  # one core: nothing to explain
-    assert cores.describe() == "cores: 1 of 1 for the passes outside the matrix products (minigan/cores.py)"
+    assert cores.describe() == "cores: 1 of 1 for the passes outside the matrix products (minigan/fast/cores.py)"

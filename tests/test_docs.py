@@ -14,7 +14,7 @@ Scope: ``README.md`` and every ``docs/*.md``.
 2. **References.** The docs point into the source with one convention:
 
    - a repository path: ``minigan/nn/conv2d.py``, ``tests/gradcheck.py``,
-     ``minigan/data/`` -- the file or folder must exist;
+     ``minigan/job/data/`` -- the file or folder must exist;
    - a path and a name, joined by ``::``:
      ``minigan/nn/batchnorm.py::batchnorm_rows_backward``,
      ``minigan/nn/conv2d.py::Conv2d.backward``,

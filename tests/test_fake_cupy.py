@@ -301,9 +301,9 @@ def test_gan_trainer_float32_and_resume_across_devices(fake_cupy):
 @pytest.fixture
 def tiny_job(tmp_path, monkeypatch):
     """A labelled MNIST-style set of squares and a tiny untrained judge: the config of a small run."""
-    from minigan.data import write_idx
-    from minigan.metrics import Classifier, classifier_path, save_classifier
-    from minigan.run import TrainConfig
+    from minigan.job.data import write_idx
+    from minigan.job.metrics import Classifier, classifier_path, save_classifier
+    from minigan.job.run import TrainConfig
 
     data = tmp_path / "data"
     rng = np.random.default_rng(0)
@@ -320,12 +320,12 @@ def tiny_job(tmp_path, monkeypatch):
 
 
 def test_training_job_end_to_end_on_the_device(fake_cupy, tiny_job, tmp_path, capsys):
-    from minigan.checkpoint import load_checkpoint
-    from minigan.cli import main
-    from minigan.evaluation import evaluate_checkpoint
-    from minigan.generate import generate_grid
-    from minigan.run import train
-    from minigan.logs import read_metrics
+    from minigan.job.checkpoint import load_checkpoint
+    from minigan.job.cli import main
+    from minigan.job.judge import evaluate_checkpoint
+    from minigan.job.generate import generate_grid
+    from minigan.job.run import train
+    from minigan.job.logs import read_metrics
 
     cpu, gpu = tmp_path / "cpu", tmp_path / "gpu"
     train(replace(tiny_job, out=str(cpu), backend="numpy"))
@@ -355,8 +355,8 @@ def test_training_job_end_to_end_on_the_device(fake_cupy, tiny_job, tmp_path, ca
 
 
 def test_classifier_trains_and_judges_on_the_device(fake_cupy):
-    from minigan.metrics import Classifier, evaluate_generator, train_classifier
-    from minigan.metrics.classifier import accuracy
+    from minigan.job.metrics import Classifier, evaluate_generator, train_classifier
+    from minigan.job.metrics.classifier import accuracy
 
     images, labels = squares(48, seed=2), np.arange(48) % 10
     nets = {}
@@ -373,8 +373,8 @@ def test_classifier_trains_and_judges_on_the_device(fake_cupy):
 
 
 def test_the_judge_is_trained_on_the_device_when_none_is_cached(fake_cupy, tiny_job, tmp_path):
-    from minigan.metrics import load_classifier, load_or_train_classifier
-    from minigan.metrics.cache import classifier_path
+    from minigan.job.metrics import load_classifier, load_or_train_classifier
+    from minigan.job.metrics.cache import classifier_path
     clf = load_or_train_classifier("mnist", root=tiny_job.data_dir, cache_dir=tmp_path / "new", backend="cupy",
                                    progress=False)             # RECIPE: 2 epochs of 1 batch of 128 here
     assert on_device(next(iter(clf.params.values()))) and 0 <= clf.test_accuracy <= 1
@@ -383,8 +383,8 @@ def test_the_judge_is_trained_on_the_device_when_none_is_cached(fake_cupy, tiny_
 
 
 def test_grids_and_logs_take_device_arrays(fake_cupy, tmp_path):
-    from minigan.logs import MetricsLog, read_metrics
-    from minigan.viz import make_grid
+    from minigan.job.logs import MetricsLog, read_metrics
+    from minigan.job.viz import make_grid
     x = np.linspace(-1, 1, 2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
     assert np.array_equal(make_grid(B.asarray(x, "cupy")), make_grid(x))
     with MetricsLog(tmp_path / "m.csv", ("step", "loss")) as log:

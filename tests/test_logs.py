@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from minigan.logs import MetricsLog, read_metrics, read_metrics_tail, spread_lines, tail_lines
-from minigan.viz import plot_training_curves
+from minigan.job.logs import MetricsLog, read_metrics, read_metrics_tail, spread_lines, tail_lines
+from minigan.job.viz import plot_training_curves
 
 FIELDS = ["step", "loss_d", "loss_g", "d_x", "d_g_z"]
 
@@ -111,7 +111,7 @@ def test_read_metrics_feeds_the_curves_plot(tmp_path):
 
 
 def test_complete_lines_drops_only_a_cut_off_last_row(tmp_path):
-    from minigan.logs import complete_lines
+    from minigan.job.logs import complete_lines
     path = tmp_path / "log.csv"
     path.write_text("step,x\n1,0.5\n2,0.2")                       # the last row lost its newline
     assert complete_lines(path) == ["step,x\n", "1,0.5\n"]

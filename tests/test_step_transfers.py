@@ -247,8 +247,8 @@ def test_kept_only_if_puts_back_where_false(fake_cupy):
 # -------------------------------------------------------------------------------------- the job
 def tiny_config(tmp_path, **fields):
     """A 6-step run on the device, 64 pictures of squares, batches of 8: no step ends an epoch."""
-    from minigan.data import write_idx
-    from minigan.run import TrainConfig
+    from minigan.job.data import write_idx
+    from minigan.job.run import TrainConfig
 
     data = tmp_path / "data"
     write_idx(data / "train-images-idx3-ubyte", squares(64, seed=0))
@@ -258,9 +258,9 @@ def tiny_config(tmp_path, **fields):
 
 
 def test_the_job_loop_makes_one_transfer_per_ordinary_step(fake_cupy, tmp_path, monkeypatch):
-    """Through minigan.run.train on the device: every step that samples, checkpoints, evaluates or
+    """Through minigan.job.run.train on the device: every step that samples, checkpoints, evaluates or
     prints nothing costs one transfer in all (the step, the divergence guard, the CSV row, the bar)."""
-    from minigan.run import train
+    from minigan.job.run import train
 
     cfg = tiny_config(tmp_path, sample_every=100, log_every=100, grad_flow_every=0, ema=0.9)
     counts = []
@@ -276,8 +276,8 @@ def test_the_job_loop_makes_one_transfer_per_ordinary_step(fake_cupy, tmp_path, 
 
 
 def test_the_job_stops_at_a_nan_on_the_device(fake_cupy, tmp_path, monkeypatch):
-    from minigan.logs import read_metrics
-    from minigan.run import StopRun, train
+    from minigan.job.logs import read_metrics
+    from minigan.job.run import StopRun, train
 
     cfg = tiny_config(tmp_path)
     real_step = GANTrainer.step

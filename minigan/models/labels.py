@@ -59,7 +59,7 @@ def label_planes(labels, num_classes: int, H: int, W: int, dtype):
 def class_rows(num_classes: int, per_row: int) -> np.ndarray:
     """Labels for a grid with one row per class: int64 ``(K * per_row,)``, ``[0]*per_row + [1]*per_row + ...``.
 
-    With :func:`minigan.viz.grid.make_grid` ``(images, nrow=per_row)``, row k of the
+    With :func:`minigan.job.viz.grid.make_grid` ``(images, nrow=per_row)``, row k of the
     grid then shows class k. Pair it with ``per_row`` noise vectors repeated for
     every row (``np.tile(z, (K, 1, 1, 1))``) to see each class drawn from the same z.
     """

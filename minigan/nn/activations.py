@@ -5,7 +5,7 @@ and LeakyReLU keep the sign mask, Tanh and Sigmoid keep their *output* (their
 derivatives are functions of it). Elementwise ops keep the memory layout of
 their input, so NHWC-ordered activations stay NHWC. ReLU and LeakyReLU write
 into arrays made beforehand (``out=``), so that each core can fill its share of
-the images (``minigan/cores.py``); Tanh and Sigmoid, on G's and D's small
+the images (``minigan/fast/cores.py``); Tanh and Sigmoid, on G's and D's small
 outputs, run in one piece.
 
 ReLU and LeakyReLU also have a ``tangent(x_dot)`` (the second-order pass of
@@ -17,7 +17,7 @@ with x, so a gradient penalty through them would need their second derivative.
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..cores import on_cores
+from ..fast.cores import on_cores
 from .module import Module
 
 
@@ -29,7 +29,7 @@ class ReLU(Module):
         xp = get_array_module(x)
         y, positive = xp.empty_like(x), xp.empty_like(x, dtype=bool)   # x's memory order (NHWC stays NHWC)
 
-        def relu(x, y, positive):                   # each core, its images (minigan/cores.py)
+        def relu(x, y, positive):                   # each core, its images (minigan/fast/cores.py)
             xp.greater(x, 0, out=positive)          # 1 byte per value is all backward needs
             xp.maximum(x, 0, out=y)
         on_cores(relu, x, y, positive)
@@ -62,7 +62,7 @@ class LeakyReLU(Module):
         xp, a = get_array_module(x), self.negative_slope
         y, positive = xp.empty_like(x), xp.empty_like(x, dtype=bool)   # x's memory order
 
-        def leaky_relu(x, y, positive):             # each core, its images (minigan/cores.py)
+        def leaky_relu(x, y, positive):             # each core, its images (minigan/fast/cores.py)
             xp.greater(x, 0, out=positive)
             # max(x, a*x) is x where x > 0 and a*x elsewhere, for 0 <= a <= 1 (min for a > 1);
             # no branch per element (xp.where is ~3x slower here), and written into the a*x

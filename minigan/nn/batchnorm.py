@@ -31,14 +31,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend as B
-from ..cores import on_cores
+from ..fast.cores import on_cores
 from .module import Module
 
 
 def batchnorm_rows_forward(x, gamma, beta, eps):
     """x: (M, C) -> y (M, C), and the cache backward needs. Normalizes each column.
 
-    Each core works on its share of the rows (``minigan/cores.py``): the sums
+    Each core works on its share of the rows (``minigan/fast/cores.py``): the sums
     come back one per share and are added here, the rest is written in place.
     """
     xp = B.get_array_module(x)

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gemm import matmul_tn
+from ..fast.gemm import matmul_tn
 from ..backend import get_array_module
-from .col2im_blocked import group_weights, matmul_col2im
+from ..fast.col2im_blocked import group_weights, matmul_col2im
 from .im2col import batch_chunks, channels_last_memory, im2col
 from .module import Module, init_uniform, pair
 

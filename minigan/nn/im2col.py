@@ -29,7 +29,7 @@ Output size (PyTorch's formula, used everywhere)::
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..cores import on_cores, row_slices
+from ..fast.cores import on_cores, row_slices
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -80,7 +80,7 @@ def im2col(x, kernel, stride, padding):
     input rows, moving one kernel row (i -> i+1) jumps one input row -- and
     then copies it once into a contiguous array (measured ~1.5x faster than
     the kH*kW slice copies). Each core copies the windows of its share of the
-    images (``minigan/cores.py``).
+    images (``minigan/fast/cores.py``).
     """
     xp = get_array_module(x)
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding

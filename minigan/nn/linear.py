@@ -16,7 +16,7 @@ Second-order pass (used by the gradient penalties, ``minigan/penalties.py``)::
 """
 from __future__ import annotations
 
-from .gemm import matmul_tn
+from ..fast.gemm import matmul_tn
 from .module import Module, init_uniform
 
 

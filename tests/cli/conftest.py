@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minigan.cli import main
-from minigan.data import write_idx
+from minigan.job.cli import main
+from minigan.job.data import write_idx
 
 N_IMAGES = 160            # 10 steps per epoch at batch 16
 TINY = ["--ngf", "4", "--ndf", "4", "--nz", "8", "--batch-size", "16", "--log-every", "5"]

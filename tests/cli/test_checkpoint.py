@@ -1,8 +1,8 @@
-"""minigan.checkpoint: one .npz per checkpoint, read back without pickle, pointer and pruning."""
+"""minigan.job.checkpoint: one .npz per checkpoint, read back without pickle, pointer and pruning."""
 import numpy as np
 import pytest
 
-from minigan.checkpoint import (CheckpointError, load_checkpoint, resolve, save_and_point,
+from minigan.job.checkpoint import (CheckpointError, load_checkpoint, resolve, save_and_point,
                                 save_checkpoint)
 
 
@@ -51,7 +51,7 @@ NOT_NPZ = "is not a minigan checkpoint (not a .npz file); pass a run's folder"
     (b"\x80\x04\x95" + bytes(100), NOT_NPZ),               # a pickle: once "load it unsafely" (allow_pickle)
 ])
 def test_a_small_damaged_file_is_not_taken_for_a_pointer(tmp_path, capsys, content, complaint):
-    from minigan.cli import main
+    from minigan.job.cli import main
     path = tmp_path / "ckpt.npz"
     path.write_bytes(content)
     assert resolve(path) == path

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import generate
-from minigan.checkpoint import load_checkpoint
-from minigan.cli import main
-from minigan.data import DATASET_CLASSES, write_idx
+from minigan.job import generate
+from minigan.job.checkpoint import load_checkpoint
+from minigan.job.cli import main
+from minigan.job.data import DATASET_CLASSES, write_idx
 
 from .conftest import TINY, squares, train_on
 from .test_generate import one_error_line

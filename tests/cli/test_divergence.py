@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from minigan.checkpoint import load_checkpoint
-from minigan.divergence import CLAMP, PINNED_STEPS, Diverged, DivergenceGuard
+from minigan.job.checkpoint import load_checkpoint
+from minigan.job.divergence import CLAMP, PINNED_STEPS, Diverged, DivergenceGuard
 from minigan.models import dcgan28
 from minigan.train import GANTrainer
 

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("safetensors")
 
-from minigan.checkpoint import load_checkpoint  # noqa: E402
-from minigan.cli import main  # noqa: E402
+from minigan.job.checkpoint import load_checkpoint  # noqa: E402
+from minigan.job.cli import main  # noqa: E402
 from minigan.models import load_safetensors, safetensors_file  # noqa: E402
 from minigan.models.safetensors_file import read_safetensors  # noqa: E402
 
@@ -45,7 +45,7 @@ def test_export_g_defaults_to_the_ema_copy(runs, tmp_path, capsys):
     assert all(np.array_equal(G.state_dict()[k], v) for k, v in weights["G_ema"].items())
     arrays, meta = read_safetensors(tmp_path / "G.safetensors")
     assert meta["minigan.weights"] == "G_ema" and meta["minigan.step"] == "3"
-    assert json.loads(meta["minigan.config"])["ema"] == 0.999
+    assert json.loads(meta["minigan.job.config"])["ema"] == 0.999
     assert int(arrays["1.num_batches_tracked"]) == 3
 
     rc, _, _ = export(capsys, "--checkpoint", runs / "ema", "--out", tmp_path / "raw.safetensors", "--no-ema")

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from minigan import backend
-from minigan.checkpoint import load_checkpoint
-from minigan.cli import main
-from minigan.data import DatasetError
+from minigan.job.checkpoint import load_checkpoint
+from minigan.job.cli import main
+from minigan.job.data import DatasetError
 from minigan.train import GANTrainer
 
 from .conftest import TINY
@@ -110,7 +110,7 @@ def test_a_missing_dataset_gives_the_data_layers_error(tmp_path, monkeypatch, ca
     def offline(*args, **kwargs):
         raise DatasetError("could not download (offline)")
 
-    monkeypatch.setattr("minigan.data.mnist.download_from_mirrors", offline)
+    monkeypatch.setattr("minigan.job.data.mnist.download_from_mirrors", offline)
     rc = main(["train", "--data-dir", str(tmp_path / "nothing"), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith("error: MNIST") and "--data-dir" in err and "Traceback" not in err
@@ -144,7 +144,7 @@ def test_a_full_disk_keeps_the_last_good_checkpoint(train, tmp_path, monkeypatch
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_savez(f, **arrays)
 
-    monkeypatch.setattr(np, "savez", savez)        # what minigan.checkpoint calls
+    monkeypatch.setattr(np, "savez", savez)        # what minigan.job.checkpoint calls
     out = tmp_path / "run"
     rc, _, stderr = train(out, "--max-steps", 20, "--checkpoint-every", 3)
     assert rc == 1 and "No space left on device" in stderr and "step_000003.npz" in stderr

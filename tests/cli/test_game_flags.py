@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from minigan import nn
-from minigan.cli import add_train_arguments, main
-from minigan.config import LOCKED_ON_RESUME, TrainConfig, build_models, config_for_resume
+from minigan.job.cli import add_train_arguments, main
+from minigan.job.config import LOCKED_ON_RESUME, TrainConfig, build_models, config_for_resume
 from minigan.gan_losses import WGANGP
 from minigan.recipes import RECIPES
 from minigan.train import GANTrainer
@@ -26,7 +26,7 @@ def parsed(*flags) -> TrainConfig:
 
 
 def trainer_for(cfg: TrainConfig) -> GANTrainer:
-    """The trainer minigan/run.py builds for ``cfg`` (the same call)."""
+    """The trainer minigan/job/run.py builds for ``cfg`` (the same call)."""
     G, D = build_models(cfg)
     return GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), seed=cfg.seed, noise=cfg.noise,
                       label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema, loss=cfg.loss,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan import generate
-from minigan.cli import main
-from minigan.generate import latent_walk, slerp
+from minigan.job import generate
+from minigan.job.cli import main
+from minigan.job.generate import latent_walk, slerp
 
 REPO = Path(__file__).resolve().parents[2]
 

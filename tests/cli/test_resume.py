@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minigan.checkpoint import load_checkpoint
+from minigan.job.checkpoint import load_checkpoint
 
 
 def assert_trees_equal(a, b, where="state"):
@@ -38,7 +38,7 @@ def test_resume_is_bitwise_exact(train, tmp_path, n):
 
 
 def test_resume_takes_the_config_from_the_checkpoint(train, tmp_path, idx_dir, capsys):
-    from minigan.cli import main
+    from minigan.job.cli import main
     out = tmp_path / "run"
     assert train(out, "--max-steps", 3, "--lr", "1e-3")[0] == 0
     # only --resume and --max-steps: --ngf 4, --lr 1e-3 and the data folder come from the checkpoint

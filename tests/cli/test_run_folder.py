@@ -5,9 +5,9 @@ import signal
 import subprocess
 import sys
 
-from minigan.checkpoint import LATEST, load_checkpoint, resume_point, save_and_point
+from minigan.job.checkpoint import LATEST, load_checkpoint, resume_point, save_and_point
 from minigan.fileio import stale_temp_files
-from minigan.logs import read_metrics
+from minigan.job.logs import read_metrics
 
 from .test_faults import run_minigan, wait_for_rows
 from .conftest import TINY

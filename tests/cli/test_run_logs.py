@@ -2,8 +2,8 @@
 and every log is closed however the run ends."""
 import pytest
 
-from minigan import runfolder, side_tasks
-from minigan.logs import MetricsLog
+from minigan.job import run_folder, side_tasks
+from minigan.job.logs import MetricsLog
 
 
 def first_half(train, out):

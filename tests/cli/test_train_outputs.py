@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.checkpoint import load_checkpoint
-from minigan.cli import main
-from minigan.progress import EpochBar
-from minigan.runfolder import COLUMNS
+from minigan.job.checkpoint import load_checkpoint
+from minigan.job.cli import main
+from minigan.job.progress import EpochBar
+from minigan.job.run_folder import COLUMNS
 from tests.pictures import random_pictures
 
 
@@ -120,4 +120,4 @@ def test_the_job_names_the_cores_it_uses(train, tmp_path):
     assert rc == 0
     lines = stdout.splitlines()
     data = next(i for i, line in enumerate(lines) if line.startswith("data: "))
-    assert lines[data + 1].startswith("cores: ") and "(minigan/cores.py)" in lines[data + 1]
+    assert lines[data + 1].startswith("cores: ") and "(minigan/fast/cores.py)" in lines[data + 1]

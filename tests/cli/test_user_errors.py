@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from minigan import checkpoint
-from minigan.checkpoint import load_checkpoint
-from minigan.data import write_idx
-from minigan.logs import read_metrics
+from minigan.job import checkpoint
+from minigan.job.checkpoint import load_checkpoint
+from minigan.job.data import write_idx
+from minigan.job.logs import read_metrics
 
 from .conftest import squares
 

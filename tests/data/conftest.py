@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from minigan.data.mnist import FILES
+from minigan.job.data.mnist import FILES
 
 
 # ----------------------------------------------------------------------------- fake MNIST

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minigan.data import batches
+from minigan.job.data import batches
 
 
 def scaled(value):
@@ -135,7 +135,7 @@ def test_bad_rng_and_size():
 
 
 def test_resize_plane_keeps_the_dtype_and_agrees_between_uint8_and_float():
-    from minigan.data.batches import resize_plane
+    from minigan.job.data.batches import resize_plane
     plane = np.random.default_rng(0).integers(0, 256, (28, 28)).astype(np.uint8)
     small, smooth = resize_plane(plane, (64, 48)), resize_plane(plane.astype(np.float64), (64, 48))
     assert small.dtype == np.uint8 and small.shape == (64, 48)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.data import (DATASET_CLASSES, FASHION_MNIST, DatasetError, LabelledImageFolder, class_index,
+from minigan.job.data import (DATASET_CLASSES, FASHION_MNIST, DatasetError, LabelledImageFolder, class_index,
                           find_classes)
 from tests.pictures import random_pictures
 

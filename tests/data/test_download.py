@@ -4,9 +4,9 @@ import io
 
 import pytest
 
-from minigan.data import DatasetError
-from minigan.data.download import download_file, download_from_mirrors
-from minigan.progress import ProgressBar
+from minigan.job.data import DatasetError
+from minigan.job.data.download import download_file, download_from_mirrors
+from minigan.job.progress import ProgressBar
 
 BODY = bytes(range(256)) * 1000  # 256 kB: several chunks, so the bar moves
 MD5 = hashlib.md5(BODY).hexdigest()

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minigan.data import DatasetError, read_idx, write_idx
+from minigan.job.data import DatasetError, read_idx, write_idx
 
 # dtype code -> the NumPy dtype read_idx returns for it
 CODES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.int16, 0x0C: np.int32, 0x0D: np.float32, 0x0E: np.float64}

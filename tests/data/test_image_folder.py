@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.data import DatasetError, ImageFolder, batches
+from minigan.job.data import DatasetError, ImageFolder, batches
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan.data import (FASHION_MNIST, MNIST, DatasetError, cache_dir, load_fashion_mnist,
+from minigan.job.data import (FASHION_MNIST, MNIST, DatasetError, cache_dir, load_fashion_mnist,
                           load_idx_dataset, load_mnist)
-from minigan.data.mnist import FILES
+from minigan.job.data.mnist import FILES
 
 TRAIN = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
 TEST = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.data import ImageFolder
-from minigan.data.folder import BACKGROUND, to_8bit_mode
+from minigan.job.data import ImageFolder
+from minigan.job.data.folder import BACKGROUND, to_8bit_mode
 
 LEVELS = np.array([[0, 64, 128, 255]] * 4, np.uint8)          # (4, 4): four gray levels, one per column
 

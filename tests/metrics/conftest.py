@@ -8,7 +8,7 @@ spread, so two samples of it have a small, nonzero Fréchet distance.
 import numpy as np
 import pytest
 
-from minigan.metrics import Classifier, train_classifier
+from minigan.job.metrics import Classifier, train_classifier
 
 PLACES = [(3 + 12 * r, 1 + 5 * c) for r in range(2) for c in range(5)]   # (top, left) of each class's square
 

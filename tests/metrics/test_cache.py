@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from minigan.data import DatasetError, load_fashion_mnist
-from minigan.metrics import (CorruptClassifierCache, accuracy, array_source, cache, classifier_path,
+from minigan.job.data import DatasetError, load_fashion_mnist
+from minigan.job.metrics import (CorruptClassifierCache, accuracy, array_source, cache, classifier_path,
                              evaluate_generator, load_classifier, load_or_train_classifier, real_statistics,
                              save_classifier)
 from tests.metrics.conftest import toy_dataset

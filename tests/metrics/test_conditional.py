@@ -1,9 +1,9 @@
-"""Conditional accuracy and the Fréchet distance within each class (minigan/metrics/conditional.py)."""
+"""Conditional accuracy and the Fréchet distance within each class (minigan/job/metrics/conditional.py)."""
 import numpy as np
 import pytest
 
-from minigan.metrics import conditional_accuracy, conditional_measures, evaluate_generator, real_statistics
-from minigan.metrics.frechet import frechet_distance_of_features
+from minigan.job.metrics import conditional_accuracy, conditional_measures, evaluate_generator, real_statistics
+from minigan.job.metrics.frechet import frechet_distance_of_features
 
 from .conftest import toy_dataset, toy_images
 

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from minigan.data import DatasetError, load_fashion_mnist
-from minigan.metrics import Classifier, array_source, evaluate_generator, real_statistics, train_classifier
+from minigan.job.data import DatasetError, load_fashion_mnist
+from minigan.job.metrics import Classifier, array_source, evaluate_generator, real_statistics, train_classifier
 from tests.metrics.conftest import toy_dataset, toy_images
 
 

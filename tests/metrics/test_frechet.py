@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minigan.metrics.frechet import (feature_statistics, frechet_distance, frechet_distance_of_features,
+from minigan.job.metrics.frechet import (feature_statistics, frechet_distance, frechet_distance_of_features,
                                      sqrtm_psd, trace_sqrt_product)
 from tests.strategies import seeds
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minigan.metrics.score import class_histogram, classifier_score, coverage, reference_distribution
+from minigan.job.metrics.score import class_histogram, classifier_score, coverage, reference_distribution
 from tests.strategies import seeds
 
 K = 10

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, example, given, strategies as st
 
-from minigan.nn.col2im_blocked import blocked, group_weights, matmul_col2im
+from minigan.fast.col2im_blocked import blocked, group_weights, matmul_col2im
 from minigan.nn.im2col import col2im, conv_output_size
 from tests.strategies import seeds
 

@@ -1,9 +1,9 @@
-"""minigan/nn/gemm.py: the products in the form BLAS runs fastest give the plain products' numbers."""
+"""minigan/fast/gemm.py: the products in the form BLAS runs fastest give the plain products' numbers."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from minigan.nn.gemm import matmul
+from minigan.fast.gemm import matmul
 from tests.strategies import seeds
 
 
@@ -21,7 +21,7 @@ def test_matmul_is_the_product_and_an_outer_product_is_bitwise_numpys(M, K, N, s
 def test_matmul_tn_is_a_transposed_product_in_row_order_when_large(monkeypatch, P, Q):
     # matmul_tn picks the faster form; either way the numbers are a.T @ b. An output of
     # LARGE_OUTPUT entries or more comes in row order, so adding it into a gradient is contiguous.
-    import minigan.nn.gemm as gemm
+    import minigan.fast.gemm as gemm
     rng = np.random.default_rng(P * Q)
     a, b = rng.standard_normal((7, P)), rng.standard_normal((7, Q))
     np.testing.assert_allclose(gemm.matmul_tn(a, b), a.T @ b, rtol=1e-12, atol=1e-12)

@@ -15,9 +15,9 @@ import io
 import numpy as np
 import pytest
 
-from minigan.cli import main
-from minigan.data import write_idx
-from minigan.metrics import Classifier, classifier_path, save_classifier
+from minigan.job.cli import main
+from minigan.job.data import write_idx
+from minigan.job.metrics import Classifier, classifier_path, save_classifier
 
 from ..cli.conftest import TINY, squares
 

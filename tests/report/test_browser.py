@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.report import write_report
-from minigan.viz import plot_training_curves
-from minigan.viz.curves import ORANGE
+from minigan.job.report import write_report
+from minigan.job.viz import plot_training_curves
+from minigan.job.viz.curves import ORANGE
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(BROWSER is None, reason="no chromium or chromium-browser on PATH")

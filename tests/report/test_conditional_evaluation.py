@@ -1,8 +1,8 @@
 """A conditional run judged: conditional accuracy and FD per class in eval.csv, the log, evaluate and the report."""
 import json
 
-from minigan.evaluation import CONDITIONAL_EVAL_COLUMNS, EVAL_COLUMNS
-from minigan.logs import read_metrics
+from minigan.job.judge import CONDITIONAL_EVAL_COLUMNS, EVAL_COLUMNS
+from minigan.job.logs import read_metrics
 
 from .conftest import run_main
 

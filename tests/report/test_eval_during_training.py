@@ -4,9 +4,9 @@ import csv
 import numpy as np
 from PIL import Image
 
-from minigan.evaluation import EVAL_COLUMNS
+from minigan.job.judge import EVAL_COLUMNS
 from minigan.gradflow import LOG_COLUMNS, read_log
-from minigan.logs import read_metrics
+from minigan.job.logs import read_metrics
 from tests.pictures import random_pictures
 
 from .conftest import run_main

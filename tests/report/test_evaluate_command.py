@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.cli import main
-from minigan.logs import read_metrics
+from minigan.job.cli import main
+from minigan.job.logs import read_metrics
 
 from .conftest import run_main
 

@@ -5,7 +5,7 @@ import pytest
 from minigan.gradflow import LOG_COLUMNS, read_log
 from minigan.models import dcgan28
 from minigan.train import GANTrainer
-from minigan.logs import MetricsLog
+from minigan.job.logs import MetricsLog
 
 
 def tiny_trainer(**kwargs):

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import numpy as np
 from PIL import Image
 
-from minigan.report import write_report
+from minigan.job.report import write_report
 
 from .conftest import run_main
 
@@ -108,7 +108,7 @@ def test_a_run_in_its_first_steps_gets_a_report_too(tmp_path):
 
 
 def test_the_class_mix_marks_missing_classes(tmp_path):
-    from minigan.evaluation import EVAL_COLUMNS
+    from minigan.job.judge import EVAL_COLUMNS
     (tmp_path / "config.json").write_text(json.dumps({"dataset": "fashion-mnist", "arch": "dcgan28"}))
     shares = [0.9, 0.1] + [0.0] * 8                                       # a collapsed G: two classes
     row = dict(zip(EVAL_COLUMNS, [100, 64, 80.0, 1.4, 8.0, 1.8, 2, *shares]))

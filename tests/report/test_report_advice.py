@@ -7,9 +7,9 @@ import shlex
 
 from PIL import Image
 
-from minigan.cli import add_train_arguments
-from minigan.report import write_report
-from minigan.report.training import reading
+from minigan.job.cli import add_train_arguments
+from minigan.job.report import write_report
+from minigan.job.report.training import reading
 
 from .test_report import Page
 

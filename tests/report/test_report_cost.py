@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.report import html as report_html
-from minigan.report import write_report
-from minigan.report.run_folder import FLOW_WINDOW, FLOW_WINDOWS, RECENT_STEPS
-from minigan.report.training import spread_picks
+from minigan.job.report import html as report_html
+from minigan.job.report import write_report
+from minigan.job.report.run_files import FLOW_WINDOW, FLOW_WINDOWS, RECENT_STEPS
+from minigan.job.report.training import spread_picks
 
 from .test_report import Page
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.viz import plot_training_curves, save_gif, save_grid
+from minigan.job.viz import plot_training_curves, save_gif, save_grid
 
 
 def write_grid(path):

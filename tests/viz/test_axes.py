@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from minigan.viz.axes import format_ticks, nice_ticks
+from minigan.job.viz.axes import format_ticks, nice_ticks
 
 
 @pytest.mark.parametrize("lo, hi, expected", [

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minigan.viz.bins import MAX_POINTS, bin_history
+from minigan.job.viz.bins import MAX_POINTS, bin_history
 
 
 def test_a_stretchs_point_is_the_exact_mean_lowest_and_highest_of_its_rows():

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.viz import plot_training_curves
-from minigan.viz.axes import Axes
-from minigan.viz.bins import MAX_POINTS
-from minigan.viz.curves import BLUE, GREEN, HEIGHT, ORANGE, RED, WIDTH, _faint, ema
+from minigan.job.viz import plot_training_curves
+from minigan.job.viz.axes import Axes
+from minigan.job.viz.bins import MAX_POINTS
+from minigan.job.viz.curves import BLUE, GREEN, HEIGHT, ORANGE, RED, WIDTH, _faint, ema
 
 
 def history(n=50, loss_d=1.0, loss_g=1.0, d_x=0.8, d_g_z=0.2, step0=0):

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.viz import plot_eval_curves
-from minigan.viz.curves import BLUE, GREEN, ORANGE
-from minigan.viz.eval_curves import HEIGHT
+from minigan.job.viz import plot_eval_curves
+from minigan.job.viz.curves import BLUE, GREEN, ORANGE
+from minigan.job.viz.eval_curves import HEIGHT
 
 
 def history(n=4):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.viz import make_grid, save_grid, save_gif
+from minigan.job.viz import make_grid, save_grid, save_gif
 
 
 def frames(n, h=20, w=30):

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.viz import gif as gif_module
-from minigan.viz import save_grid
-from minigan.viz.gif import GifWriter, save_gif
+from minigan.job.viz import gif as gif_module
+from minigan.job.viz import save_grid
+from minigan.job.viz.gif import GifWriter, save_gif
 
 
 def frame(i, h=12, w=16):

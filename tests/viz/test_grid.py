@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from minigan.viz import make_grid, save_grid
+from minigan.job.viz import make_grid, save_grid
 
 
 def test_value_mapping_black_white_grey_and_clipping():
@@ -102,5 +102,5 @@ def test_cupy_input_matches_numpy():
 
 
 def test_grid_scale_enlarges_small_pictures_only():
-    from minigan.viz import grid_scale
+    from minigan.job.viz import grid_scale
     assert (grid_scale(28), grid_scale(32), grid_scale(64)) == (2, 2, 1)

@@ -1,0 +1,20 @@
+"""The training job around the GAN: the command line, the run folder and what it holds.
+
+The engine (``minigan/backend.py``, ``minigan/nn/``, ``minigan/optim.py``) and the GAN
+(``minigan/train.py``, ``minigan/gan_losses.py``, ``minigan/penalties.py``,
+``minigan/models/``) import nothing from here; this package uses them to run a job:
+
+    cli.py, config.py     the ``minigan`` command and its flags (a dataclass + argparse)
+    run.py                ``train()``: the training job, top to bottom
+    run_folder.py         what a run folder holds, and the rules that keep it safe
+    runlock.py            one job per folder
+    checkpoint.py         save and resume, bit for bit
+    logs.py, progress.py  metrics.csv and the progress bar
+    side_tasks.py         samples, checkpoints, evaluation and the report, one call each
+    divergence.py         stopping a run whose losses blow up
+    data/                 MNIST, Fashion-MNIST, folders of pictures
+    judge.py, metrics/    how good the samples are: the classifier, Frechet distance
+    generate.py, sample_files.py, export.py
+                          pictures and weights files from a trained run
+    report/, viz/         the HTML report and the pictures in it
+"""

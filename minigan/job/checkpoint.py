@@ -1,0 +1,230 @@
+"""Checkpoints: one ``.npz`` file holding everything a run needs to continue.
+
+A training checkpoint is a nested dict such as::
+
+    {"step": 400, "epoch": 0, "batch": 400,            # where the run stands
+     "config": {...},                                   # the TrainConfig, as a dict
+     "trainer": {"G": {"0.weight": array, ...},         # GANTrainer.state_dict():
+                 "opt_G": {"lr": 2e-4, "state": {...}}, #   weights, Adam moments, EMA copy,
+                 "rng": {"bit_generator": "PCG64", ...},#   the noise RNG's state, the step
+                 ...},
+     "fixed_noise": array}                              # the z behind every sample grid
+
+:func:`save_checkpoint` splits it in two. Every NumPy array goes into the
+``.npz`` under a path-like key (``trainer/G/0.weight``); everything else
+(numbers, strings, the RNG state with its 128-bit integers) goes into one JSON
+text stored under the key ``meta``, with each array replaced by a reference
+``{"npz": "trainer/G/0.weight"}``. :func:`load_checkpoint` reads the file with
+``allow_pickle=False`` (a checkpoint can never run code) and puts the tree back
+together. ``numpy.load`` opens the file anywhere, no minigan needed.
+
+Writing is atomic (:mod:`minigan.fileio`): a crash, a full disk or Ctrl-C
+while saving leaves the previous checkpoint as it was. After a checkpoint is
+complete, the text file ``<out>/latest`` is pointed at it (atomically too), and
+then older checkpoints beyond the last ``keep`` are deleted.
+
+    out/latest                       "checkpoints/step_000400.npz"
+    out/checkpoints/step_000200.npz
+    out/checkpoints/step_000400.npz
+"""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import atomic_write, write_text_atomic
+
+FORMAT, VERSION = "minigan-checkpoint", 1
+LATEST = "latest"                     # the pointer file, in the output folder
+FOLDER = "checkpoints"                # the checkpoints, under the output folder
+NAME = re.compile(r"step_(\d+)\.npz$")
+POINTER = re.compile(rf"(?:{FOLDER}/)?step_\d+\.npz")   # what a pointer holds: checkpoints/step_000400.npz
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing, unreadable, or not a minigan checkpoint; the message says which."""
+
+
+# ---- one file ---------------------------------------------------------------------------------
+def save_checkpoint(path, state: dict) -> Path:
+    """Write the nested dict ``state`` to ``path`` (``.npz``), atomically. Returns ``path``."""
+    arrays = {}
+    meta = {"format": FORMAT, "version": VERSION, "state": _split(state, "", arrays)}
+    if "meta" in arrays:
+        raise ValueError("save_checkpoint: the key 'meta' is reserved for the JSON part")
+    with atomic_write(path, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+    return Path(path)
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` back into its nested dict.
+
+    ``path`` may also be an output folder or a ``latest`` pointer (see :func:`resolve`).
+    Raises :class:`CheckpointError` with a plain message if it cannot.
+    """
+    path = resolve(path)
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":            # every .npz is a zip file; anything else is no checkpoint
+            raise CheckpointError(f"{path} is not a minigan checkpoint (not a .npz file); pass a run's "
+                                  "folder, its 'latest' pointer, or a checkpoints/step_*.npz file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
+    try:
+        meta = json.loads(arrays.pop("meta").item())
+        ok = meta.get("format") == FORMAT
+    except (KeyError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry)")
+    if meta.get("version", 0) > VERSION:
+        raise CheckpointError(f"{path} was written by a newer minigan (checkpoint version "
+                              f"{meta['version']}, this one reads up to {VERSION}); upgrade minigan")
+    try:
+        return _join(meta["state"], arrays)
+    except KeyError as e:
+        raise CheckpointError(f"{path} is damaged: the array {e.args[0]!r} is missing from it; "
+                              "use an earlier checkpoint of the run (its checkpoints/ folder)") from None
+    except (ValueError, TypeError, AttributeError, StopIteration):
+        raise CheckpointError(f"{path} is damaged: its 'meta' entry does not describe a checkpoint") from None
+
+
+def _split(tree, prefix: str, arrays: dict):
+    """``tree`` as JSON-able data, with every array moved into ``arrays`` and replaced by a reference."""
+    if isinstance(tree, np.ndarray):
+        arrays[prefix] = tree
+        return {"npz": prefix}
+    if isinstance(tree, dict):
+        for key in tree:
+            if not isinstance(key, str) or "/" in key:
+                raise TypeError(f"save_checkpoint: keys must be strings without '/', got {key!r} in {prefix!r}")
+        return {"dict": {k: _split(v, f"{prefix}/{k}" if prefix else k, arrays) for k, v in tree.items()}}
+    if isinstance(tree, (list, tuple)):
+        return {"list": [_split(v, f"{prefix}/{i}", arrays) for i, v in enumerate(tree)]}
+    if isinstance(tree, np.generic):                   # a NumPy scalar: a plain Python number
+        tree = tree.item()
+    if tree is None or isinstance(tree, (bool, int, float, str)):
+        return {"value": tree}
+    raise TypeError(f"save_checkpoint: cannot store {type(tree).__name__} at {prefix!r} "
+                    "(only arrays, numbers, strings, None, lists and dicts)")
+
+
+def _join(node: dict, arrays: dict):
+    """The inverse of :func:`_split`."""
+    kind, value = next(iter(node.items()))
+    if kind == "npz":
+        return arrays[value]
+    if kind == "dict":
+        return {k: _join(v, arrays) for k, v in value.items()}
+    if kind == "list":
+        return [_join(v, arrays) for v in value]
+    return value
+
+
+# ---- a run's folder of checkpoints --------------------------------------------------------------
+def checkpoint_path(out, step: int) -> Path:
+    """Where the checkpoint of ``step`` goes: ``out/checkpoints/step_000400.npz``."""
+    return Path(out) / FOLDER / f"step_{step:06d}.npz"
+
+
+def save_and_point(out, state: dict, step: int, keep: int = 3) -> Path:
+    """Save ``state`` as step ``step``'s checkpoint, point ``out/latest`` at it, prune old ones.
+
+    The order matters for crash safety: the new file is complete before the
+    pointer moves, and the pointer has moved before anything is deleted.
+
+    Pruning keeps the live line: the ``keep`` newest checkpoints at or before
+    ``step``. A checkpoint after ``step`` belongs to another line of history
+    (a run rolled back to an earlier step); it is never pruned here, only
+    removed on purpose (``minigan train --discard-newer``).
+    """
+    out = Path(out)
+    path = save_checkpoint(checkpoint_path(out, step), state)
+    write_text_atomic(out / LATEST, f"{FOLDER}/{path.name}\n")
+    live = sorted(s for s in saved_steps(out) if s <= step)
+    for old in live[:-keep] if keep > 0 else []:
+        checkpoint_path(out, old).unlink(missing_ok=True)
+    return path
+
+
+def saved_steps(out) -> list[int]:
+    """The steps of the checkpoints in ``out/checkpoints``, in order."""
+    return sorted(_step_of(p) for p in (Path(out) / FOLDER).glob("step_*.npz") if NAME.search(p.name))
+
+
+def latest_step(out) -> int | None:
+    """The step ``out/latest`` names (read from the pointer, whether or not the file is there), or None."""
+    pointer = Path(out) / LATEST
+    try:
+        m = NAME.search(pointer.read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(m.group(1)) if m else None
+
+
+def latest(out) -> Path | None:
+    """The checkpoint ``out/latest`` points to, or None if there is no pointer."""
+    pointer = Path(out) / LATEST
+    if not pointer.is_file():
+        return None
+    return resolve(pointer)
+
+
+def resolve(path) -> Path:
+    """A checkpoint file from a checkpoint file, a ``latest`` pointer, or an output folder."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        if not (path / LATEST).is_file():
+            raise CheckpointError(f"{path} is a folder with no '{LATEST}' pointer in it: "
+                                  "no run has saved a checkpoint there yet")
+        path = path / LATEST
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    pointer = _pointer_target(path)
+    if pointer is not None:                     # a `latest` pointer: "checkpoints/step_000400.npz"
+        target = path.parent / pointer
+        if not target.is_file():
+            raise CheckpointError(f"{path} points to {target}, which does not exist")
+        path = target
+    return path
+
+
+def resume_point(out) -> Path:
+    """The checkpoint ``--resume`` (no value) continues the run in ``out`` from.
+
+    Normally ``latest``'s. A job killed between writing a checkpoint and moving
+    the pointer (both atomic, but two steps) leaves a complete newer file that
+    ``latest`` does not name yet: that one is the run's newest state, so it wins.
+    """
+    path = resolve(out)
+    newest = saved_steps(out)
+    if newest and newest[-1] > _step_of(path):
+        return checkpoint_path(out, newest[-1])
+    return path
+
+
+def _pointer_target(path: Path) -> str | None:
+    """The relative path a ``latest`` pointer file holds, or None if ``path`` is no pointer.
+
+    A pointer is one short line of text naming a checkpoint (:data:`POINTER`);
+    a file that is not (a checkpoint, or a damaged one) is left for
+    :func:`load_checkpoint` to open or reject.
+    """
+    if path.stat().st_size > 4096:
+        return None
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    return text if POINTER.fullmatch(text) else None
+
+
+def _step_of(path: Path) -> int:
+    return int(NAME.search(path.name).group(1))

@@ -1,0 +1,127 @@
+"""The training loop's side tasks: everything it does besides training, one call each.
+
+    job.log(step, epoch, stats)    a row of metrics.csv (and gradflow.csv on the steps it records)
+    job.evaluate()                 G judged by the dataset's classifier: a row of eval.csv, metrics.png
+    job.sample()                   the fixed noise through G: samples/step_*.png, the GIF, the curves, the report
+                                   (a --conditional run: one row per class, each row the same z)
+    job.checkpoint(epoch, batch)   everything needed to continue exactly (after the divergence check)
+    job.finish()                   the last grid, samples.png, interpolation.png, the report
+
+:func:`minigan.job.run.train` makes one :class:`Job` and calls these from its loop.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict
+
+import numpy as np
+
+from .. import backend as B
+from .divergence import DivergenceGuard
+from .judge import eval_line, log_row
+from .generate import latent_walk
+from .logs import read_metrics
+from ..models import class_rows
+from .report import write_report
+from .run_folder import COLUMNS, STATS, RunFolder
+from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
+
+
+class Job:
+    """What the loop does besides training, one call each: log, evaluate, sample, checkpoint, finish.
+
+    It holds what those tasks share: the run folder and its open logs, the
+    trainer, the judge, the fixed noise, the curves' history, the growing GIF.
+    """
+
+    def __init__(self, cfg, folder: RunFolder, trainer, judge, fixed_z, size: int):
+        self.cfg, self.folder, self.trainer, self.judge, self.fixed_z = cfg, folder, trainer, judge, fixed_z
+        self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}"
+        self.nrow, self.fixed_labels = 8, None       # the grid: 8 pictures a row
+        if cfg.conditional:                          # row k: class k, from the same row of z each time
+            K = len(cfg.class_names)
+            self.nrow = len(fixed_z) // K
+            self.fixed_labels = class_rows(K, self.nrow)                # (K * nrow,): 0, 0, ..., 1, 1, ...
+            self.title += f", conditional ({cfg.conditional})"
+        self.guard = DivergenceGuard()               # a diverged model is never saved
+        self.saved_step = folder.latest_step()       # the step of the newest checkpoint
+        self.metrics = self.evals = self.flows = None
+
+    def open_logs(self, files: contextlib.ExitStack) -> None:
+        """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
+        step = self.trainer.step_count
+        self.metrics, self.evals, self.flows = self.folder.open_logs(
+            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional))
+        self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
+        self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
+        self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
+
+    def grad_flow_due(self, step: int) -> bool:
+        """Per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs."""
+        return self.cfg.grad_flow_every > 0 and step % self.cfg.grad_flow_every == 0
+
+    def log(self, step: int, epoch: int, stats: dict) -> None:
+        """One row of metrics.csv (and of the curves' history); gradflow.csv rows when gathered."""
+        row = {"step": step, "epoch": epoch, **{k: stats[k] for k in STATS}}
+        self.metrics.log(**row)
+        for k in COLUMNS:
+            self.history[k].append(row[k])
+        for net, rows in stats.get("grad_flow", {}).items():     # "G": one row per layer, "D": ...
+            for layer_row in rows:
+                self.flows.log(step=step, net=net, **layer_row)
+
+    def evaluate(self, say=print) -> None:
+        """Judge G now (the EMA copy when kept): a row in eval.csv, metrics.png redrawn, a line printed."""
+        step, cfg = self.trainer.step_count, self.cfg
+        if step in read_metrics(self.folder.out / "eval.csv")["step"]:
+            return                                   # judged at this step already
+        result = self.judge(lambda z, labels: self.trainer.generate(labels=labels, z=z), cfg.nz, cfg.noise,
+                            cfg.dtype, num_classes=self.trainer.num_classes)
+        self.evals.log(**log_row(step, result))
+        plot_eval_curves(read_metrics(self.folder.out / "eval.csv"), self.folder.out / "metrics.png",
+                         title=f"{self.title}: {cfg.eval_samples:,} samples per evaluation")
+        say(eval_line(step, result))
+
+    def sample(self) -> None:
+        """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
+        path = self.folder.sample_path(self.trainer.step_count)
+        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
+        self.gif.append(path)                        # one frame encoded, whatever the GIF's length
+        plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+        write_report(self.folder.out)
+
+    def fixed_grid(self):
+        """The fixed noise (and a conditional run's class of each row) through G: ``(N, C, H, W)``."""
+        return self.trainer.generate(labels=self.fixed_labels, z=self.fixed_z)
+
+    def checkpoint(self, epoch: int, batch: int) -> None:
+        """Save everything needed to continue exactly from here (minigan/job/checkpoint.py), unless saved already."""
+        trainer = self.trainer
+        if self.saved_step == trainer.step_count:
+            return
+        state = {"step": trainer.step_count, "epoch": epoch, "batch": batch, "config": asdict(self.cfg),
+                 "run_id": self.folder.run_id(), "trainer": trainer.state_dict(),
+                 "fixed_noise": B.to_numpy(self.fixed_z)}
+        self.guard.check_state(trainer.step_count, state)     # never a checkpoint holding inf or NaN
+        self.folder.save_checkpoint(state, trainer.step_count, self.cfg.keep_checkpoints)
+        self.saved_step = trainer.step_count
+
+    def finish(self) -> None:
+        """The last grid (and GIF frame), samples.png, the interpolation grid, the curves, the report."""
+        out, trainer, cfg = self.folder.out, self.trainer, self.cfg
+        if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
+            self.sample()
+        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale)
+        z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
+                        dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
+        walk_labels = None if self.fixed_labels is None else np.repeat(np.arange(8) % len(cfg.class_names), 10)
+        save_grid(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png", nrow=10,
+                  scale=self.scale)                  # a conditional run: row r walks within class r
+        write_report(out)
+
+    def after_failure(self) -> None:
+        """Best effort after a NaN or divergence: the curves and report up to here (a second error must
+        not hide the first)."""
+        with contextlib.suppress(Exception):
+            plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+            write_report(self.folder.out)
