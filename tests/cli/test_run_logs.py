@@ -54,7 +54,7 @@ def opened(monkeypatch):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             logs.append(self)
-    monkeypatch.setattr(runfolder, "MetricsLog", Recorded)
+    monkeypatch.setattr(run_folder, "MetricsLog", Recorded)
     return logs
 
 
