@@ -37,7 +37,8 @@ ARCHS = ("dcgan28", "dcgan64")
 
 # ---------------------------------------------------------------------------- children
 def minigan_step_fn(arch, batch, backend, layers):
-    import minigan  # noqa: F401  before NumPy, as minigan's own commands do: it shortens OpenBLAS's spin (minigan/fast/cores.py)
+    from minigan.fast import blas
+    blas.shorten_spin()  # before NumPy, as minigan's own commands do (minigan/fast/blas.py)
     import numpy as np
 
     from minigan.models import ARCHITECTURES

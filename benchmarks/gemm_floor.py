@@ -25,7 +25,7 @@ import numpy as np
 from minigan import nn
 from minigan.models import ARCHITECTURES
 from minigan.fast.gemm import matmul_tn
-from minigan.nn.im2col import batch_chunks
+from minigan.fast.im2col import batch_chunks
 
 import machine_info
 
@@ -86,7 +86,7 @@ def step_gemms(arch, batch):
     """Every distinct GEMM of one step: ``{(a_shape, b_shape, kind): (count per step, [who runs it])}``.
 
     ``kind`` is a key of :data:`PRODUCTS`. The shapes follow the layers' batch
-    chunks (``minigan.nn.im2col.batch_chunks``), so a layer whose window matrix
+    chunks (``minigan.fast.im2col.batch_chunks``), so a layer whose window matrix
     is split into chunks contributes one GEMM per chunk.
     """
     gemms = {}

@@ -15,9 +15,9 @@ step bounds what any rewrite of that part could buy.
 
 The parts (each named where it lives):
 
-- ``im2col``       the window copies of every convolution (``minigan/nn/im2col.py::im2col``)
+- ``im2col``       the window copies of every convolution (``minigan/fast/im2col.py::im2col``)
 - ``pad``          the zero padding inside them (``numpy.pad``)
-- ``batchnorm``    BatchNorm's forward and backward (``minigan/nn/batchnorm.py::batchnorm_rows_*``)
+- ``batchnorm``    BatchNorm's forward and backward (``minigan/fast/batchnorm.py::rows_forward``, ``rows_backward``)
 - ``activations``  ReLU, LeakyReLU, Tanh and Sigmoid, forward and backward (``minigan/nn/activations.py``)
 - ``adam``         the optimizer updates (``minigan/optim.py::Adam.step``; nothing is updated)
 
@@ -36,7 +36,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout, no install needed
-import minigan  # noqa: E402,F401  before NumPy, as minigan's own commands do (minigan/fast/cores.py)
+from minigan.fast import blas  # noqa: E402
+blas.shorten_spin()  # before NumPy, as minigan's own commands do (minigan/fast/blas.py)
 
 PARTS = ("im2col", "pad", "batchnorm", "activations", "adam")
 
@@ -71,7 +72,8 @@ def made_free(part):
     """Within the block, ``part`` computes nothing (see the module docstring); put back afterwards."""
     import numpy as np
 
-    from minigan.nn import activations, batchnorm, conv2d, conv_transpose2d
+    from minigan.fast import batchnorm, conv2d, conv_transpose2d
+    from minigan.nn import activations
     from minigan.optim import Adam
 
     swaps = []                                               # (owner, attribute name, replacement)
@@ -81,7 +83,7 @@ def made_free(part):
         swaps += [(np, "pad", first_result_again(np.pad))]
     elif part == "batchnorm":
         swaps += [(batchnorm, name, first_result_again(getattr(batchnorm, name)))
-                  for name in ("batchnorm_rows_forward", "batchnorm_rows_backward")]
+                  for name in ("rows_forward", "rows_backward")]
     elif part == "activations":
         swaps += [(cls, method, free_layer_method(cls, method))
                   for cls in (activations.ReLU, activations.LeakyReLU, activations.Tanh, activations.Sigmoid)

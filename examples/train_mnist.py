@@ -29,7 +29,7 @@ and from the shell, once minigan is installed: ``minigan train ...``.
 """
 import sys
 
-from minigan.job.cli import run_command
+from minigan.job.start import run_command    # sets OPENBLAS_THREAD_TIMEOUT first (minigan/fast/blas.py)
 
 if __name__ == "__main__":
     sys.exit(run_command("train", sys.argv[1:], prog=f"python {sys.argv[0]}"))

@@ -9,17 +9,19 @@ Adam (Kingma & Ba, 2015, https://arxiv.org/abs/1412.6980), exactly as
     p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
 The ``1 - b^t`` factors undo the bias of m and v towards their zero start.
-DCGAN trains both networks with lr = 2e-4, betas = (0.5, 0.999).
+``Adam.step`` writes the paper's equations one line each; the fast path
+(``minigan/fast/adam.py``, when :func:`minigan.fast.enabled`) computes the same
+numbers in place, as PyTorch folds them. DCGAN trains both networks with
+lr = 2e-4, betas = (0.5, 0.999).
 
 ``step(apply=...)`` lets a trainer refuse an update without waiting for a GPU to
 say whether it should (minigan/finite_check.py).
 """
 from __future__ import annotations
 
-import math
-
 from . import backend as B
-from .fast.cores import run_all, share_out
+from . import fast
+from .fast.adam import adam_update
 from .finite_check import kept_only_if, on_host
 
 
@@ -84,31 +86,21 @@ class Adam(Optimizer):
             return
         self.step_count += 1
         t, (b1, b2) = self.step_count, self.betas
-        step_size = self.lr / (1 - b1**t)                 # bias correction of m, folded into the step
-        sqrt_bc2 = math.sqrt(1 - b2**t)                   # bias correction of v
         params = list(self.module.parameters())
         for name, p, _ in params:
             if name not in self.state:
                 xp = B.get_array_module(p)
                 self.state[name] = {"m": xp.zeros_like(p), "v": xp.zeros_like(p)}
-
-        def update(params):
-            for name, p, g in params:
-                xp, m, v = B.get_array_module(p), self.state[name]["m"], self.state[name]["v"]
-                with kept_only_if(apply, p, m, v):        # a device flag: undone where it is false
-                    t = xp.empty_like(p)                  # scratch: each product below lands here
-                    m *= b1
-                    m += xp.multiply(1 - b1, g, out=t)    # m = b1 m + (1 - b1) g
-                    v *= b2
-                    v += xp.multiply(1 - b2, xp.multiply(g, g, out=t), out=t)   # v = b2 v + (1 - b2) g^2
-                    denom = xp.sqrt(v, out=t)
-                    denom /= sqrt_bc2
-                    denom += self.eps
-                    p -= xp.multiply(step_size, xp.divide(m, denom, out=t), out=t)  # p -= step_size * m / denom
-        if params and B.backend_name(params[0][1]) == "numpy":
-            run_all(update, [(group,) for group in share_out(params, size=lambda e: e[1].size)])  # one share per core
-        else:
-            update(params)                                # a GPU kernel already covers the whole device
+        if fast.enabled():
+            return adam_update(params, self.state, self.lr, self.betas, self.eps, t, apply)   # the same, in place
+        for name, p, g in params:
+            xp, m, v = B.get_array_module(p), self.state[name]["m"], self.state[name]["v"]
+            with kept_only_if(apply, p, m, v):            # a device flag: undone where it is false
+                m[...] = b1 * m + (1 - b1) * g            # m_t = b1 m_{t-1} + (1 - b1) g
+                v[...] = b2 * v + (1 - b2) * g * g        # v_t = b2 v_{t-1} + (1 - b2) g^2
+                m_hat = m / (1 - b1**t)                   # bias-corrected first moment
+                v_hat = v / (1 - b2**t)                   # bias-corrected second moment
+                p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)   # the update
 
     def hyperparameters(self):
         return {"betas": self.betas, "eps": self.eps}

@@ -195,17 +195,17 @@ def test_bench_step_gpu_child_runs_on_the_cupy_stand_in(fake_cupy, capsys):
 
 def test_price_parts_prices_every_part_and_puts_everything_back():
     price = load("price_parts")
+    import minigan.fast.batchnorm as batchnorm
+    import minigan.fast.conv2d as conv2d
     import minigan.nn.activations as activations
-    import minigan.nn.batchnorm as batchnorm
-    import minigan.nn.conv2d as conv2d
     from minigan.optim import Adam
 
-    before = (np.pad, conv2d.im2col, batchnorm.batchnorm_rows_forward, activations.ReLU.__dict__["forward"],
+    before = (np.pad, conv2d.im2col, batchnorm.rows_forward, activations.ReLU.__dict__["forward"],
               Adam.__dict__["step"])
     times = price.price_parts("dcgan28", 2, rounds=2, repeats=1, warmup=0)
     assert set(times) == {"none", *price.PARTS} and all(len(ts) == 2 for ts in times.values())
     assert all(t > 0 for ts in times.values() for t in ts)
-    assert (np.pad, conv2d.im2col, batchnorm.batchnorm_rows_forward, activations.ReLU.__dict__["forward"],
+    assert (np.pad, conv2d.im2col, batchnorm.rows_forward, activations.ReLU.__dict__["forward"],
             Adam.__dict__["step"]) == before
     table = price.report(times).splitlines()
     assert table[2].startswith("| nothing (the whole step) |") and len(table) == 3 + len(price.PARTS)
@@ -213,16 +213,16 @@ def test_price_parts_prices_every_part_and_puts_everything_back():
 
 def test_a_part_made_free_computes_only_its_first_call_per_shape():
     price = load("price_parts")
-    import minigan.nn.batchnorm as batchnorm
+    import minigan.fast.batchnorm as batchnorm
 
     rng = np.random.default_rng(0)
     x1, x2 = rng.standard_normal((8, 3)), rng.standard_normal((8, 3))
     gamma, beta = np.ones(3), np.zeros(3)
     with price.made_free("batchnorm"):
-        y1 = batchnorm.batchnorm_rows_forward(x1, gamma, beta, 1e-5)[0]
-        y2 = batchnorm.batchnorm_rows_forward(x2, gamma, beta, 1e-5)[0]
+        y1 = batchnorm.rows_forward(x1, gamma, beta, 1e-5)[0]
+        y2 = batchnorm.rows_forward(x2, gamma, beta, 1e-5)[0]
         assert y2 is y1                                            # the first result again: x2 never normalized
-    y2 = batchnorm.batchnorm_rows_forward(x2, gamma, beta, 1e-5)[0]
+    y2 = batchnorm.rows_forward(x2, gamma, beta, 1e-5)[0]
     assert not np.allclose(y2, y1)                                 # the real one is back
     with pytest.raises(ValueError, match="unknown part 'bn'"):
         with price.made_free("bn"):

@@ -48,7 +48,7 @@ def test_the_script_writes_every_section_on_the_stand_in(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [line for line in text.splitlines() if line in SECTIONS] == SECTIONS
     assert "A stand-in run" in text and "- cupy: 13.0.0+fake" in text and "- numpy: " in text
-    assert "**passed**: 2 passed" in section(text, "## CuPy parity tests")
+    assert "**passed**: 4 passed" in section(text, "## CuPy parity tests")
     suite = section(text, "## CuPy-capable tests")
     assert "-k 'cupy or gpu or cuda' tests/viz/test_grid.py" in suite and "**passed**: 1 passed" in suite
     bench = section(text, "## Step benchmark: minigan on CuPy against PyTorch CUDA")

@@ -32,7 +32,8 @@ from __future__ import annotations
 from ..backend import get_array_module
 from .cores import on_cores
 from .gemm import matmul
-from ..nn.im2col import col2im, conv_output_size, whole_image_window, windows_inside
+from ..nn.im2col import conv_output_size
+from .im2col import col2im, whole_image_window, windows_inside
 
 
 def blocked(kernel, stride) -> bool:

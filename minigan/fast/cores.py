@@ -18,31 +18,25 @@ A sum over the rows comes back as one partial sum per slice, which the caller ad
 What makes it pay (each measured: docs/performance.md, "The idle core"):
 
 - OpenBLAS's threads spin for a while after each GEMM, waiting for the next
-  one (``OPENBLAS_THREAD_TIMEOUT``; by default 2^28 cycles, a tenth of a
-  second). A thread of ours then shares a core with a spinning one, and the
-  split gains nothing. So importing minigan sets ``OPENBLAS_THREAD_TIMEOUT=4``
-  (the shortest spin) when NumPy is not loaded yet -- OpenBLAS reads it once,
-  when NumPy loads it. If NumPy was loaded first without that setting,
-  :func:`threads` starts at 1 and the slices run one after the other here.
+  one. A thread of ours then shares a core with a spinning one, and the split
+  gains nothing. A job shortens the spin before NumPy loads
+  (``minigan/fast/blas.py``); where nothing did, :func:`threads` starts at 1
+  and the slices run one after the other here.
 - Small arrays run in one piece in the calling thread (:data:`MIN_ELEMENTS`):
   handing a slice to a thread costs tens of microseconds.
 - CuPy arrays are never split: one GPU kernel already covers the whole device.
 
 A large array is always cut into the same SLICES slices, whatever the number
 of cores, so the numbers never depend on it: a sum over rows adds up its
-slices' sums in one fixed order (``tests/test_cores.py``).
+slices' sums in one fixed order (``tests/fast/test_cores.py``).
 """
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-#: Whether NumPy (and with it OpenBLAS) was loaded before minigan could shorten OpenBLAS's spin.
-NUMPY_LOADED_FIRST = "numpy" in sys.modules
-if not NUMPY_LOADED_FIRST:
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+from .blas import spins_short
 
 #: Arrays with fewer elements than this (1 MB of float32) run in one piece: the hand-off to a
 #: thread would cost more than it saves (dcgan28 at batch 16: 52.0 ms split from 2**17, 49.9 from 2**18).
@@ -54,14 +48,6 @@ MIN_ELEMENTS = 2**18
 SLICES = 4
 
 
-def _blas_spins_short() -> bool:
-    """Whether OpenBLAS's threads go to sleep soon after a GEMM (see the module docstring)."""
-    try:
-        return int(os.environ.get("OPENBLAS_THREAD_TIMEOUT", "")) <= 8
-    except ValueError:
-        return False
-
-
 def _usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -71,7 +57,7 @@ def _usable_cpus() -> int:
 
 def _default_threads() -> int:
     """1, 2 or 4 (each a divisor of SLICES, so every core gets as many slices), 1 if OpenBLAS spins long."""
-    if NUMPY_LOADED_FIRST and not _blas_spins_short():
+    if not spins_short():
         return 1
     cpus = _usable_cpus()
     return 4 if cpus >= 4 else 2 if cpus >= 2 else 1
@@ -89,10 +75,10 @@ def threads() -> int:
 
 def describe() -> str:
     """One line for a job's start-up: how many cores the passes outside the GEMMs use, and if 1, why."""
-    if _threads == 1 and NUMPY_LOADED_FIRST and not _blas_spins_short() and _usable_cpus() > 1:
-        return ("cores: 1 for the passes outside the matrix products: NumPy was loaded before minigan, so "
-                "OpenBLAS's threads spin after each product; import minigan first, or set "
-                "OPENBLAS_THREAD_TIMEOUT=4, to use all of them (minigan/fast/cores.py)")
+    if _threads == 1 and not spins_short() and _usable_cpus() > 1:
+        return ("cores: 1 for the passes outside the matrix products: OpenBLAS's threads spin after each "
+                "product; set OPENBLAS_THREAD_TIMEOUT=4 before NumPy loads to use all of them "
+                "(minigan/fast/blas.py)")
     return f"cores: {_threads} of {_usable_cpus()} for the passes outside the matrix products (minigan/fast/cores.py)"
 
 
@@ -181,5 +167,5 @@ def share_out(items, size):
     return groups
 
 
-__all__ = ["MIN_ELEMENTS", "NUMPY_LOADED_FIRST", "SLICES", "describe", "on_cores", "row_slices", "run_all",
+__all__ = ["MIN_ELEMENTS", "SLICES", "describe", "on_cores", "row_slices", "run_all",
            "set_threads", "share_out", "threads"]

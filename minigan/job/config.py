@@ -74,6 +74,10 @@ class TrainConfig:
                         choices=("float32", "float64"))
     backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
                          choices=B.BACKENDS)
+    plain: bool = option(False, "run every layer and the optimizer on their plain paths, the code their "
+                         "docstrings derive (minigan/fast/__init__.py): the same numbers to the last bits, "
+                         "slower; --plain alone means yes; MINIGAN_PLAIN=1 does the same", "model",
+                         type=yes_no, nargs="?", const=True, metavar="yes|no")
     # training
     epochs: int | None = option(None, f"passes over the training set; default: {DEFAULT_EPOCHS}, or as "
                                 "many as --max-steps needs", "training", type=positive_int)

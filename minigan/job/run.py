@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend as B
+from .. import fast
 from ..fast import cores
 from .checkpoint import load_checkpoint, resolve
 from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
@@ -99,7 +100,10 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
         epochs, last_step = run_length(cfg, steps_per_epoch)
         print(f"data: {N:,} pictures of {cfg.dataset}, {steps_per_epoch} steps per epoch of "
               f"{cfg.batch_size}: {last_step:,} steps in all ({epochs} epoch{'s' * (epochs > 1)})")
-        if cfg.backend == "numpy":
+        if cfg.plain:
+            files.enter_context(fast.plain())        # every layer and Adam on their plain paths, for this job
+        print(fast.describe())                       # which paths the layers take, and how to switch
+        if cfg.backend == "numpy" and fast.enabled():
             print(cores.describe())                  # the CPU's cores: all of them, or why one
 
         # ---- 4. model, and 5. trainer, judge, fixed noise; resuming: everything where it was -----------

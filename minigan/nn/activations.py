@@ -3,10 +3,10 @@
 Each layer caches the cheapest thing its derivative can be written in: ReLU
 and LeakyReLU keep the sign mask, Tanh and Sigmoid keep their *output* (their
 derivatives are functions of it). Elementwise ops keep the memory layout of
-their input, so NHWC-ordered activations stay NHWC. ReLU and LeakyReLU write
-into arrays made beforehand (``out=``), so that each core can fill its share of
-the images (``minigan/fast/cores.py``); Tanh and Sigmoid, on G's and D's small
-outputs, run in one piece.
+their input, so NHWC-ordered activations stay NHWC. ReLU and LeakyReLU, on
+the large activations inside G and D, have a fast path
+(``minigan/fast/activations.py``: the same numbers, every core filling its
+share of the images) taken when :func:`minigan.fast.enabled`.
 
 ReLU and LeakyReLU also have a ``tangent(x_dot)`` (the second-order pass of
 ``minigan/penalties.py``): the change of y along x_dot. Their Jacobian is
@@ -16,8 +16,9 @@ with x, so a gradient penalty through them would need their second derivative.
 """
 from __future__ import annotations
 
+from .. import fast
 from ..backend import get_array_module
-from ..fast.cores import on_cores
+from ..fast import activations as fast_activations
 from .module import Module
 
 
@@ -26,22 +27,18 @@ class ReLU(Module):
 
     def forward(self, x):
         self.check_float(x)
+        if fast.enabled():
+            y, self.cache = fast_activations.relu_forward(x)       # the same numbers, on every core
+            return y
         xp = get_array_module(x)
-        y, positive = xp.empty_like(x), xp.empty_like(x, dtype=bool)   # x's memory order (NHWC stays NHWC)
-
-        def relu(x, y, positive):                   # each core, its images (minigan/fast/cores.py)
-            xp.greater(x, 0, out=positive)          # 1 byte per value is all backward needs
-            xp.maximum(x, 0, out=y)
-        on_cores(relu, x, y, positive)
-        self.cache = positive
-        return y
+        self.cache = x > 0                          # 1 byte per value is all backward needs
+        return xp.maximum(x, 0)
 
     def backward(self, dy):
         positive = self.check_backward(dy)
-        xp = get_array_module(dy)
-        dx = xp.empty_like(dy)
-        on_cores(lambda dy, positive, dx: xp.multiply(dy, positive, out=dx), dy, positive, dx)
-        return dx                                   # dy * positive: the gradient passes only where the unit was on
+        if fast.enabled():
+            return fast_activations.relu_backward(dy, positive)
+        return dy * positive                        # the gradient passes only where the unit was on
 
     def tangent(self, x_dot):
         return self.backward(x_dot)                 # y_dot = mask * x_dot: diagonal J, so J x_dot = J^T x_dot
@@ -59,35 +56,19 @@ class LeakyReLU(Module):
 
     def forward(self, x):
         self.check_float(x)
-        xp, a = get_array_module(x), self.negative_slope
-        y, positive = xp.empty_like(x), xp.empty_like(x, dtype=bool)   # x's memory order
-
-        def leaky_relu(x, y, positive):             # each core, its images (minigan/fast/cores.py)
-            xp.greater(x, 0, out=positive)
-            # max(x, a*x) is x where x > 0 and a*x elsewhere, for 0 <= a <= 1 (min for a > 1);
-            # no branch per element (xp.where is ~3x slower here), and written into the a*x
-            # array itself instead of a third one (1.6x faster on a 16 MB activation).
-            xp.multiply(x, a, out=y)
-            if a <= 1:
-                xp.maximum(y, x, out=y)
-            else:
-                xp.minimum(y, x, out=y)
-        on_cores(leaky_relu, x, y, positive)
-        self.cache = positive
-        return y
+        if fast.enabled():
+            y, self.cache = fast_activations.leaky_relu_forward(x, self.negative_slope)
+            return y
+        xp = get_array_module(x)
+        self.cache = x > 0
+        return xp.where(self.cache, x, self.negative_slope * x)
 
     def backward(self, dy):
         positive = self.check_backward(dy)
-        xp, a = get_array_module(dy), self.negative_slope
-
-        def leaky_relu_grad(dy, positive, dx):
-            slope = positive.astype(dy.dtype)       # the local slope: 1 where x > 0, else a
-            slope *= 1 - a
-            slope += a
-            xp.multiply(dy, slope, out=dx)          # dx = dy * slope
-        dx = xp.empty_like(dy)
-        on_cores(leaky_relu_grad, dy, positive, dx)
-        return dx
+        if fast.enabled():
+            return fast_activations.leaky_relu_backward(dy, positive, self.negative_slope)
+        xp = get_array_module(dy)
+        return xp.where(positive, dy, self.negative_slope * dy)   # dx = dy * slope: 1 where x > 0, else a
 
     def tangent(self, x_dot):
         return self.backward(x_dot)                 # y_dot = slope * x_dot: diagonal J, so J x_dot = J^T x_dot

@@ -21,6 +21,10 @@ through var) gives::
 
 where ``dx_hat = dy * gamma`` and the means are over the M rows.
 
+``batchnorm_rows_forward``/``_backward`` below are those lines; the fast path
+(``minigan/fast/batchnorm.py``, when :func:`minigan.fast.enabled`) computes the
+same numbers in place, each core on its share of the rows.
+
 Running statistics, for eval mode, follow PyTorch exactly::
 
     running_mean = (1 - momentum) * running_mean + momentum * mu
@@ -31,52 +35,30 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend as B
-from ..fast.cores import on_cores
+from .. import fast
+from ..fast import batchnorm as fast_batchnorm
 from .module import Module
 
 
 def batchnorm_rows_forward(x, gamma, beta, eps):
-    """x: (M, C) -> y (M, C), and the cache backward needs. Normalizes each column.
-
-    Each core works on its share of the rows (``minigan/fast/cores.py``): the sums
-    come back one per share and are added here, the rest is written in place.
-    """
+    """x: (M, C) -> y (M, C), and what backward needs: each column normalized, then scaled and shifted."""
     xp = B.get_array_module(x)
-    M = x.shape[0]
-    mu = sum(on_cores(lambda x: x.sum(axis=0), x)) / M       # (C,) the mean of each column
-
-    def centre(x, xc):
-        xp.subtract(x, mu, out=xc)                           # (m, C) centred
-        return xp.einsum("mc,mc->c", xc, xc)                 # sum of xc^2, no (m, C) temporary
-    xc = xp.empty_like(x)
-    var = sum(on_cores(centre, x, xc)) / M                   # (C,) biased variance: mean of xc^2
+    mu = x.mean(axis=0)                                      # (C,) the mean of each column
+    xc = x - mu                                              # (M, C) centred
+    var = (xc * xc).mean(axis=0)                             # (C,) biased variance
     inv_std = 1.0 / xp.sqrt(var + eps)                       # (C,)
-
-    def normalize(x_hat, y):
-        x_hat *= inv_std                                     # x_hat = xc / std, in place: xc is not needed again
-        xp.multiply(x_hat, gamma, out=y)
-        y += beta                                            # y = gamma * x_hat + beta
-    x_hat, y = xc, xp.empty_like(x)
-    on_cores(normalize, x_hat, y)
+    x_hat = xc * inv_std                                     # (M, C) normalized
+    y = gamma * x_hat + beta
     return y, mu, var, (x_hat, inv_std)
 
 
 def batchnorm_rows_backward(dy, gamma, cache):
     """dy: (M, C) -> (dx, dgamma, dbeta) for batch statistics (see the module docstring)."""
-    xp = B.get_array_module(dy)
     x_hat, inv_std = cache
-    M = dy.shape[0]
-    sums = on_cores(lambda dy, x_hat: (dy.sum(axis=0), xp.einsum("mc,mc->c", dy, x_hat)), dy, x_hat)
-    dbeta = sum(s[0] for s in sums)                  # beta is added to every row
-    dgamma = sum(s[1] for s in sums)                 # gamma scales x_hat: sum of dy * x_hat over rows
-    mean_dx_hat = dbeta * gamma / M                  # mean(dx_hat) over rows, reusing dbeta
-    mean_dx_hat_xhat = dgamma * gamma / M            # mean(dx_hat * x_hat), reusing dgamma
-
-    def input_grad(dy, x_hat, dx):                   # some of the rows
-        dx_hat = dy * gamma                          # (m, C)
-        dx[...] = (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_xhat) * inv_std   # paths via x_hat, mu and var
-    dx = xp.empty_like(dy)
-    on_cores(input_grad, dy, x_hat, dx)
+    dbeta = dy.sum(axis=0)                                   # beta is added to every row
+    dgamma = (dy * x_hat).sum(axis=0)                        # gamma scales x_hat
+    dx_hat = dy * gamma                                      # (M, C)
+    dx = inv_std * (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0))  # via x_hat, mu and var
     return dx, dgamma, dbeta
 
 
@@ -108,7 +90,8 @@ class _BatchNorm(Module):
             if M < 2:
                 raise ValueError(f"{self!r}: training mode needs more than 1 value per channel "
                                  f"to estimate a variance, got input {tuple(x.shape)}; use a batch of 2 or more")
-            y, mu, var, cache = batchnorm_rows_forward(rows, gamma, beta, self.eps)
+            rows_forward = fast_batchnorm.rows_forward if fast.enabled() else batchnorm_rows_forward
+            y, mu, var, cache = rows_forward(rows, gamma, beta, self.eps)
             m = self.momentum                                       # new = (1 - m) * old + m * batch
             rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
             rm *= 1 - m
@@ -129,7 +112,8 @@ class _BatchNorm(Module):
         dy_rows = self.to_rows(dy)
         gamma = self.params["weight"]
         if mode == "train":
-            dx, dgamma, dbeta = batchnorm_rows_backward(dy_rows, gamma, cache)
+            rows_backward = fast_batchnorm.rows_backward if fast.enabled() else batchnorm_rows_backward
+            dx, dgamma, dbeta = rows_backward(dy_rows, gamma, cache)
         else:                                                        # fixed statistics: a plain affine map
             x_hat, inv_std = cache
             dx = dy_rows * (gamma * inv_std)

@@ -8,13 +8,17 @@ copy of the kernel, scaled by its value, onto the output at stride
 
 That is exactly what convolution's backward pass does with its output
 gradient, so the code is convolution's code run backwards (same
-``im2col``/``col2im``, the products swapped)::
+``im2col``/``col2im``, the products swapped), with ``x`` as a matrix of one
+row per input pixel::
 
-    cols  = x @ Wm                (N*H*W, kH*kW*C_out)   Wm = W as (C_in, kH*kW*C_out)
-    y     = col2im(cols)          (N, H_out, W_out, C_out): stamps added into place
-    dcols = im2col(dy)            each input pixel gathers the dy under its stamp
+    cols  = x @ Wm                (N*H*W, C_out*kH*kW)   Wm = W.reshape(C_in, C_out*kH*kW)
+    y     = col2im(cols)          (N, C_out, H_out, W_out): stamps added into place
+    dcols = im2col(dy)            (N*H*W, C_out*kH*kW): each input pixel gathers the dy under its stamp
     dx    = dcols @ Wm.T          (N*H*W, C_in)
-    dWm   = x.T @ dcols           (C_in, kH*kW*C_out)
+    dWm   = x.T @ dcols           (C_in, C_out*kH*kW)
+
+The code below is exactly those lines; ``minigan/fast/conv_transpose2d.py``
+computes the same numbers faster, when :func:`minigan.fast.enabled`.
 
 Output size (the inverse of convolution's formula)::
 
@@ -27,10 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fast.gemm import matmul_tn
-from ..backend import get_array_module
-from ..fast.col2im_blocked import group_weights, matmul_col2im
-from .im2col import batch_chunks, channels_last_memory, im2col
+from .. import fast
+from ..fast import conv_transpose2d as fast_conv_transpose2d
+from ..fast.im2col import channels_last_memory
+from .im2col import col2im, im2col
 from .module import Module, init_uniform, pair
 
 
@@ -92,42 +96,36 @@ class ConvTranspose2d(Module):
 
     def forward(self, x):
         self.check_input(x, ("N", self.in_channels, "H", "W"))
-        xp = get_array_module(x)
         N, C, H, W = x.shape
         F, (kh, kw) = self.out_channels, self.kernel_size
         Ho, Wo = self.output_size(H, W)
         if Ho < 1 or Wo < 1:
             raise ValueError(f"{self!r}: input {H}x{W} gives an empty output ({Ho}x{Wo}); reduce padding")
-        Wm = self.params["weight"].transpose(0, 2, 3, 1).reshape(C, kh * kw * F)  # (C_in, kH*kW*C_out)
-        x_nhwc = x.transpose(0, 2, 3, 1)                                            # free for NHWC memory
-        y = xp.empty((N, Ho, Wo, F), dtype=x.dtype)
-        grouped = group_weights(Wm, self.kernel_size, self.stride)                  # Wm's columns in pixel-block order
-        for b in batch_chunks(x, H * W * kh * kw * F * x.itemsize):                # a few images at a time
-            x2 = x_nhwc[b].reshape(-1, C)                                           # (n*H*W, C_in): one stamp per row
-            matmul_col2im(x2, Wm, grouped, self.kernel_size, self.stride, self.padding, out=y[b])  # y = col2im(x Wm)
+        if fast.enabled():
+            return fast_conv_transpose2d.forward(self, x)                    # the same numbers, faster
+        x2 = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)                   # (N*H*W, C_in): a row per input pixel
+        cols = x2 @ self.params["weight"].reshape(C, F * kh * kw)            # (N*H*W, F*kH*kW): each pixel's stamp
+        y = col2im(cols, (N, F, Ho, Wo), self.kernel_size, self.stride, self.padding)   # stamps added into place
         if "bias" in self.params:
-            y += self.params["bias"]                                                # (N, Ho, Wo, F)
-        self.cache = (x_nhwc, Wm)
-        return y.transpose(0, 3, 1, 2)                                              # NCHW view of NHWC memory
+            y += self.params["bias"].reshape(1, F, 1, 1)
+        self.cache = (x2, x.shape)
+        return y                                                             # (N, F, Ho, Wo)
 
     def backward(self, dy):
-        x_nhwc, Wm = self.check_backward(dy)
-        xp = get_array_module(dy)
-        N, H, W, C = x_nhwc.shape
-        F, (kh, kw) = self.out_channels, self.kernel_size
-        dy_nhwc = dy.transpose(0, 2, 3, 1)                                          # (N, Ho, Wo, F)
-        dW = self.grads["weight"].transpose(0, 2, 3, 1) if self.requires_grad else None   # (C_in, kH, kW, C_out)
-        dx = xp.empty((N, H, W, C), dtype=dy.dtype) if self.input_grad else None       # dW: a view in Wm's order
-        for b in batch_chunks(dy, H * W * kh * kw * F * dy.itemsize):
-            dcols = im2col(dy_nhwc[b], self.kernel_size, self.stride, self.padding)  # (n, H, W, kH, kW, F)
-            dcols = dcols.reshape(-1, kh * kw * F)                                   # the dy under each input pixel's stamp
-            if dW is not None:
-                dW += matmul_tn(x_nhwc[b].reshape(-1, C), dcols).reshape(dW.shape)  # dL/dWm = x^T dcols, chunk by chunk
-            if dx is not None:
-                xp.matmul(dcols, Wm.T, out=dx[b].reshape(-1, C))                   # dL/dx = dcols Wm^T
-        if dW is not None and "bias" in self.params:
-            self.grads["bias"] += dy_nhwc.sum(axis=(0, 1, 2))
-        return None if dx is None else dx.transpose(0, 3, 1, 2)                     # (N, C, H, W); None: not needed
+        if fast.made(self.cache):
+            return fast_conv_transpose2d.backward(self, dy)
+        x2, x_shape = self.check_backward(dy)
+        W = self.params["weight"]
+        dcols = im2col(dy, self.kernel_size, self.stride, self.padding)      # (N*H*W, F*kH*kW): dy under each stamp
+        if self.requires_grad:
+            self.grads["weight"] += (x2.T @ dcols).reshape(W.shape)          # dL/dWm = x^T dcols
+            if "bias" in self.params:
+                self.grads["bias"] += dy.sum(axis=(0, 2, 3))                 # the bias touches every pixel
+        if not self.input_grad:
+            return None                                                      # nobody needs dL/dx
+        dx = dcols @ W.reshape(self.in_channels, -1).T                        # (N*H*W, C_in): dL/dx = dcols Wm^T
+        N, C, H, Wd = x_shape
+        return dx.reshape(N, H, Wd, C).transpose(0, 3, 1, 2)                 # (N, C_in, H, W)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -16,6 +16,7 @@ Second-order pass (used by the gradient penalties, ``minigan/penalties.py``)::
 """
 from __future__ import annotations
 
+from .. import fast
 from ..fast.gemm import matmul_tn
 from .module import Module, init_uniform
 
@@ -62,7 +63,10 @@ class Linear(Module):
 
         ``backward`` calls it with the cached input; the penalty with a tangent ``x_dot``.
         """
-        self.grads["weight"] += matmul_tn(dy, x)
+        if fast.enabled():
+            self.grads["weight"] += matmul_tn(dy, x)    # the same product in the order BLAS runs fastest
+        else:
+            self.grads["weight"] += dy.T @ x            # (out, in): summed over the batch
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={'bias' in self.params}"

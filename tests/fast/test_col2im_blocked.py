@@ -3,7 +3,8 @@ import pytest
 from hypothesis import assume, example, given, strategies as st
 
 from minigan.fast.col2im_blocked import blocked, group_weights, matmul_col2im
-from minigan.nn.im2col import col2im, conv_output_size
+from minigan.fast.im2col import col2im
+from minigan.nn.im2col import conv_output_size
 from tests.strategies import seeds
 
 pairs = lambda lo, hi: st.tuples(st.integers(lo, hi), st.integers(lo, hi))  # noqa: E731

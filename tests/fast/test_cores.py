@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings, strategies as st
 from minigan.fast import cores
 from minigan import nn
 from minigan.models import dcgan28
-from minigan.nn.im2col import im2col
+from minigan.fast.im2col import im2col
 from minigan.optim import Adam
 from minigan.train import GANTrainer
 from tests.gradcheck import batchnorm_margin, check_layer_gradients, kink_margin
@@ -232,8 +232,32 @@ def default_threads():
     return 4 if usable >= 4 else 2 if usable >= 2 else 1                   # divisors of SLICES
 
 
-def test_importing_minigan_first_shortens_openblas_spin_and_uses_the_cores():
-    assert threads_in_fresh_python("import minigan") == (default_threads(), "4")
+def test_importing_minigan_changes_no_environment_variable():
+    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    code = ("import os; before = dict(os.environ); import minigan, minigan.nn, minigan.train, minigan.job.cli; "
+            "print(dict(os.environ) == before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr
+    assert threads_in_fresh_python("import minigan") == (1, "None")        # nothing set: one core outside GEMMs
+
+
+def test_a_job_shortens_openblas_spin_before_numpy_and_uses_the_cores():
+    code = "from minigan.fast import blas; assert blas.shorten_spin(); import numpy"
+    assert threads_in_fresh_python(code) == (default_threads(), "4")
+    late = "import numpy; from minigan.fast import blas; assert not blas.shorten_spin()"   # too late: says so
+    assert threads_in_fresh_python(late) == (1, "None")
+
+
+def test_the_minigan_command_and_the_example_set_it_before_numpy_loads():
+    environ = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    code = ("import sys, minigan.job.start as start; "
+            "assert 'numpy' not in sys.modules, 'minigan.job.start imported NumPy before the setting'; "
+            "start.main(['--version']) if False else None; "
+            "from minigan.fast import blas; blas.shorten_spin(); import os; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "4", out.stderr
+    example = open(os.path.join(os.path.dirname(__file__), "..", "..", "examples", "train_mnist.py")).read()
+    assert "from minigan.job.start import run_command" in example
 
 
 def test_numpy_loaded_first_runs_in_one_thread_unless_the_spin_was_shortened():
@@ -245,11 +269,10 @@ def test_the_job_says_how_many_cores_it_uses_and_why_only_one(monkeypatch):
     monkeypatch.setattr(cores, "_threads", 2)
     monkeypatch.setattr(cores, "_usable_cpus", lambda: 8)
     assert cores.describe() == "cores: 2 of 8 for the passes outside the matrix products (minigan/fast/cores.py)"
-    monkeypatch.setattr(cores, "_threads", 1)                              # NumPy first, OpenBLAS spinning long
-    monkeypatch.setattr(cores, "NUMPY_LOADED_FIRST", True)
+    monkeypatch.setattr(cores, "_threads", 1)                              # OpenBLAS spinning long
     monkeypatch.setattr(cores, "_usable_cpus", lambda: 2)
     monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
-    assert "NumPy was loaded before minigan" in cores.describe()
-    assert "import minigan first, or set OPENBLAS_THREAD_TIMEOUT=4" in cores.describe()
+    assert "OpenBLAS's threads spin after each product" in cores.describe()
+    assert "set OPENBLAS_THREAD_TIMEOUT=4 before NumPy loads" in cores.describe()
     monkeypatch.setattr(cores, "_usable_cpus", lambda: 1)                  # one core: nothing to explain
     assert cores.describe() == "cores: 1 of 1 for the passes outside the matrix products (minigan/fast/cores.py)"
