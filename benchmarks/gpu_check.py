@@ -8,9 +8,16 @@ process with its own time limit, so a failing or hanging part is recorded and
 the rest still runs:
 
 1. the GPU (``nvidia-smi``) and the versions of everything that matters;
-2. the CuPy parity tests, ``tests/nn/test_cupy_parity.py``;
-3. the suite's other CuPy-capable tests (:func:`cupy_test_files`);
-4. ``benchmarks/bench_step.py --backend cupy`` for each GPU configuration
+2. the CuPy parity tests, ``tests/nn/test_cupy_parity.py``: every layer's
+   forward, backward and tangent pass on CuPy equal to NumPy's in float64, on
+   the plain path and on the fast one;
+3. the suite's other CuPy-capable tests (:func:`cupy_test_files`), among them
+   ``tests/test_cupy_steps.py``: whole ``GANTrainer.step`` runs of every game,
+   conditional pairs, penalties and augmentation, equal across the backends;
+4. the user's own command, ``python examples/train_mnist.py --backend cupy``,
+   for a few hundred steps on digits the check draws itself, stopped, resumed
+   and sampled with ``minigan generate`` (``benchmarks/gpu_user_run.py``);
+5. ``benchmarks/bench_step.py --backend cupy`` for each GPU configuration
    (dcgan28 b64 and b512, dcgan64 b128), against PyTorch CUDA.
 
 It rewrites the markdown file after every part (atomically), so even a run cut
@@ -160,6 +167,10 @@ def markdown(parts: dict, bench: list[Part], started: float, budget: float, fake
         skipped = [l for l in p.output.splitlines() if l.startswith("SKIPPED")]
         out += ["", f"## {title}", "", f"`{command(p)}`", "", f"**{p.status}**: {pytest_summary(p.output)}", ""]
         out += [f"- {l}" for l in skipped] + ([""] if skipped else []) + [fenced(p.output)]
+    user = parts["user"]
+    checks = [l for l in user.output.splitlines() if l.startswith(("PASS:", "FAIL:"))]
+    out += ["## The user's command on the GPU", "", f"`{command(user)}`: **{user.status}**", ""]
+    out += [f"- {l}" for l in checks] + ([""] if checks else []) + [fenced(user.output)]
     out += ["## Step benchmark: minigan on CuPy against PyTorch CUDA", "", *benchmark_table(bench), ""]
     for p in bench:
         out += [f"### {p.title}", "", f"`{command(p)}`: {p.status}", "", fenced(p.output)]
@@ -199,6 +210,8 @@ def make_parts(args) -> tuple[dict, list[Part]]:
         "versions": Part("versions", [py, "benchmarks/gpu_check.py", "--versions"], 60, 5),
         "parity": Part("CuPy parity tests", pytest + args.parity.split(","), 90, 20),
         "suite": Part("CuPy-capable tests", pytest + ["-k", "cupy or gpu or cuda"] + suite, 150, 20),
+        "user": Part("the user's command: train, resume, generate",
+                     [py, "benchmarks/gpu_user_run.py", *shlex.split(args.user_args)], 150, 40),
     }
     bench = [Part(f"benchmark: {config}", [py, "benchmarks/bench_step.py", "--backend", "cupy",
                                            "--configs", config, "--markdown", *shlex.split(args.bench_args)], 150, 40)
@@ -240,12 +253,15 @@ def main() -> int:
     p.add_argument("--bench-args", default=BENCH_ARGS, help="more arguments for bench_step.py")
     p.add_argument("--parity", default="tests/nn/test_cupy_parity.py", help="the parity tests (comma-separated)")
     p.add_argument("--suite", default=None, help="the CuPy-capable test files (default: found by cupy_test_files)")
+    p.add_argument("--user-args", default="", help="more arguments for gpu_user_run.py (--fake-cupy: a tiny run)")
     p.add_argument("--fake-cupy", action="store_true", help="run on tests/fakecupy.py instead of CuPy (no GPU)")
     p.add_argument("--versions", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.versions:
         versions()
         return 0
+    if args.fake_cupy and not args.user_args:
+        args.user_args = "--steps 10,15 --tiny"                 # the stand-in is slow: a tiny run proves the path
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # gpu_check.sh's last resort: stop the part too
     env = dict(os.environ, CI="true",                          # hypothesis derandomized, as in CI
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))

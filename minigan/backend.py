@@ -140,9 +140,10 @@ def scatter_add(target, indices, values) -> None:
     """``target[indices] += values``, adding repeated indices once each (``np.add.at``).
 
     Plain ``target[idx] += v`` keeps only one of several writes to the same
-    element; this adds them all. It is slow: minigan's own layers never
-    scatter (im2col/col2im use one strided add per kernel offset instead), but
-    a layer you write yourself, e.g. an embedding, may need it.
+    element; this adds them all. It is slow, so minigan scatters only where
+    nothing else will do: :class:`~minigan.nn.Embedding`'s backward, where several
+    samples of a batch may share a label (im2col/col2im use one strided add per
+    kernel offset instead).
     """
     xp = get_array_module(target)
     if xp is np:

@@ -113,9 +113,11 @@ class BCE(GANLoss):
 class Minimax(BCE):
     """The original game: G minimizes mean log(1 - D(G(z))) = -BCE(D(G(z)), 0).
 
-    Its gradient, -1/(1 - p) / N (or -sigmoid(s) / N on logits), is small
-    exactly when D rejects the fakes with confidence (p near 0): G learns least
-    when it is worst. That is why nobody uses it.
+    Through D's logit s its gradient is -sigmoid(s) / N, which vanishes exactly
+    when D rejects the fakes with confidence (p = sigmoid(s) near 0): G learns
+    least when it is worst. (With respect to the probability p it is
+    -1/(1 - p) / N, about -1/N there, not small; but D's Sigmoid multiplies it
+    by p (1 - p) on the way back.) That is why nobody uses it.
     """
     name = "minimax"
 

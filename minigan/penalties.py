@@ -102,8 +102,9 @@ def _penalty(name, D, x, weight, dP_dg):
 def input_gradient(layers, x, name="input_gradient"):
     """Forward ``x`` through ``layers`` and backward from ones, without touching any grads.
 
-    Returns ``g`` (like x) = d(sum_i s_i)/dx and ``deltas``, where ``deltas[l]``
-    is the backward signal at the output of ``layers[l]`` (``deltas[-1]`` = ones).
+    Returns ``g`` (like x) = d(sum_i s_i)/dx and ``deltas``, where ``deltas[l - 1]``
+    is delta_l, the backward signal at the output of layer l, counting the
+    layers from 1 as the module docstring does (``deltas[-1]`` = ones).
     """
     a = x
     for layer in layers:
@@ -116,9 +117,9 @@ def input_gradient(layers, x, name="input_gradient"):
         layer.requires_grad, layer.input_grad = False, True           # only the signals, no first-order grads
     delta = get_array_module(a).ones_like(a)                          # d(sum_i s_i)/ds_i = 1
     deltas = [None] * len(layers)
-    for l in reversed(range(len(layers))):
-        deltas[l] = delta                                             # the signal at layer l's output
-        delta = layers[l].backward(delta)
+    for l in reversed(range(1, len(layers) + 1)):                     # layers L, ..., 1
+        deltas[l - 1] = delta                                         # delta_l: the signal at layer l's output
+        delta = layers[l - 1].backward(delta)
     return delta, deltas
 
 
@@ -127,11 +128,11 @@ def add_tangent_weight_grads(layers, deltas, v):
 
     ``s_dot = <v, g>``; a weight layer l contributes ``d s_dot / dW_l = delta_l (x) a_dot_{l-1}``.
     """
-    a_dot = v                                                         # a_dot_0 = v
-    for l, layer in enumerate(layers):
+    a_dot = v                                                         # a_dot_0 = v, the input's tangent
+    for l, layer in enumerate(layers, start=1):                       # layer l maps a_{l-1} to a_l, as above
         if "weight" in layer.params:
-            layer.add_weight_grad(deltas[l], a_dot)                   # d s_dot/dW_l = delta_l (x) a_dot_{l-1}
-        if l + 1 < len(layers):
+            layer.add_weight_grad(deltas[l - 1], a_dot)               # d s_dot/dW_l = delta_l (x) a_dot_{l-1}
+        if l < len(layers):
             a_dot = layer.tangent(a_dot)                              # a_dot_l = J_l a_dot_{l-1} (no bias)
 
 

@@ -142,7 +142,8 @@ class GANTrainer:
         fake_labels: (N,) classes G is asked to draw, or None to draw them uniformly from that RNG
                 (conditional only; like z, fresh for each D update unless given).
 
-        ``s`` below is D's output: a probability p = D(x) on a Sigmoid D, a raw score otherwise.
+        ``s`` below is D's output: a probability p = D(x) on a Sigmoid D, a raw score otherwise;
+        ``ds_real``, ``ds_fake``, ``ds_g`` are the derivatives of one loss with respect to one ``s``.
         The statistics (the keys of the job's metrics.csv):
             loss_d        D's loss in its (last) update: bce/minimax ``BCE(D(x), 1) + BCE(D(G(z)), 0)``;
                           lsgan, hinge, wgan as in :mod:`minigan.gan_losses` (wgan: ``mean s_fake -
@@ -162,67 +163,100 @@ class GANTrainer:
         read (minigan/finite_check.py), ``step_count`` having counted the step.
         """
         G, D, T = self.G, self.D, self.augment               # T: DiffAugment (the identity without augment=)
-        x_real = self._to_model(x_real, "x_real")
+        x_real, y_real = self._real_batch(x_real, labels)     # on G's backend; y_real: (labels,) or ()
         N = x_real.shape[0]
-        y_real = self._labels(labels, x_real, "labels")       # conditional: (labels (N,),); else (): no label
-        flow = self.gradflow if self.track_grad_flow else None   # record this step's grad flow?
         check = FiniteCheck(self.step_count + 1)              # refuses a NaN update (minigan/finite_check.py)
-        if flow:
-            G.monitor = flow["G"]                             # for this step; D's in the G step only
+        flow = self._monitor_g()                              # grad-flow monitors, if tracked (a side task)
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 (or the chosen game's targets)
-        D.layers[0].input_grad = False                        # D's inputs are constants in its update:
-        for k in range(self.n_critic):                        # skip dLoss/dx at its first layer
+        D.layers[0].input_grad = False                        # D's inputs are constants in its update
+        for k in range(self.n_critic):
             before = saved_buffers(G, D)                      # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
 
-            # 1. D on the real batch, target 1 (or 1 - smoothing).
-            s_real = D.forward(T.forward(x_real), *y_real)    # (N, 1, 1, 1): D(T(x)) (or D(T(x), y)), T fresh each call
-            loss_real, ds = self.loss.d_real(s_real)          # bce: BCE(D(x), 1); ds = dLoss/dD(x)
-            D.backward(ds)                                    # adds dLoss_real/dtheta_D into D.grads
+            # 1. D on the real batch, target 1.
+            s_real = D.forward(T.forward(x_real), *y_real)    # (N, 1, 1, 1): D's output s = D(x)
+            loss_real, ds_real = self.loss.d_real(s_real)     # bce: BCE(D(x), 1); ds_real = dLoss_real/ds_real
+            D.backward(ds_real)                               # D.grads += dLoss_real/dtheta_D
 
             # 2. G makes a fake batch; D on it, target 0.
-            zb = self._noise(N) if z is None else self._to_model(z, "z")
-            y_fake = self._fake_labels(N, fake_labels, x_real)  # conditional: the classes G is asked for
-            x_fake = G.forward(zb, *y_fake)                   # (N, C, H, W); G's cache is kept for step 3
-            s_fake = D.forward(T.forward(x_fake), *y_fake)    # D(T(G(z))), another draw of T; conditional: D(., y)
-            loss_fake, ds = self.loss.d_fake(s_fake)          # bce: BCE(D(G(z)), 0)
-            D.backward(ds)                                    # adds dLoss_fake/dtheta_D. The returned
-                                                              # dLoss/dx_fake is dropped: in D's update
-                                                              # the fake batch is a constant, nothing
-                                                              # flows into G.
-            loss_d = loss_real + loss_fake
-            # 2b. Penalties on D's input gradient: each adds weight * dP/dtheta_D into D.grads.
-            #     They judge D itself, at the un-augmented images (no T here).
-            if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
-                a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
-                x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
-                loss_d += self.gp_weight * gradient_penalty_array(D, x_hat, weight=self.gp_weight)
-            if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
-                loss_d += self.r1 / 2 * r1_penalty_array(D, x_real, weight=self.r1 / 2)
+            z_k, y_fake = self._noise_and_labels(N, z, fake_labels, x_real)   # (N, nz, 1, 1); conditional: classes
+            x_fake = G.forward(z_k, *y_fake)                  # (N, C, H, W); G's caches are kept for step 3
+            s_fake = D.forward(T.forward(x_fake), *y_fake)    # D(G(z))
+            loss_fake, ds_fake = self.loss.d_fake(s_fake)     # bce: BCE(D(G(z)), 0)
+            D.backward(ds_fake)                               # D.grads += dLoss_fake/dtheta_D; the dx it
+                                                              # returns is dropped: nothing flows into G
+            loss_d = loss_real + loss_fake + self._penalties(x_real, x_fake)   # 2b. wgan-gp, R1 (if on)
             ok = check(loss_d, "Loss_D", self._critic_name(k), before)   # finite? (on a GPU: a device bool)
             self.opt_D.step(apply=ok)                         # Adam on D only
-            if self.clip is not None:                         # wgan: every weight of D into [-c, c]
-                clip_weights(D, self.clip, apply=ok)
+            self._clip_critic(ok)                             # wgan: every weight of D into [-c, c]
 
-        # ---- 3. Update G: make D say 1 on the same fake batch (bce: the non-saturating loss) -
+        # ---- 3. Update G: make D say 1 on the same fake batch (bce: the non-saturating loss)
         before = saved_buffers(G, D)
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
         D.layers[0].input_grad = True                         # its backward only passes dx through
         D.monitor = flow["D"] if flow else None
-        s_fake_g = D.forward(T.forward(x_fake), *y_fake)      # the updated D judges G's batch again, through T
-        loss_g, ds = self.loss.g_loss(s_fake_g)               # bce: BCE(D(G(z)), 1), G wants D(G(z)) = 1
-        dx_fake = T.backward(D.backward(ds))                  # dLoss_G/dx_fake: (N, C, H, W), through D, then T
+        s_fake_g = D.forward(T.forward(x_fake), *y_fake)      # the updated D judges G's batch again
+        loss_g, ds_g = self.loss.g_loss(s_fake_g)             # bce: BCE(D(G(z)), 1); ds_g = dLoss_G/ds_fake_g
+        dx_fake = T.backward(D.backward(ds_g))                # dLoss_G/dx_fake: (N, C, H, W), through D, then T
         D.requires_grad_(True)
         D.monitor = None
-        G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G
+        G.backward(dx_fake)                                   # ... and on through G: G.grads = dLoss_G/dtheta_G
         ok = check(loss_g, "Loss_G", "the generator G", before)
         self.opt_G.step(apply=ok)                             # Adam on G only
-        if self.G_ema is not None:                            # the moving average of G (minigan/ema.py)
-            update_ema(self.G_ema, G, self.ema_decay, self.step_count, apply=ok)
+        self._update_ema(ok)                                  # the moving average of G, if kept
 
         self.step_count += 1
+        return self._statistics(loss_d, loss_g, s_real, s_fake, s_fake_g, check, flow)
+
+    # -- the named steps the algorithm above calls (each one a reader can skip) --
+    def _real_batch(self, x_real, labels):
+        """``(x_real, y_real)``: the batch on G's backend; ``(labels,)`` for a conditional pair, else ``()``."""
+        x_real = self._to_model(x_real, "x_real")
+        return x_real, self._labels(labels, x_real, "labels")
+
+    def _noise_and_labels(self, N, z, fake_labels, x_real):
+        """This D update's noise ``(N, nz, 1, 1)`` (``z``, or fresh draws) and the classes G is asked for."""
+        z_k = self._noise(N) if z is None else self._to_model(z, "z")
+        return z_k, self._fake_labels(N, fake_labels, x_real)
+
+    def _penalties(self, x_real, x_fake):
+        """Loss_D's penalty terms, ``weight * P`` each; each adds its ``weight * dP/dtheta_D`` into D.grads.
+
+        wgan-gp: ``lambda * mean (||grad_x D(x_hat)|| - 1)^2`` at random points between reals and
+        fakes; R1 (``--r1 gamma``): ``gamma/2 * mean ||grad_x D(x_real)||^2``. They judge D itself,
+        at the un-augmented images (no T). 0.0 when neither is on.
+        """
+        terms = []
+        if self.loss.gradient_penalty:
+            a = self._uniform(x_real.shape[0])                # (N, 1, 1, 1): a ~ U(0, 1), one per sample
+            terms.append((gradient_penalty_array, a * x_real + (1 - a) * x_fake, self.gp_weight))
+        if self.r1 > 0:
+            terms.append((r1_penalty_array, x_real, self.r1 / 2))
+        total = 0.0
+        for penalty, x, weight in terms:
+            P = penalty(self.D, x, weight=weight)             # P; adds weight * dP/dtheta_D into D.grads
+            total = total + weight * P                        # ... and weight * P into Loss_D: one weight
+        return total
+
+    def _clip_critic(self, ok):
+        if self.clip is not None:                             # wgan only
+            clip_weights(self.D, self.clip, apply=ok)
+
+    def _update_ema(self, ok):
+        if self.G_ema is not None:                            # minigan/ema.py
+            update_ema(self.G_ema, self.G, self.ema_decay, self.step_count, apply=ok)
+
+    def _monitor_g(self):
+        """The step's grad-flow monitors when ``track_grad_flow`` (G's is attached now, D's in step 3)."""
+        flow = self.gradflow if self.track_grad_flow else None
+        if flow:
+            self.G.monitor = flow["G"]
+        return flow
+
+    def _statistics(self, loss_d, loss_g, s_real, s_fake, s_fake_g, check, flow):
+        """The step's :class:`StepStats` (see :meth:`step`): nothing is fetched from a GPU yet."""
         stats = {
             "loss_d": loss_d,                                 # bce: BCE(D(x), 1) + BCE(D(G(z)), 0)
             "loss_g": loss_g,                                 # bce: BCE(D(G(z)), 1), after D's update
@@ -232,9 +266,9 @@ class GANTrainer:
         }
         on_host = {}                                          # entries gathered on the host already
         if flow:
-            G.monitor = None
+            self.G.monitor = None
             on_host["grad_flow"] = {name: gf.summary() for name, gf in flow.items()}
-        return StepStats(stats, check, all_finite(all_buffers(G, D)), on_host)   # nothing fetched yet
+        return StepStats(stats, check, all_finite(all_buffers(self.G, self.D)), on_host)
 
     # -- sampling ---------------------------------------------------------------
     def generate(self, n=64, labels=None, z=None, use_ema=True):

@@ -222,7 +222,8 @@ STEP_CASES = {
 }
 
 
-def make_trainer(case, seed=0):
+def make_trainer(case, seed=0, backend="numpy"):
+    """A trainer for one of STEP_CASES: the tiny GAN (or conditional pair) in float64 on ``backend``."""
     case = dict(case)
     form = case.pop("conditional", None)
     d_norm = case.pop("d_norm", "batch")
@@ -234,7 +235,7 @@ def make_trainer(case, seed=0):
             D = nn.Sequential(*[m for m in D.layers if not isinstance(m, nn.BatchNorm2d)])
         if case["loss"] not in ("bce", "minimax") or case.get("r1"):
             D = nn.Sequential(*D.layers[:-1])                        # raw scores (the penalties need them)
-    return GANTrainer(G, D, seed=seed, **case)
+    return GANTrainer(G.to(backend), D.to(backend), seed=seed, **case)
 
 
 @pytest.mark.parametrize("case", list(STEP_CASES.values()), ids=list(STEP_CASES))

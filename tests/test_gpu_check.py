@@ -7,6 +7,7 @@ budget runs out.
 """
 import importlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--fake-cupy", "--configs", "dcgan28:2", "--bench-args", "--warmup 0 --repeats 1 --rounds 1 --threads 1",
         "--suite", "tests/viz/test_grid.py"]
 SECTIONS = ["# minigan GPU check", "## Machine", "## Parts", "## CuPy parity tests", "## CuPy-capable tests",
-            "## Step benchmark: minigan on CuPy against PyTorch CUDA"]
+            "## The user's command on the GPU", "## Step benchmark: minigan on CuPy against PyTorch CUDA"]
 
 
 def gpu_check(*args, out_dir, script="gpu_check.py"):
@@ -48,7 +49,11 @@ def test_the_script_writes_every_section_on_the_stand_in(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [line for line in text.splitlines() if line in SECTIONS] == SECTIONS
     assert "A stand-in run" in text and "- cupy: 13.0.0+fake" in text and "- numpy: " in text
-    assert "**passed**: 4 passed" in section(text, "## CuPy parity tests")
+    parity = re.search(r"\*\*passed\*\*: (\d+) passed in", section(text, "## CuPy parity tests"))
+    assert parity and int(parity[1]) >= 40                   # every layer's passes, on both paths
+    user = section(text, "## The user's command on the GPU")
+    assert "python benchmarks/gpu_user_run.py --steps 10,15 --tiny" in user and "**passed**" in user
+    assert "- PASS: the resumed run to step 15 exits 0" in user and "FAIL" not in user
     suite = section(text, "## CuPy-capable tests")
     assert "-k 'cupy or gpu or cuda' tests/viz/test_grid.py" in suite and "**passed**: 1 passed" in suite
     bench = section(text, "## Step benchmark: minigan on CuPy against PyTorch CUDA")
@@ -58,7 +63,8 @@ def test_the_script_writes_every_section_on_the_stand_in(tmp_path):
     parts = section(text, "## Parts").splitlines()
     assert [row.split(" | ")[:2] for row in parts if row.startswith("| ") and "seconds" not in row] == [
         ["| GPU (nvidia-smi)", "passed"], ["| versions", "passed"], ["| CuPy parity tests", "passed"],
-        ["| CuPy-capable tests", "passed"], ["| benchmark: dcgan28:2", "passed"]]
+        ["| CuPy-capable tests", "passed"], ["| the user's command: train, resume, generate", "passed"],
+        ["| benchmark: dcgan28:2", "passed"]]
 
 
 def test_a_failing_part_is_recorded_and_the_rest_still_runs(tmp_path):
@@ -79,7 +85,7 @@ def test_out_of_time_every_part_is_skipped_and_the_file_still_has_every_section(
     assert proc.returncode == 1
     text = (tmp_path / "sub.md").read_text(encoding="utf-8")
     assert [line for line in text.splitlines() if line in SECTIONS] == SECTIONS
-    assert section(text, "## Parts").count("| skipped: no time left |") == 5
+    assert section(text, "## Parts").count("| skipped: no time left |") == 6
 
 
 def test_a_hanging_part_is_killed_at_its_limit(tmp_path, monkeypatch):
@@ -119,7 +125,7 @@ def test_terminated_the_check_stops_its_part_and_keeps_what_it_has(tmp_path):
 
 def test_the_cupy_capable_tests_are_found_by_what_they_say():
     files = load_gpu_check().cupy_test_files()
-    assert {"tests/metrics/test_classifier.py", "tests/viz/test_grid.py"} <= set(files)
+    assert {"tests/metrics/test_classifier.py", "tests/viz/test_grid.py", "tests/test_cupy_steps.py"} <= set(files)
     assert not {"tests/nn/test_cupy_parity.py", "tests/test_fake_cupy.py", "tests/test_gpu_check.py",
                 "tests/test_benchmark.py"} & set(files)
 

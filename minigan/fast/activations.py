@@ -6,7 +6,7 @@ each. Here every output is an array made beforehand and written with
 (``minigan/fast/cores.py``), and LeakyReLU is computed without a branch per
 element: ``max(x, a*x)`` is ``x`` where ``x > 0`` and ``a*x`` elsewhere, for
 ``0 <= a <= 1`` (``min`` for ``a > 1``), written into the ``a*x`` array itself
-(``xp.where`` was ~3x slower, a third array 1.6x slower on a 16 MB activation).
+(``xp.where`` and a third array were both slower: docs/performance.md).
 Both keep the input's memory order, so NHWC-ordered activations stay NHWC.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ Two products in minigan end in a col2im: a transposed convolution's forward
 (``dx = col2im(dy @ Wm)``). The plain way (``minigan/nn/im2col.py::col2im``)
 does one GEMM and then kH*kW strided adds, each moving runs of only C numbers
 to every stride-th pixel. Those adds are slow (NumPy's inner loop is C numbers
-long): for dcgan64's second conv they take ~70% as long as the GEMM itself.
+long): for dcgan64's second conv they take most of the GEMM's own time.
 
 When the kernel is a multiple of the stride -- every DCGAN layer: kernel 4,
 stride 2 -- there is a better order. Cut the (padded) image into blocks of
@@ -22,7 +22,7 @@ Per group, one GEMM with that group's columns of ``Wm`` gives a contiguous
 contiguous runs. At the end the blocks are unpacked into the image (one
 assignment per position in the block, no adds). The GEMMs do the same
 multiply-adds as the single big one, just grouped; on DCGAN layers the whole
-thing takes 1.1x-1.4x less time than GEMM + col2im (docs/performance.md).
+thing takes less time than GEMM + col2im (docs/performance.md has the figures).
 
 This is the "space-to-depth" view of a strided convolution: a stride-s
 convolution of an image is a stride-1 convolution of its s x s pixel blocks.

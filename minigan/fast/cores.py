@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from .blas import spins_short
 
 #: Arrays with fewer elements than this (1 MB of float32) run in one piece: the hand-off to a
-#: thread would cost more than it saves (dcgan28 at batch 16: 52.0 ms split from 2**17, 49.9 from 2**18).
+#: thread would cost more than it saves (measured at batch 16: docs/performance.md).
 MIN_ELEMENTS = 2**18
 
 #: Larger arrays are always cut into this many slices, however many cores there are, which share

@@ -7,24 +7,23 @@ Every layer's weight gradient sums over the batch (and over pixels)::
 i.e. ``a.T @ b`` with a long shared axis M. ``(b.T @ a).T`` is the very same
 matrix, computed as its transpose. Which form is faster depends on the output:
 
-- A **small** output runs faster *taller than wide*: the 16 x 64 weight
-  gradient of a 1-channel first layer took 1.9 ms as ``a.T @ b`` and 1.5 ms as
-  the transpose of a 64 x 16 product (2-core Zen 4 EPYC, OpenBLAS 0.3.31,
-  2026-11-29; 1.25x, and up to 5x on the machines before).
-- A **large** output runs about as fast either way (within 3% for 256 x 2048 and
-  512 x 4096), but where it goes next decides: the gradient is stored in
-  row order, so a transposed result is added into it column by column,
-  across the cache lines. For dcgan64's 512 x 4096 weight that add took
-  10.3-10.8 ms, half as long as the product itself; from a product in row order, 0.2 ms.
+- A **small** output runs faster *taller than wide* (the weight gradient of a
+  1-channel first layer, 16 x 64).
+- A **large** output runs about as fast either way, but where it goes next
+  decides: the gradient is stored in row order, so a transposed result is
+  added into it column by column, across the cache lines (dcgan64's 512 x
+  4096 weight: the add took half as long as the product itself).
 
 So an output with :data:`LARGE_OUTPUT` entries or more comes in row order, and
-a smaller one tall side first. On a GPU (cuBLAS) both forms are fast; the choice is harmless.
+a smaller one tall side first. On a GPU the two forms have not been measured;
+the fast path applies the same rule there.
 
 An outer product, ``a @ b`` with a shared axis of length 1, is no GEMM at all:
 every output is one product, ``a[i, 0] * b[0, j]``. NumPy's ``matmul`` still
-runs it as one (0.44 ms for D's last layer's input gradient, 64 x 6272, on the
-machines above); broadcasting the multiply gives the same numbers, bit for
-bit, in 0.04 ms.
+runs it as one (D's last layer's input gradient); broadcasting the multiply
+gives the same numbers, bit for bit, ten times faster.
+
+docs/performance.md ("What made it faster") has the measurements.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ def channels_last_memory(a):
     3, 1).reshape(...)``. Stored channels-last, like the activations, that
     matrix is a view, and backward's ``grads["weight"] +=`` a contiguous add;
     stored as PyTorch lays it out, both were copies across the channels
-    (1 ms each way for G's first layer, 2.6 ms per dcgan28 step in all).
+    (docs/performance.md has the figures).
     ``zeros_like``, ``empty_like`` and every elementwise pass (Adam) keep the layout.
     """
     xp = get_array_module(a)
@@ -57,8 +57,8 @@ def im2col(x, kernel, stride, padding):
     The fast form first builds a *view* whose axes are (n, a, b, i, j, c) --
     no copy, just strides: moving one output pixel (a -> a+1) jumps ``sh``
     input rows, moving one kernel row (i -> i+1) jumps one input row -- and
-    then copies it once into a contiguous array (measured ~1.5x faster than
-    the kH*kW slice copies). Each core copies the windows of its share of the
+    then copies it once into a contiguous array (faster than the kH*kW slice
+    copies: docs/performance.md). Each core copies the windows of its share of the
     images (``minigan/fast/cores.py``).
     """
     xp = get_array_module(x)
@@ -102,8 +102,7 @@ def col2im(cols, size, kernel, stride, padding, out=None):
     The code below does the same adds straight into the unpadded image: each
     kernel offset skips the window positions that land in the padding (see
     :func:`windows_inside`). That saves the padded buffer, the adds that would be cut
-    off, and the final copy out of the padding (~30% of col2im's time on DCGAN
-    layers).
+    off, and the final copy out of the padding.
     """
     xp = get_array_module(cols)
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
@@ -152,7 +151,7 @@ def batch_chunks(x, bytes_per_image):
     memory and the GEMM read it all back. Chunks of ~16 MB stay in the CPU's
     last-level cache between the two, and the layer never holds the whole
     matrix (backward rebuilds each chunk's windows instead of keeping them,
-    unless the whole batch's come to :data:`KEEP_BYTES` or less: ``Conv2d.correlate``).
+    unless the whole batch's come to :data:`KEEP_BYTES` or less: ``minigan/fast/conv2d.py::correlate``).
     Much smaller chunks are slower: each GEMM gets too small to keep two BLAS
     threads busy (docs/performance.md has the measurements), so the chunks
     are made equal: 128 images in chunks of at most 41 are 4 chunks of 32,
