@@ -33,6 +33,9 @@ How a trainer calls them (``labels``: int (N,), NumPy or on the model's backend)
 """
 from __future__ import annotations
 
+import functools
+import inspect
+
 from .. import backend as B
 from ..nn import BatchNorm2d, Conv2d, Embedding, Module, Sequential, Sigmoid, SpectralNorm
 from .labels import as_labels, label_planes
@@ -178,26 +181,30 @@ class ProjectionD(Module):
         """The body's layers (D's conv stack up to phi), for code that expects a Sequential."""
         return self.body.layers
 
-    @property
-    def input_grad(self):
-        return self.body.input_grad
-
-    @input_grad.setter
-    def input_grad(self, flag):
-        self.body.input_grad = flag
-
-    @property
-    def monitor(self):
-        return self.body.monitor
-
-    @monitor.setter
-    def monitor(self, value):
-        self.body.monitor = value
+    input_grad = property(lambda self: self.body.input_grad,           # the body's flags: its first layer
+                          lambda self, flag: setattr(self.body, "input_grad", flag))   # is D's first layer
+    monitor = property(lambda self: self.body.monitor, lambda self, value: setattr(self.body, "monitor", value))
 
     def __repr__(self):
         body = "\n".join(f"    ({i}): {layer!r}" for i, layer in enumerate(self.body.layers))
         return (f"ProjectionD(num_classes={self.num_classes},\n  (body): Sequential(\n{body}\n  )\n"
                 f"  (head): {self.head!r}\n  (embed): {self.embed!r}\n  (sigmoid): {self.sigmoid!r}\n)")
+
+
+def with_labels(build):
+    """A plain DCGAN builder that also takes ``num_classes=K, conditional=form``.
+
+    Without them it returns its plain ``(G, D)``; with them, the class-conditional
+    pair :func:`conditional_networks` makes from it: ``dcgan28(num_classes=10)``.
+    """
+    @functools.wraps(build)
+    def builder(*args, num_classes=None, conditional="concat", **kwargs):
+        if num_classes is None:
+            return build(*args, **kwargs)
+        settings = inspect.signature(build).bind(*args, **kwargs)
+        settings.apply_defaults()                                      # every argument by name, build's defaults
+        return conditional_networks(build, num_classes, conditional, **settings.arguments)
+    return builder
 
 
 def conditional_networks(build, num_classes, conditional="concat", *, nz=100, ngf=64, ndf=64, nc=1,

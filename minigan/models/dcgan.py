@@ -27,7 +27,7 @@ import numpy as np
 
 from ..init import dcgan_init
 from ..nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Sequential, Sigmoid, SpectralNorm, Tanh
-from .conditional import conditional_networks
+from .conditional import with_labels
 
 
 def up(c_in, c_out, kernel, stride, padding, dtype):
@@ -42,8 +42,9 @@ def down(c_in, c_out, kernel, stride, padding, dtype, batchnorm=True):
     return conv + ([BatchNorm2d(c_out, dtype=dtype)] if batchnorm else []) + [LeakyReLU(0.2)]
 
 
+@with_labels
 def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
-            spectral_norm=False, num_classes=None, conditional="concat"):
+            spectral_norm=False):
     """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
     sigmoid: D ends with a Sigmoid (probabilities); False: with its last Conv2d (a raw score).
@@ -53,10 +54,6 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
              ``D(x, labels)``, in the ``conditional`` form ``"concat"`` or ``"projection"``
              (minigan/models/conditional.py).
     """
-    if num_classes is not None:                    # G(z, y), D(x, y): the plain stacks, label inputs added
-        return conditional_networks(dcgan64, num_classes, conditional, nz=nz, ngf=ngf, ndf=ndf, nc=nc,
-                                    seed=seed, dtype=dtype, sigmoid=sigmoid, d_norm=d_norm,
-                                    spectral_norm=spectral_norm)
     bn = _d_batchnorm(d_norm)
     G = Sequential(
         *up(nz, ngf * 8, 4, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 8ngf, 4, 4)
@@ -76,16 +73,13 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
     return _initialized(G, D, seed, spectral_norm)
 
 
+@with_labels
 def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
-            spectral_norm=False, num_classes=None, conditional="concat"):
+            spectral_norm=False):
     """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
     ``sigmoid``, ``d_norm``, ``spectral_norm``, ``num_classes`` and ``conditional`` as in :func:`dcgan64`.
     """
-    if num_classes is not None:                    # G(z, y), D(x, y): the plain stacks, label inputs added
-        return conditional_networks(dcgan28, num_classes, conditional, nz=nz, ngf=ngf, ndf=ndf, nc=nc,
-                                    seed=seed, dtype=dtype, sigmoid=sigmoid, d_norm=d_norm,
-                                    spectral_norm=spectral_norm)
     bn = _d_batchnorm(d_norm)
     G = Sequential(
         *up(nz, ngf * 4, 7, 1, 0, dtype),          # (N, nz, 1, 1)     -> (N, 4ngf, 7, 7)
