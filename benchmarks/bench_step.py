@@ -348,12 +348,16 @@ def main():
     p.add_argument("--floor-repeats", type=int, default=5, help="how often --gemm-floor times the whole set of GEMMs")
     p.add_argument("--child-timeout", type=float, default=None,
                    help="seconds one measurement may take before it is recorded as failed (default: no limit)")
+    p.add_argument("--plain", action="store_true",
+                   help="time minigan on its plain paths (MINIGAN_PLAIN=1: minigan/fast/__init__.py)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--framework", default="minigan", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(args.threads))
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    if args.plain:
+        os.environ["MINIGAN_PLAIN"] = "1"            # every minigan child takes the plain paths
     if args.child:
         return child(args)
     configs = parse_configs(p, args)
@@ -374,6 +378,7 @@ def main():
             pass
     machine = run_child("machine", "dcgan28", 1, args)
     print(f"minigan step benchmark: backend={args.backend} threads={args.threads} stat={args.stat} "
+          f"paths={'plain' if os.environ.get('MINIGAN_PLAIN', '') not in ('', '0') else 'fast'} "
           f"numpy={np.__version__} python={sys.version.split()[0]} "
           + (f"torch={torch_version}" if torch_version else "(no PyTorch comparison)"))
     if "error" in machine:

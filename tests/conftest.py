@@ -1,4 +1,4 @@
-"""Shared pytest set-up: hypothesis profiles, and the `fake_cupy` fixture (tests/fakecupy.py).
+"""Shared pytest set-up: OpenBLAS's spin, hypothesis profiles, and the `fake_cupy` fixture (tests/fakecupy.py).
 
 CI runs on a loaded 2-core machine, so no test has a deadline, and under CI
 (the ``CI`` environment variable is set) hypothesis is derandomized: the same
@@ -6,8 +6,12 @@ examples every run, so a red CI is always reproducible.
 """
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+from minigan.fast import blas
+
+blas.shorten_spin()          # the suite runs as a job does: OpenBLAS's short spin, set before NumPy loads
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
     "dev",

@@ -28,6 +28,16 @@ def load(name):
         sys.path.remove(str(ROOT / "benchmarks"))
 
 
+def test_bench_step_times_the_plain_paths_when_asked():
+    env = {k: v for k, v in os.environ.items() if k != "MINIGAN_PLAIN"}
+    out = bench("--configs", "dcgan28:2", *TINY, "--plain", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "paths=plain" in out.stdout.splitlines()[0]
+    assert any(line.startswith("dcgan28:2") for line in out.stdout.splitlines())
+    fast = bench("--configs", "dcgan28:2", *TINY, env=env)
+    assert "paths=fast" in fast.stdout.splitlines()[0]
+
+
 def test_bench_step_prints_every_figure_for_a_tiny_configuration():       # and the machine first
     out = bench("--configs", "dcgan28:2", *TINY, "--layers")
     assert out.returncode == 0, out.stderr

@@ -120,4 +120,5 @@ def test_the_job_names_the_cores_it_uses(train, tmp_path):
     assert rc == 0
     lines = stdout.splitlines()
     data = next(i for i, line in enumerate(lines) if line.startswith("data: "))
-    assert lines[data + 1].startswith("cores: ") and "(minigan/fast/cores.py)" in lines[data + 1]
+    assert lines[data + 1] == "layers: the fast paths (minigan/fast/); --plain or MINIGAN_PLAIN=1 for the plain ones"
+    assert lines[data + 2].startswith("cores: ") and "(minigan/fast/cores.py)" in lines[data + 2]
