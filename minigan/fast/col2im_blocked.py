@@ -32,7 +32,7 @@ from __future__ import annotations
 from ..backend import get_array_module
 from .cores import on_cores
 from .gemm import matmul
-from ..nn.im2col import conv_output_size
+from ..shapes import conv_output_size
 from .im2col import col2im, whole_image_window, windows_inside
 
 

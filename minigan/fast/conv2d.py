@@ -22,7 +22,7 @@ measured in docs/performance.md:
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..nn.im2col import conv_output_size
+from ..shapes import conv_output_size
 from . import Cache
 from .col2im_blocked import group_weights, matmul_col2im
 from .gemm import matmul_tn

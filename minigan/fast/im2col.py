@@ -12,7 +12,7 @@ docs/performance.md has the measurements behind each choice.
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..nn.im2col import conv_output_size
+from ..shapes import conv_output_size
 from .cores import on_cores, row_slices
 
 

@@ -23,7 +23,7 @@ same n.
 
 A conditional G is asked for each class in turn (sample i for class i mod K),
 so every class gets n / K samples, and the classifier's verdict on each is
-compared with the class asked for (minigan/job/metrics/conditional.py).
+compared with the class asked for (minigan/job/metrics/conditional_accuracy.py).
 """
 from __future__ import annotations
 

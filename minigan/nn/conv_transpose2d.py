@@ -34,13 +34,9 @@ import numpy as np
 from .. import fast
 from ..fast import conv_transpose2d as fast_conv_transpose2d
 from ..fast.im2col import channels_last_memory
+from ..shapes import conv_transpose_output_size
 from .im2col import col2im, im2col
 from .module import Module, init_uniform, pair
-
-
-def conv_transpose_output_size(size, kernel, stride, padding, output_padding=0):
-    """``(size - 1)*stride - 2*padding + kernel + output_padding``."""
-    return (size - 1) * stride - 2 * padding + kernel + output_padding
 
 
 def conv_transpose2d_naive(x, W, b, stride=(1, 1), padding=(0, 0), output_padding=(0, 0)):

@@ -28,11 +28,7 @@ channels-last memory, without the padded copy; the tests hold the two equal.
 from __future__ import annotations
 
 from ..backend import get_array_module
-
-
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """``floor((size + 2*padding - kernel) / stride) + 1``."""
-    return (size + 2 * padding - kernel) // stride + 1
+from ..shapes import conv_output_size
 
 
 def im2col(x, kernel, stride, padding):

@@ -24,7 +24,7 @@ To evaluate many checkpoints against the same real set, compute its side once:
 """
 from .cache import CorruptClassifierCache, classifier_path, load_classifier, load_or_train_classifier, save_classifier
 from .classifier import Classifier, accuracy, to_input, train_classifier
-from .conditional import class_statistics, conditional_accuracy, conditional_measures
+from .conditional_accuracy import class_statistics, conditional_accuracy, conditional_measures
 from .evaluate import RealStatistics, array_source, evaluate_generator, real_statistics
 from .frechet import feature_statistics, frechet_distance, sqrtm_psd, trace_sqrt_product
 from .score import class_histogram, classifier_score, coverage, reference_distribution

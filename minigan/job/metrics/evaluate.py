@@ -37,7 +37,7 @@ import numpy as np
 from ... import backend as B
 from ..data.batches import resize_plane
 from .classifier import softmax
-from .conditional import class_statistics, conditional_measures
+from .conditional_accuracy import class_statistics, conditional_measures
 from .frechet import feature_statistics, frechet_distance
 from .score import class_histogram, classifier_score, coverage, reference_distribution
 
@@ -84,7 +84,7 @@ def evaluate_generator(generate_fn, classifier, real_images=None, n=10000, batch
     n, batch_size: how many samples, drawn how many at a time.
     splits: for the classifier score's mean and std. min_share: see :mod:`~minigan.job.metrics.score`.
     labels: a conditional G's asked-for classes, int ``(n,)``: then ``generate_fn(m, labels_of_batch)``,
-        and the result adds :func:`~minigan.job.metrics.conditional.conditional_measures`; the real side
+        and the result adds :func:`~minigan.job.metrics.conditional_accuracy.conditional_measures`; the real side
         needs its labels too (``real_labels``, or ``real_stats`` made with them).
     """
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Conditional accuracy and the Fréchet distance within each class (minigan/job/metrics/conditional.py)."""
+"""Conditional accuracy and the Fréchet distance within each class (minigan/job/metrics/conditional_accuracy.py)."""
 import numpy as np
 import pytest
 
