@@ -13,6 +13,9 @@ blas.shorten_spin()          # the suite runs as a job does: OpenBLAS's short sp
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
+import minigan  # noqa: E402
+from minigan import fast  # noqa: E402
+
 settings.register_profile(
     "dev",
     deadline=None,
@@ -50,3 +53,14 @@ def fake_cupy(monkeypatch):
     monkeypatch.setattr(backend, "_cupy_error", None)     # use imports the fake, checks its GPU count
     assert backend.get_backend("cupy") is cupy
     return cupy
+
+
+@pytest.fixture(scope="module", params=["fast", "plain"])
+def both_paths(request):
+    """Run a test on the fast path and on the plain one: ``@pytest.mark.usefixtures("both_paths")``.
+
+    Every gradient check runs on both (minigan/fast/__init__.py). Module scope, so that
+    hypothesis's tests can use it; tests/nn/ uses it for every test (tests/nn/conftest.py).
+    """
+    with (fast.on() if request.param == "fast" else minigan.plain()):
+        yield request.param

@@ -19,6 +19,9 @@ class Quadratic(nn.Module):
         self.grads["weight"] += self.a * (self.params["weight"] - self.c)
 
 
+pytestmark = pytest.mark.usefixtures("both_paths")        # every check on the plain and the fast path
+
+
 def reference_adam(p, a, c, lr, b1, b2, eps, steps):
     """Adam written with scalars, straight from the paper's Algorithm 1 (PyTorch's form)."""
     m = v = 0.0

@@ -10,6 +10,9 @@ from tests.gradcheck import assert_close, kink_margin, numerical_gradient
 from tests.strategies import seeds
 
 
+pytestmark = pytest.mark.usefixtures("both_paths")        # every check on the plain and the fast path
+
+
 @st.composite
 def critics(draw):
     """``(D, x, rng)``: a tiny float64 piecewise-linear critic (one raw score per sample) and an input.

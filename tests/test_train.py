@@ -41,6 +41,7 @@ def snapshot_updates(trainer):
     return seen
 
 
+@pytest.mark.usefixtures("both_paths")
 @settings(max_examples=6)
 @given(nz=st.integers(2, 3), ch=st.integers(1, 2), nc=st.integers(1, 2), N=st.integers(2, 3),
        smoothing=st.sampled_from([0.0, 0.1]), seed=st.integers(0, 2**31))

@@ -15,6 +15,7 @@ from tests.models.test_conditional import smooth_at, tiny_conditional_gan
 from tests.test_train import snapshot_updates
 
 
+@pytest.mark.usefixtures("both_paths")
 @settings(max_examples=6)
 @given(form=st.sampled_from(["concat", "projection"]), nz=st.integers(2, 3), ch=st.integers(1, 2),
        nc=st.integers(1, 2), K=st.integers(2, 3), N=st.integers(2, 3), smoothing=st.sampled_from([0.0, 0.1]),

@@ -57,6 +57,7 @@ def record(trainer):
     return seen
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name, logits", STEP_HEADS, ids=STEP_IDS)
 @settings(max_examples=5)
 @given(N=st.integers(2, 3), n_critic=st.integers(1, 2), smoothing=st.sampled_from([0.0, 0.1]),
@@ -286,6 +287,7 @@ def penalty_value(kind, D, x):
     return float(np.mean((norm - 1) ** 2) if kind == "gp" else np.mean(norm ** 2))
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name, logits", [("bce", False), ("bce", True), ("hinge", True), ("wgan", True)])
 @settings(max_examples=4)
 @given(N=st.integers(2, 3), n_critic=st.integers(1, 2), seed=st.integers(0, 2**31))
@@ -335,6 +337,7 @@ def test_augmented_step_gradients_match_finite_differences_end_to_end(name, logi
         assert_close(snap["grads"][pname], numerical_gradient(loss_g, p), f"{name}+T: G update, d{pname}")
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name, r1", [("wgan-gp", 0.0), ("wgan-gp", 0.7), ("hinge", 2.0), ("bce", 1.5)])
 @settings(max_examples=4)
 @given(N=st.integers(2, 3), n_critic=st.integers(2, 3), seed=st.integers(0, 2**31))

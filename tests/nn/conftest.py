@@ -2,17 +2,12 @@
 
 The plain path is the code a learner reads (``minigan/nn/``); the fast path
 (``minigan/fast/``) computes the same numbers another way. Both must pass every
-gradient check, every oracle and every error test. (Module scope, so that
-hypothesis's tests can use it: each test module runs once per path.)
+gradient check, every oracle and every error test (the ``both_paths`` fixture of
+tests/conftest.py, used here by every test).
 """
 import pytest
 
-from minigan import fast
 
-
-@pytest.fixture(autouse=True, scope="module", params=["fast", "plain"])
-def layer_path(request):
-    was = fast.enabled()
-    fast.set_enabled(request.param == "fast")
-    yield request.param
-    fast.set_enabled(was)
+@pytest.fixture(autouse=True, scope="module")
+def layer_path(both_paths):
+    yield both_paths
