@@ -22,8 +22,8 @@ Second-order pass (the gradient penalties, ``minigan/penalties.py``): ``tangent(
 is the same GEMM on ``x_dot`` without bias, and ``add_weight_grad(dy, x_dot)``
 the same ``dy^T cols`` product at another input.
 
-``conv2d_naive`` below spells the forward out as loops, for reading; the tests
-check the layer against it.
+``conv2d_naive`` and ``conv2d_backward_naive`` below spell both passes out as
+loops, for reading; the tests check the layer against them.
 """
 from __future__ import annotations
 
@@ -55,6 +55,28 @@ def conv2d_naive(x, W, b, stride=(1, 1), padding=(0, 0)):
                     window = xpad[n, :, a * sh : a * sh + kh, c * sw : c * sw + kw]
                     y[n, f, a, c] = np.sum(window * W[f]) + (0 if b is None else b[f])
     return y
+
+
+def conv2d_backward_naive(x, W, dy, stride=(1, 1), padding=(0, 0)):
+    """Loop version of the backward pass, for reading and as a test oracle: ``(dx, dW, db)``.
+
+    Each output pixel's window sent ``W[f]`` times it forward, so backward sends
+    ``dy[n, f, a, b]`` back along the same products: into every input pixel of
+    the window (times the weight) and into every weight (times the input pixel).
+    """
+    N, C, H, Wd = x.shape
+    F, _, kh, kw = W.shape
+    (sh, sw), (ph, pw) = stride, padding
+    xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxpad, dW = np.zeros_like(xpad), np.zeros_like(W)
+    for n in range(N):
+        for f in range(F):
+            for a in range(dy.shape[2]):
+                for c in range(dy.shape[3]):
+                    rows, cols = slice(a * sh, a * sh + kh), slice(c * sw, c * sw + kw)
+                    dxpad[n, :, rows, cols] += dy[n, f, a, c] * W[f]           # d y / d window = W[f]
+                    dW[f] += dy[n, f, a, c] * xpad[n, :, rows, cols]           # d y / d W[f] = the window
+    return dxpad[:, :, ph : ph + H, pw : pw + Wd], dW, dy.sum(axis=(0, 2, 3))
 
 
 class Conv2d(Module):
@@ -148,4 +170,4 @@ class Conv2d(Module):
                 f"stride={self.stride}, padding={self.padding}, bias={'bias' in self.params}")
 
 
-__all__ = ["Conv2d", "conv2d_naive"]
+__all__ = ["Conv2d", "conv2d_backward_naive", "conv2d_naive"]

@@ -60,6 +60,29 @@ def conv_transpose2d_naive(x, W, b, stride=(1, 1), padding=(0, 0), output_paddin
     return y + (0 if b is None else b.reshape(1, F, 1, 1))
 
 
+def conv_transpose2d_backward_naive(x, W, dy, stride=(1, 1), padding=(0, 0)):
+    """Loop version of the backward pass (each stamp sends its dy back), for reading: ``(dx, dW, db)``.
+
+    Input pixel (a, d) stamped ``x[n, c, a, d] * W[c]`` onto the output, so it
+    gets back the dy under its stamp, times the kernel, and the kernel gets the
+    dy under the stamp times the pixel's value.
+    """
+    N, C, H, Wd = x.shape
+    _, F, kh, kw = W.shape
+    (sh, sw), (ph, pw) = stride, padding
+    dypad = np.zeros((N, F, dy.shape[2] + 2 * ph + kh, dy.shape[3] + 2 * pw + kw), dtype=dy.dtype)
+    dypad[:, :, ph : ph + dy.shape[2], pw : pw + dy.shape[3]] = dy       # zeros where stamps fell in the padding
+    dx, dW = np.zeros_like(x), np.zeros_like(W)
+    for n in range(N):
+        for c in range(C):
+            for a in range(H):
+                for d in range(Wd):
+                    under = dypad[n, :, a * sh : a * sh + kh, d * sw : d * sw + kw]   # (F, kH, kW): dy under the stamp
+                    dx[n, c, a, d] = np.sum(under * W[c])
+                    dW[c] += x[n, c, a, d] * under
+    return dx, dW, dy.sum(axis=(0, 2, 3))
+
+
 class ConvTranspose2d(Module):
     """``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``, weight ``(C_in, C_out, kH, kW)``.
 

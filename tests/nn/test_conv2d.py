@@ -3,7 +3,7 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 from minigan import nn
-from minigan.nn.conv2d import conv2d_naive
+from minigan.nn.conv2d import conv2d_backward_naive, conv2d_naive
 from minigan.nn.im2col import col2im, im2col
 from tests.gradcheck import check_layer_gradients
 from tests.strategies import conv_configs, seeds
@@ -36,6 +36,20 @@ def test_conv2d_fast_matches_naive_loops(cfg, bias, channels_last, seed):
     x = make_input(rng, cfg, channels_last)
     expected = conv2d_naive(x, layer.params["weight"], layer.params.get("bias"), layer.stride, layer.padding)
     np.testing.assert_allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
+
+
+@given(cfg=conv_configs(), channels_last=st.booleans(), seed=seeds)
+def test_conv2d_backward_matches_naive_loops(cfg, channels_last, seed):
+    rng = np.random.default_rng(seed)
+    layer = make_conv(cfg, True, rng)
+    x = make_input(rng, cfg, channels_last)
+    dy = rng.standard_normal(layer(x).shape)
+    layer.zero_grad()
+    dx = layer.backward(dy)
+    dx_loops, dW_loops, db_loops = conv2d_backward_naive(x, layer.params["weight"], dy, layer.stride, layer.padding)
+    np.testing.assert_allclose(dx, dx_loops, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["weight"], dW_loops, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["bias"], db_loops, rtol=1e-12, atol=1e-12)
 
 
 @given(cfg=conv_configs(), seed=seeds)

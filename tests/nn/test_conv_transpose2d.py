@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from minigan import nn
-from minigan.nn.conv_transpose2d import conv_transpose2d_naive
+from minigan.nn.conv_transpose2d import conv_transpose2d_backward_naive, conv_transpose2d_naive
 from minigan.nn.im2col import conv_output_size
 from tests.gradcheck import check_layer_gradients
 from tests.strategies import conv_configs, conv_transpose_configs, seeds
@@ -36,6 +36,21 @@ def test_conv_transpose2d_fast_matches_naive_loops(cfg, bias, seed):
     expected = conv_transpose2d_naive(x, layer.params["weight"], layer.params.get("bias"),
                                       layer.stride, layer.padding, layer.output_padding)
     np.testing.assert_allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
+
+
+@given(cfg=conv_transpose_configs(), seed=seeds)
+def test_conv_transpose2d_backward_matches_naive_loops(cfg, seed):
+    rng = np.random.default_rng(seed)
+    layer = make_layer(cfg, True, rng)
+    x = make_input(rng, cfg, channels_last=False)
+    dy = rng.standard_normal(layer(x).shape)
+    layer.zero_grad()
+    dx = layer.backward(dy)
+    dx_loops, dW_loops, db_loops = conv_transpose2d_backward_naive(x, layer.params["weight"], dy,
+                                                                   layer.stride, layer.padding)
+    np.testing.assert_allclose(dx, dx_loops, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["weight"], dW_loops, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["bias"], db_loops, rtol=1e-12, atol=1e-12)
 
 
 @given(cfg=conv_configs(), seed=seeds)
