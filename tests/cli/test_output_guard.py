@@ -9,16 +9,21 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.job import output_guard, sample_files
+from minigan.job import generate, output_guard, sample_files
 from minigan.job.cli import main
 from minigan.job.output_guard import OutputRefused, OutputTarget
 
 from .conftest import TINY
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +180,21 @@ def test_a_file_that_appears_while_writing_is_not_replaced(runs, tmp_path, capsy
     assert "appeared while this command was writing it" in line
     np.testing.assert_array_equal(np.load(out), np.zeros(3))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.npy"]          # no temporary file left
+
+
+def test_two_generates_into_one_npy_at_once_one_wins(runs, tmp_path):
+    out = tmp_path / "same.npy"
+    procs = [subprocess.Popen([sys.executable, "-m", "minigan", "generate", "--checkpoint", str(runs / "a"),
+                               "--n", "3000", "--seed", str(seed), "--out", str(out)], cwd=REPO, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for seed in (1, 2)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    assert sorted(rc for rc, _ in results) == [0, 2], results
+    line = next(err for rc, err in results if rc == 2).strip().splitlines()[-1]
+    assert "Traceback" not in line and ("appeared while" in line or "exists; choose a new file name" in line)
+    winner = next(seed for seed, (rc, _) in zip((1, 2), results) if rc == 0)
+    G = generate.load_generator(runs / "a")
+    np.testing.assert_array_equal(np.load(out), np.concatenate(list(generate.generate_batches(G, 3000, winner))))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.npy"]
 
 
 def test_the_guard_places_without_replacing(tmp_path):
