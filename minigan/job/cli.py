@@ -298,14 +298,14 @@ def _run(command: Command, args, parser) -> int:
         except (DatasetError, CheckpointError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
-        except OSError as e:                                 # an unwritable or full disk, say
+        except OSError as e:                             # an unwritable or full disk, say
             where = f" {shlex.quote(str(e.filename))}" if e.filename else ""
             print(f"error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
             return 1
         except MemoryError:
             print("error: out of memory; try smaller sizes (--batch-size, --nz, --ngf, --ndf, --n)", file=sys.stderr)
             return 1
-        except KeyboardInterrupt as e:                       # Ctrl-C, or SIGTERM / SIGHUP (interrupts.Interrupted)
+        except KeyboardInterrupt as e:                   # Ctrl-C, or SIGTERM / SIGHUP (interrupts.Interrupted)
             print(f"\ninterrupted{f' ({e.name})' if hasattr(e, 'name') else ''}; no half-written file was left",
                   file=sys.stderr)
             return getattr(e, "exit_code", 130)

@@ -106,7 +106,7 @@ class OutputTarget:
         if st is not None and not stat.S_ISREG(st.st_mode):
             raise OutputRefused(f"{flag} {path} is {special_file(st.st_mode)}, not a file; minigan writes only "
                                 "regular files: give a file name")
-        run_file = run_file_of(path)
+        run_file = run_file_of(path) or run_file_of(Path(os.path.realpath(path.parent)) / path.name)   # via a link
         if run_file is not None and not self._own(run_file):
             folder, what = run_file
             harm = ("would destroy the model" if what.startswith("checkpoints/") or what == "latest" else
@@ -125,7 +125,7 @@ class OutputTarget:
         if run_file is None or self.own is None:
             return False
         folder, names = self.own
-        return Path(os.path.abspath(folder)) == Path(os.path.abspath(run_file[0])) and run_file[1] in names
+        return os.path.realpath(folder) == os.path.realpath(run_file[0]) and run_file[1] in names
 
     def mark(self, fmt: str | None = None) -> dict:
         """What to add to a picture's ``PIL.Image.save`` (format ``fmt``) so that it carries the mark."""

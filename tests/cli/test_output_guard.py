@@ -83,6 +83,18 @@ def test_no_command_writes_over_a_runs_file(runs, tmp_path, capsys, name):
     assert snapshot(runs) == before
 
 
+def test_a_runs_file_reached_through_a_linked_folder_is_refused(runs, tmp_path, capsys):
+    before = snapshot(runs)
+    (tmp_path / "ck").symlink_to(runs / "a" / "checkpoints")
+    (tmp_path / "run").symlink_to(runs / "b")
+    for argv in (["export", "--checkpoint", runs / "b", "--out", tmp_path / "ck" / "step_000002.npz", "--force"],
+                 ["evaluate", "--checkpoint", runs / "a", "--json", tmp_path / "run" / "metrics.csv", "--force"],
+                 ["report", runs / "a", "--out", tmp_path / "run" / "index.html", "--force"]):
+        assert "of the training run in" in refused(capsys, *argv), argv
+    assert snapshot(runs) == before
+    assert main(["report", str(tmp_path / "run")]) == 0                     # its own page, by the link's name
+
+
 def test_report_rewrites_its_own_page_and_no_other_file(runs, tmp_path, capsys):
     a = runs / "a"
     assert main(["report", str(a)]) == 0 and "minigan report" in (a / "index.html").read_text()
