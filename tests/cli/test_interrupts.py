@@ -110,5 +110,6 @@ def test_ctrl_c_in_a_terminal_with_tee_still_saves(idx_dir, tmp_path, stderr_to)
     if stderr_to == "a file":
         text = log.read_text()
         assert "Traceback" not in text and f"Interrupted (Ctrl-C) at step {state['step']} of" in text
-    with open(out / ".lock", "a+") as f:                     # the lock is free: the next job takes it
+    assert (out / ".lock").read_text() == ""                 # no note of a holder left behind ...
+    with open(out / ".lock", "a+") as f:                     # ... and the lock is free: the next job takes it
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
