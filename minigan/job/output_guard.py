@@ -30,7 +30,7 @@ when anyone else rewrites it (an editor saving over it writes its own metadata):
                   Software (0x0131) with that text; GIF: its comment. BMP has no metadata: never marked.
     safetensors   the header's ``__metadata__`` holds ``minigan.net`` (minigan/models/safetensors_file.py)
     report        ``<meta name="generator" content="minigan report">`` in the page's head
-    evaluation    a JSON object with the keys an evaluation result has (``step``, ``judge``, ``fid``, ...)
+    evaluation    a JSON object with the keys of an evaluation's result (``checkpoint``, ``judge``, ``frechet_distance``, ...)
     array         ``.npy`` has no room for a mark (numpy refuses extra header keys): never marked,
                   so an existing ``.npy`` is replaced only with ``--force``.
 
@@ -62,7 +62,7 @@ from .checkpoint import FOLDER, LATEST
 
 SOFTWARE = "minigan generate"                     # the mark of a picture generate wrote
 REPORT_MARK = '<meta name="generator" content="minigan report">'
-EVALUATION_KEYS = {"step", "checkpoint", "judge", "dataset", "fid"}
+EVALUATION_KEYS = {"checkpoint", "step", "dataset", "judge", "frechet_distance", "classifier_score"}
 HEAD_BYTES = 64 * 1024                            # how much of a file is read to find its mark
 RUN_FILES = ("config.json", "run.json", "metrics.csv", "eval.csv", "gradflow.csv", "samples.png", "training.gif",
              "curves.png", "interpolation.png", "metrics.png", "index.html", LATEST, ".lock")
