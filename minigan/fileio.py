@@ -52,7 +52,7 @@ def atomic_write(path, mode: str = "wb", encoding: str | None = None):
 
 
 def temp_beside(path: Path) -> tuple[int, str]:
-    """``(fd, name)`` of a new empty file ``.<name>.<pid>.<random>.tmp`` in ``path``'s folder (made if missing), mode 0600."""
+    """``(fd, name)``: a new empty file ``.<name>.<pid>.<random>.tmp``, mode 0600, in ``path``'s folder (made)."""
     folder = path.parent if str(path.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
     return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)

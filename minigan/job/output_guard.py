@@ -30,7 +30,7 @@ when anyone else rewrites it (an editor saving over it writes its own metadata):
                   Software (0x0131) with that text; GIF: its comment. BMP has no metadata: never marked.
     safetensors   the header's ``__metadata__`` holds ``minigan.net`` (minigan/models/safetensors_file.py)
     report        ``<meta name="generator" content="minigan report">`` in the page's head
-    evaluation    a JSON object with the keys of an evaluation's result (``checkpoint``, ``judge``, ``frechet_distance``, ...)
+    evaluation    a JSON object with the keys of an evaluation's result (``judge``, ``frechet_distance``, ...)
     array         ``.npy`` has no room for a mark (numpy refuses extra header keys): never marked,
                   so an existing ``.npy`` is replaced only with ``--force``.
 
@@ -109,10 +109,13 @@ class OutputTarget:
         run_file = run_file_of(path) or run_file_of(Path(os.path.realpath(path.parent)) / path.name)   # via a link
         if run_file is not None and not self._own(run_file):
             folder, what = run_file
-            harm = ("would destroy the model" if what.startswith("checkpoints/") or what == "latest" else
-                    "would destroy it, or the run would write over it")
-            raise OutputRefused(f"{flag} {path} is {'a checkpoint' if what.startswith('checkpoints/') else 'the file'} "
-                                f"{what} of the training run in {folder}: writing there {harm}. "
+            if what.startswith(f"{FOLDER}/"):
+                what, harm = f"a checkpoint ({what})", "would destroy the model"
+            elif what == LATEST:
+                what, harm = f"the '{LATEST}' pointer", "would lose the checkpoint it names"
+            else:
+                what, harm = f"the {what}", "would destroy it, or the run would write over it"
+            raise OutputRefused(f"{flag} {path} is {what} of the training run in {folder}: writing there {harm}. "
                                 f"Choose a file outside the run's files, e.g. {folder / example(self.kind)}")
         if st is None or self.force or self._own(run_file):
             return st

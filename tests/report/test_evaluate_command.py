@@ -45,8 +45,9 @@ def test_evaluate_replaces_its_own_json_only(finished_run, judged, tmp_path):
     with pytest.raises(SystemExit) as e, contextlib.redirect_stderr(stderr):   # parser.error: usage, then one line
         main(["evaluate", "--checkpoint", str(out), "--n", "16", "--json", str(notes), "--no-record"])
     stderr = stderr.getvalue()
-    assert e.value.code == 2 and "Traceback" not in stderr and stderr.strip().splitlines()[-1].endswith("add --force to replace it (it carries no mark "
-                                                               "of a file minigan evaluate --json wrote, so it may be yours)")
+    assert e.value.code == 2 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].endswith(
+        "add --force to replace it (it carries no mark of a file minigan evaluate --json wrote, so it may be yours)")
     assert notes.read_text() == '{"n": 1}'
     rc, _, stderr = run_main("evaluate", "--checkpoint", out, "--n", 16, "--json", notes, "--no-record", "--force")
     assert rc == 0 and json.loads(notes.read_text())["n"] == 16
