@@ -94,12 +94,14 @@ class RunFolder:
         """:class:`RunFolderError` if ``out`` holds files but no run: a run never writes among the user's files.
 
         Called before the lock is taken, so a refused folder gets nothing written into it. A
-        leftover ``.lock`` or temporary file (``.*.tmp``) does not count as the user's.
+        leftover ``.lock`` or temporary file (``.*.tmp``), or the ``.DS_Store`` a Mac's Finder leaves in any
+        folder it shows, does not count as the user's.
         """
         out = self.out
         if not out.is_dir() or holds_run(out):
             return
-        theirs = sorted(p.name for p in out.iterdir() if p.name != ".lock" and not TEMP_NAME.fullmatch(p.name))
+        theirs = sorted(p.name for p in out.iterdir()
+                        if p.name not in (".lock", ".DS_Store") and not TEMP_NAME.fullmatch(p.name))
         if theirs:
             listed = ", ".join(theirs[:3]) + (f" and {len(theirs) - 3} more" if len(theirs) > 3 else "")
             raise RunFolderError(f"--out {out} is not empty ({listed}) and holds no minigan run; a run writes "

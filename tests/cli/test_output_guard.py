@@ -276,7 +276,8 @@ def test_a_fresh_train_refuses_a_folder_of_the_users_files(idx_dir, tmp_path, ca
     rc, _, err = train(mine, "--max-steps", 1, "--resume", runs_checkpoint(tmp_path, train))
     assert rc == 2 and "is not empty" in err and snapshot(mine) == before
     (mine / "config.json").unlink(), (mine / "index.html").unlink(), (mine / "gradflow.csv").unlink()
-    (mine / ".lock").write_text("")                               # a leftover lock is no file of the user's
+    (mine / ".lock").write_text("")                               # a leftover lock is no file of the user's,
+    (mine / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")                 # nor is what a Mac's Finder leaves
     assert train(mine, "--max-steps", 1)[0] == 0
 
 
