@@ -15,6 +15,7 @@ in its run folder when it starts.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -36,20 +37,25 @@ def atomic_write(path, mode: str = "wb", encoding: str | None = None):
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    fd, tmp = temp_beside(path)
     try:
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _final_mode(path))   # mkstemp makes 0600; give the file the mode open() would
+        os.chmod(tmp, final_mode(path))    # mkstemp makes 0600; give the file the mode open() would
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def temp_beside(path: Path) -> tuple[int, str]:
+    """``(fd, name)``: a new empty file ``.<name>.<pid>.<random>.tmp``, mode 0600, in ``path``'s folder (made)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
 
 
 TEMP_NAME = re.compile(r"\.(?P<name>.+?)(?:\.(?P<pid>\d+))?\.[a-z0-9_]{8}\.tmp")   # .grid.png.4242.k3j_x9ab.tmp
@@ -95,7 +101,7 @@ def complete_lines(path) -> list[str]:
     return lines
 
 
-def _final_mode(path: Path) -> int:
+def final_mode(path: Path) -> int:
     """The existing file's permissions, or those a plain ``open(path, "w")`` would give (0666 minus umask)."""
     try:
         return path.stat().st_mode & 0o7777
@@ -103,6 +109,25 @@ def _final_mode(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def reserve_space(f, size: int, name=None) -> None:
+    """Make the open file ``f`` take ``size`` bytes of disk now: ``OSError`` (ENOSPC) at once if they are not free.
+
+    A file written piece by piece, or through a memory map, would otherwise find
+    the disk full half-way (a memory map then dies of SIGBUS, with no message).
+    ``os.posix_fallocate`` allocates the blocks; where the file system cannot
+    (or the system has no such call), nothing is reserved and a full disk
+    shows as the usual ``OSError`` of the write that fails.
+    """
+    if not hasattr(os, "posix_fallocate"):
+        return
+    try:
+        os.posix_fallocate(f.fileno(), 0, size)
+    except OSError as e:
+        if e.errno in (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL, errno.ENOSYS):
+            return
+        raise OSError(e.errno, e.strerror, str(name) if name is not None else None) from None
 
 
 def write_bytes_atomic(path, data: bytes) -> None:

@@ -8,6 +8,8 @@ The engine (``minigan/backend.py``, ``minigan/nn/``, ``minigan/optim.py``) and t
     run.py                ``train()``: the training job, top to bottom
     run_folder.py         what a run folder holds, and the rules that keep it safe
     runlock.py            one job per folder
+    output_guard.py       where a command may write: never over a run's file or one that is not its own
+    interrupts.py         SIGTERM and SIGHUP like Ctrl-C; a closed stdout is no error
     checkpoint.py         save and resume, bit for bit
     logs.py, progress.py  metrics.csv and the progress bar
     side_tasks.py         samples, checkpoints, evaluation and the report, one call each

@@ -13,6 +13,13 @@ status. To add one (``evaluate``, say), write those two functions and append a
 ``Command`` to :data:`COMMANDS`. Errors a user can act on are printed as one
 ``error: ...`` message, never a traceback.
 
+Every file a command writes at a path the user names goes through the output
+guard (minigan/job/output_guard.py): never a run's checkpoint, log or picture,
+a link, a device or a folder, and an existing file only if minigan wrote it as
+the same kind of output, or with ``--force``. While a command runs, SIGTERM and
+SIGHUP interrupt it like Ctrl-C, and a closed stdout or stderr (``| tee log``,
+Ctrl-C in a terminal) is no error (minigan/job/interrupts.py).
+
 Exit status: 0 done; 1 a run-time failure (data, disk, checkpoint, memory); 2 bad
 usage, a run folder in use or one a start would damage, or the backend cannot run
 here; 3 a loss became NaN/inf or the run diverged; 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
@@ -35,6 +42,8 @@ from .data import DatasetError
 from .judge import DATASETS, NoJudge, evaluate_checkpoint, record_evaluation, result_table, run_folder_of
 from .export import add_export_arguments, run_export
 from ..fileio import write_text_atomic
+from .interrupts import InterruptSignals, OutputPipes
+from .output_guard import OutputRefused, OutputTarget
 from .generate import MAX_GRID, generate_grid
 from .sample_files import export_kind, write_samples
 from .report import write_report
@@ -133,6 +142,9 @@ def add_generate_arguments(parser):
                         help="numpy (CPU) or cupy (NVIDIA GPU) (default: numpy)")
     parser.add_argument("--no-ema", dest="use_ema", action="store_false",
                         help="use the trained G even when the checkpoint has an EMA copy")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing files at --out that generate did not write (a .npy always needs it); "
+                             "never a run's checkpoint, log or picture, a link or a device")
 
 
 def run_generate(args, parser) -> int:
@@ -140,10 +152,11 @@ def run_generate(args, parser) -> int:
     try:
         if export_kind(out) and not args.interpolate:    # a folder of PNGs or a .npy array, batch by batch
             write_samples(args.checkpoint, out, n=args.n, seed=args.seed, backend=args.backend,
-                          use_ema=args.use_ema, class_spec=args.class_spec)
+                          use_ema=args.use_ema, class_spec=args.class_spec, force=args.force)
         else:
             generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
-                          nrow=args.nrow, backend=args.backend, use_ema=args.use_ema, class_spec=args.class_spec)
+                          nrow=args.nrow, backend=args.backend, use_ema=args.use_ema, class_spec=args.class_spec,
+                          force=args.force)
     except ValueError as e:                              # --out a checkpoint or no picture, --n too many, --class
         parser.error(str(e))
     return 0
@@ -166,6 +179,8 @@ def add_evaluate_arguments(parser):
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder holding the dataset's files (default: the run's, else found automatically)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the results to FILE as JSON")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --json FILE that is not an earlier evaluation's result")
     parser.add_argument("--batch-size", type=positive_int, default=500,
                         help="samples generated and judged at a time (default: 500)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
@@ -182,16 +197,21 @@ def run_evaluate(args, parser) -> int:
     if args.n < 2:
         parser.error("--n must be at least 2 (the Frechet distance needs a covariance)")
     try:
+        target = args.json and OutputTarget(args.json, "evaluation", args.force, flag="--json")   # refused now
         r = evaluate_checkpoint(args.checkpoint, n=args.n, dataset=args.dataset, data_dir=args.data_dir,
                                 batch_size=args.batch_size, seed=args.seed, backend=args.backend,
                                 use_ema=args.use_ema)
-    except NoJudge as e:
+    except (NoJudge, OutputRefused) as e:
         parser.error(str(e))
     print(f"{'EMA ' if r['ema'] else ''}G at step {r['step']:,} ({r['checkpoint']}):\n{r['judge']}, "
           f"in {r['seconds']:.1f} s\n")
     print(result_table(r, r["classes"]))
-    if args.json:
-        write_text_atomic(args.json, json.dumps(r, indent=2) + "\n")
+    if target:
+        try:
+            with target.temp() as tmp:
+                write_text_atomic(tmp, json.dumps(r, indent=2) + "\n")
+        except OutputRefused as e:
+            parser.error(str(e))
         print(f"\nwrote {args.json}")
     run_dir = run_folder_of(r["checkpoint"])
     if args.record and run_dir is not None and r["dataset"] == r["run_dataset"]:
@@ -206,13 +226,22 @@ def add_report_arguments(parser):
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a training run's output folder (its --out)")
     parser.add_argument("--out", default=None, metavar="HTML",
                         help="where to write the page (default: RUN_DIR/index.html)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out file that is not a minigan report (never a run's own "
+                             "checkpoint, log or picture, a link or a device)")
 
 
 def run_report(args, parser) -> int:
     if not (Path(args.run_dir) / "config.json").is_file():
         print(f"error: {args.run_dir} is not a training run's folder (it has no config.json)", file=sys.stderr)
         return 1
-    path = write_report(args.run_dir, args.out)
+    path = Path(args.run_dir) / "index.html" if args.out is None else Path(args.out).expanduser()
+    try:
+        target = OutputTarget(path, "report", args.force, own=(args.run_dir, {"index.html"}))
+        with target.temp() as tmp:
+            write_report(args.run_dir, tmp)
+    except OutputRefused as e:
+        parser.error(str(e))
     print(f"wrote {path}: open it in a browser (file://{path.resolve()})")
     return 0
 
@@ -256,24 +285,27 @@ def run_command(name: str, argv=None, prog: str | None = None) -> int:
 
 def _run(command: Command, args, parser) -> int:
     """Run ``command``; turn the errors a user can act on into one message and an exit status."""
-    try:
-        return command.run(args, parser)
-    except StopRun as e:
-        print(str(e), file=sys.stderr)
-        return e.exit_code
-    except BackendUnavailable as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except (DatasetError, CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:                                 # an unwritable or full disk, say
-        where = f" {shlex.quote(str(e.filename))}" if e.filename else ""
-        print(f"error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
-        return 1
-    except MemoryError:
-        print("error: out of memory; try smaller sizes (--batch-size, --nz, --ngf, --ndf, --n)", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+    with OutputPipes():                                  # a closed stdout or stderr is no error
+        try:
+            with InterruptSignals():                     # SIGTERM and SIGHUP interrupt like Ctrl-C
+                return command.run(args, parser)
+        except StopRun as e:
+            print(str(e), file=sys.stderr)
+            return e.exit_code
+        except BackendUnavailable as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except (DatasetError, CheckpointError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        except OSError as e:                             # an unwritable or full disk, say
+            where = f" {shlex.quote(str(e.filename))}" if e.filename else ""
+            print(f"error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        except MemoryError:
+            print("error: out of memory; try smaller sizes (--batch-size, --nz, --ngf, --ndf, --n)", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt as e:                   # Ctrl-C, or SIGTERM / SIGHUP (interrupts.Interrupted)
+            print(f"\ninterrupted{f' ({e.name})' if hasattr(e, 'name') else ''}; no half-written file was left",
+                  file=sys.stderr)
+            return getattr(e, "exit_code", 130)

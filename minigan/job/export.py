@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .checkpoint import LATEST, CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, d_form
+from .output_guard import OutputTarget
 from ..models.pytorch_layout import NetSpec
 from ..models.safetensors_file import SafetensorsUnavailable, require_safetensors, save_safetensors
 
@@ -34,12 +35,14 @@ def output_paths(out, net: str) -> dict:
     return {which: out.with_name(f"{out.stem if out.suffix else out.name}.{which}{suffix}") for which in ("G", "D")}
 
 
-def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None) -> dict:
+def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None, force: bool = False) -> dict:
     """Write the checkpoint's ``net`` ("G", "D" or "both") to ``out``; returns ``{which: path}``.
 
     ``ema``: None uses G's EMA copy when the run kept one, True insists on it, False takes
     the trained G. Raises ValueError for a request that does not fit the checkpoint, and
-    :class:`~minigan.job.checkpoint.CheckpointError` for a checkpoint that cannot be read.
+    :class:`~minigan.job.checkpoint.CheckpointError` for a checkpoint that cannot be read. Each file
+    goes through the output guard (minigan/job/output_guard.py): ``force`` replaces an existing
+    file that is not an earlier export.
     """
     if net not in ("G", "D", "both"):
         raise ValueError(f"--net must be G, D or both, got {net!r}")
@@ -50,6 +53,7 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None) 
     source = resolve(checkpoint)
     for target in targets.values():
         _check_target(target, checkpoint, source)
+    guarded = {which: OutputTarget(target, "safetensors", force) for which, target in targets.items()}
     state = load_checkpoint(source)
     config, weights = state.get("config"), state.get("trainer")
     if not isinstance(config, dict) or not isinstance(weights, dict):
@@ -72,8 +76,9 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None) 
         except (KeyError, ValueError) as e:
             raise CheckpointError(f"{source}: its {key} weights do not fit the {spec} its config describes ({e})") \
                 from None
-        save_safetensors(model, target, spec, steps=step, metadata={
-            "minigan.weights": key, "minigan.step": str(step), "minigan.job.config": json.dumps(config)})
+        with guarded[which].temp() as tmp:           # in place once complete, or not at all
+            save_safetensors(model, tmp, spec, steps=step, metadata={
+                "minigan.weights": key, "minigan.step": str(step), "minigan.job.config": json.dumps(config)})
         print(f"wrote {target}: the {'EMA copy of ' if key == 'G_ema' else ''}{spec}, at step {step}")
     return targets
 
@@ -113,11 +118,14 @@ def add_export_arguments(parser):
                        help="export G's EMA copy (the default when the run kept one)")
     which.add_argument("--no-ema", dest="ema", action="store_const", const=False,
                        help="export the trained G even when the checkpoint has an EMA copy")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out file that is not an earlier export (never a run's "
+                             "checkpoint, log or picture, a link or a device)")
 
 
 def run_export(args, parser) -> int:
     try:
-        written = export_checkpoint(args.checkpoint, args.out, net=args.net, ema=args.ema)
+        written = export_checkpoint(args.checkpoint, args.out, net=args.net, ema=args.ema, force=args.force)
     except SafetensorsUnavailable as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

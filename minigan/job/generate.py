@@ -39,6 +39,7 @@ from .. import backend as B
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
 from .data import class_index
+from .output_guard import OutputTarget
 from ..models import class_rows, sample_noise
 from .viz import grid_scale, picture_format, save_grid
 
@@ -160,29 +161,33 @@ def asked_labels(G: Generator, n: int, class_spec=None):
     return np.full(n, class_index(class_spec, G.class_names), dtype=np.int64)
 
 
-def check_out_path(out, checkpoint_path) -> Path:
-    """``out`` if a grid may be written there; ``ValueError`` (one line) for a checkpoint or an unknown format.
+def check_out_path(out, checkpoint_path, force: bool = False, kind: str = "picture") -> OutputTarget:
+    """The output guard's target for ``out`` (minigan/job/output_guard.py), or ``ValueError`` (one line).
 
     Writing a picture over the checkpoint being read (or any checkpoint, or a
-    run's ``latest`` pointer) would destroy the model, so it is refused.
+    run's ``latest`` pointer) would destroy the model, so it is refused, even
+    with ``force``; so is a name with no picture format's extension (``kind``
+    "picture"), and whatever the guard refuses (a run's file, a link, a
+    device, a file minigan did not write as a picture, unless ``force``).
     """
     out = Path(out).expanduser()
     if out.is_dir():
         raise ValueError(f"--out {out} is a folder; give a file name such as {out / 'generated.png'}")
-    if out.exists():
+    if out.is_file() and not out.is_symlink():                           # a link, a FIFO: the guard's to refuse
         protected = {resolve(checkpoint_path).resolve(), Path(checkpoint_path).expanduser().resolve()}
         with open(out, "rb") as f:
             is_archive = f.read(4) == b"PK\x03\x04"                     # a .npz is a zip archive
         if out.resolve() in protected or out.name == "latest" or out.suffix == ".npz" or is_archive:
             raise ValueError(f"--out {out} is a checkpoint (or a 'latest' pointer): writing pictures there "
                              "would destroy the model. Choose another file name, such as generated.png")
-    picture_format(out)
-    return out
+    if kind == "picture":
+        picture_format(out)
+    return OutputTarget(out, kind, force=force)
 
 
 def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate: bool = False,
                   nrow: int = 8, backend: str = "numpy", use_ema: bool = True,
-                  batch_size: int = BATCH, class_spec=None) -> Path:
+                  batch_size: int = BATCH, class_spec=None, force: bool = False) -> Path:
     """Write a grid of ``n`` samples (or, with ``interpolate``, of latent walks) to ``out``.
 
     The format is the one ``out``'s extension names (.png, .jpg, .gif, ...).
@@ -191,9 +196,12 @@ def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate:
     index) asks for that class only; without it the grid has one row of ``nrow`` per class
     (and ``n`` is not used), or, interpolating, row r walks within class r. Raises
     ``ValueError`` (one line) for an ``out`` that is a checkpoint or has no picture
-    extension, ``n`` above :data:`MAX_GRID`, or a class G does not have.
+    extension, ``n`` above :data:`MAX_GRID`, or a class G does not have, and
+    :class:`~minigan.job.output_guard.OutputRefused` (a ``ValueError``) for an ``out`` it may not
+    write (``force``: replace an existing file minigan did not write; minigan/job/output_guard.py).
     """
-    out = check_out_path(out, checkpoint_path)
+    target = check_out_path(out, checkpoint_path, force)                 # refused now, before any work
+    out = Path(out).expanduser()
     G = load_generator(checkpoint_path, backend, use_ema)
     rows_per_class = G.num_classes is not None and class_spec is None and not interpolate
     if rows_per_class:
@@ -222,7 +230,9 @@ def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate:
     else:
         images = np.concatenate([B.to_numpy(G(z[i:i + batch_size], None if labels is None else
                                               labels[i:i + batch_size])) for i in range(0, len(z), batch_size)])
-    save_grid(images, out, nrow=nrow, scale=grid_scale(images.shape[-1]))
+    fmt = picture_format(out)
+    with target.temp() as tmp:                                            # in place once complete, or not at all
+        save_grid(images, tmp, nrow=nrow, scale=grid_scale(images.shape[-1]), fmt=fmt, options=target.mark(fmt))
     what = describe_classes(G, class_spec, rows_per_class)
     print(f"wrote {out}: {len(images)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
           f"{' (latent walks, one per row)' if interpolate else ''}{what}")

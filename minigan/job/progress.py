@@ -203,8 +203,11 @@ class StopSignals:
         if self.received is not None:
             raise KeyboardInterrupt
         self.received = signum
-        print(f"\n{self.SIGNALS[signum]}: finishing this step, then saving a checkpoint "
-              "(send it again to quit without saving)", file=sys.stderr, flush=True)
+        try:
+            print(f"\n{self.SIGNALS[signum]}: finishing this step, then saving a checkpoint "
+                  "(send it again to quit without saving)", file=sys.stderr, flush=True)
+        except OSError:                                   # stderr a closed pipe (Ctrl-C on `| tee`): save anyway
+            pass
 
     def __exit__(self, *exc):
         for s, old in self._old.items():

@@ -77,6 +77,7 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
     # ---- 2. the folder: ours alone, and nothing in it lost ------------------------------------------
     with contextlib.ExitStack() as files:
         try:
+            folder.check_ours()                      # a folder of the user's files: refused before the lock
             files.enter_context(RunLock(folder.out, f"{command} --out {folder.out}"))
             run_id = folder.check_start(state, source, discard_newer)
         except (FolderInUse, RunFolderError) as e:

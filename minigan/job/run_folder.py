@@ -21,6 +21,9 @@ The rules that keep a folder's data safe, all checked by :meth:`RunFolder.check_
 before anything is written:
 
 - **One job at a time**: the job holds the folder's lock (minigan/job/runlock.py).
+- **A run starts only in its own folder**: a new or empty one, or one that holds a
+  run (:func:`~minigan.job.output_guard.holds_run`). A folder of other files (the user's photos, a config.json
+  of their own) is refused before anything, even the lock, is written there.
 - **A fresh run never starts over a run.** A folder with a checkpoint is
   continued (``--resume``) or left alone; one whose run saved no checkpoint yet
   (logs, samples) is overwritten only with ``--discard-newer``.
@@ -52,7 +55,8 @@ from pathlib import Path
 from . import checkpoint
 from .. import gradflow
 from .judge import eval_columns
-from ..fileio import stale_temp_files, write_text_atomic
+from ..fileio import TEMP_NAME, stale_temp_files, write_text_atomic
+from .output_guard import holds_run
 from .logs import MetricsLog, read_metrics
 
 STATS = ("loss_d", "loss_g", "d_x", "d_g_z", "d_g_z_after")
@@ -86,6 +90,24 @@ class RunFolder:
         return max(steps)
 
     # ---- may a run start here? ---------------------------------------------------------------------
+    def check_ours(self) -> None:
+        """:class:`RunFolderError` if ``out`` holds files but no run: a run never writes among the user's files.
+
+        Called before the lock is taken, so a refused folder gets nothing written into it. A
+        leftover ``.lock`` or temporary file (``.*.tmp``), or the ``.DS_Store`` a Mac's Finder leaves in any
+        folder it shows, does not count as the user's.
+        """
+        out = self.out
+        if not out.is_dir() or holds_run(out):
+            return
+        theirs = sorted(p.name for p in out.iterdir()
+                        if p.name not in (".lock", ".DS_Store") and not TEMP_NAME.fullmatch(p.name))
+        if theirs:
+            listed = ", ".join(theirs[:3]) + (f" and {len(theirs) - 3} more" if len(theirs) > 3 else "")
+            raise RunFolderError(f"--out {out} is not empty ({listed}) and holds no minigan run; a run writes "
+                                 "config.json, index.html, samples.png, ... there, so it would overwrite them. "
+                                 "Train into a new or empty folder.")
+
     def check_start(self, state: dict | None, source: Path | None, discard_newer: bool) -> str:
         """The run id to train under, or :class:`RunFolderError` if starting here would lose data.
 

@@ -15,7 +15,9 @@ crash, ``kill -9``, a power cut), so a lock left by a dead job is no lock at
 all: the next job simply takes it, with no guessing whether a pid is still
 alive. The file itself stays in the folder (deleting a lock file while
 another process opens it is a race); it holds the pid, host, start time and
-command of the job that holds it, which is what the refusal message names.
+command of the job that holds it, which is what the refusal message names;
+a job that ends (done, failed, or stopped by a signal) empties it as it lets go,
+so only a job killed outright (``kill -9``) leaves a note naming it.
 
 The lock file names no data: ``minigan report`` and the folder listing skip
 it (it starts with a dot). On a system without ``fcntl`` (Windows) the lock
@@ -74,6 +76,11 @@ class RunLock:
 
     def __exit__(self, *exc):
         if self._file is not None:
+            try:
+                self._file.seek(0)
+                self._file.truncate()                         # no holder now: the note names no finished job
+            except OSError:
+                pass
             self._file.close()                                # closing the file releases the lock
             self._file = None
 

@@ -11,24 +11,27 @@
 Both writers take the pictures batch by batch from
 :func:`minigan.job.generate.generate_batches`, so ``--n 50000`` needs the memory of
 one batch, not of 50,000 pictures: the ``.npy`` file is a memory map
-(``numpy.lib.format.open_memmap``) filled batch by batch, written beside its
-final name and renamed into place when complete, as every file minigan writes
-(minigan/fileio.py). Nothing is overwritten: a folder that already holds a
-picture of the same name, or an existing ``.npy``, is refused.
+written batch by batch, in order, into a file whose space was reserved first
+(:func:`minigan.fileio.reserve_space`: a full disk is one line at the start,
+not a crash half-way), beside its final name, and moved into place when
+complete by the output guard (minigan/job/output_guard.py). Nothing is
+overwritten without ``--force``: a folder that already holds a picture of the
+same name, or an existing ``.npy`` (it carries no mark of who wrote it), is refused.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from numpy.lib.format import open_memmap
+from numpy.lib.format import dtype_to_descr, write_array_header_1_0
 from PIL import Image
 
-from ..fileio import atomic_write
+from ..fileio import reserve_space
 from .generate import BATCH, asked_labels, check_out_path, describe_classes, generate_batches, load_generator
+from .output_guard import OutputRefused, OutputTarget, run_file_of
 from .viz.grid import to_uint8
 
 
@@ -42,29 +45,34 @@ def export_kind(out) -> str | None:
 
 
 def write_samples(checkpoint_path, out, n: int = 64, seed: int = 0, backend: str = "numpy", use_ema: bool = True,
-                  batch_size: int = BATCH, class_spec=None) -> Path:
+                  batch_size: int = BATCH, class_spec=None, force: bool = False) -> Path:
     """Write ``n`` samples to ``out``, a folder of PNGs or a ``.npy`` file (:func:`export_kind`).
 
     ``class_spec``: a conditional G's class (name or index) for all of them; None: each class in
     turn (sample i is class ``i mod K``). Raises ``ValueError`` (one line) for an ``out`` that
-    would overwrite something, or a class G does not have.
+    would overwrite something (``force``: replace files minigan did not write), or a class G does not have.
     """
     kind = export_kind(out)
     out = Path(out).expanduser()
     if kind == "npy":
-        if out.exists():
-            raise ValueError(f"--out {out} exists; choose a new file name (nothing is overwritten)")
-        if out.with_suffix(".labels.npy").exists():
-            raise ValueError(f"{out.with_suffix('.labels.npy')} exists; choose another --out (nothing is overwritten)")
+        targets = [check_out_path(out, checkpoint_path, force, kind="array")]
     elif out.exists() and not out.is_dir():
-        check_out_path(out, checkpoint_path)                   # a file that is no folder: refused, one line
+        check_out_path(out, checkpoint_path, force)            # a file that is no folder: refused, one line
+    elif out.is_symlink():
+        raise OutputRefused(f"--out {out} is a symbolic link; minigan does not write through links: give the "
+                            "real folder's path, or a new folder")
+    elif run_file_of(out / "000000.png"):
+        raise OutputRefused(f"--out {out} is a folder of a training run's own files (its {out.name}/); give a "
+                            "new folder for the pictures, e.g. generated/")
     G = load_generator(checkpoint_path, backend, use_ema)
     labels = asked_labels(G, n, class_spec)                    # (n,) int64, or None: unconditional
     batches = generate_batches(G, n, seed, batch_size, labels)
     if kind == "npy":
-        write_npy(out, batches, n, (G.channels, *image_size(G)), labels)
+        if labels is not None:                                 # the class of each picture, beside it
+            targets.append(OutputTarget(out.with_suffix(".labels.npy"), "array", force, flag="the labels file"))
+        write_npy(targets, batches, n, (G.channels, *image_size(G)), labels)
     else:
-        write_folder(out, batches, n, labels, G.class_names)
+        write_folder(out, batches, n, labels, G.class_names, force)
     extra = f" and {out.with_suffix('.labels.npy')}" if kind == "npy" and labels is not None else ""
     print(f"wrote {out}{extra}: {n:,} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
           f"{describe_classes(G, class_spec, False)}")
@@ -77,44 +85,53 @@ def image_size(G) -> tuple[int, int]:
     return size, size
 
 
-def write_npy(out: Path, batches, n: int, shape, labels) -> None:
-    """Fill a ``(n, *shape)`` float32 memory map batch by batch, then rename it to ``out`` (and the labels)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+def write_npy(targets, batches, n: int, shape, labels) -> None:
+    """Write the ``(n, *shape)`` float32 array batch by batch into ``targets[0]`` (and the labels into ``targets[1]``).
+
+    The header first, then the space for all ``n`` pictures is reserved (a full disk: ``OSError``
+    now), then the batches in order: a plain sequential write, no memory map. The labels file is
+    moved into place first; if the array then cannot be, the labels file is removed again.
+    """
+    header = {"descr": dtype_to_descr(np.dtype("<f4")), "fortran_order": False, "shape": (n, *shape)}
+    placed = None                                              # the labels file, once in place
     try:
-        array = open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, *shape))   # on disk, not in memory
-        start = 0
-        for x in batches:                                      # (m, C, H, W) in [-1, 1]
-            array[start:start + len(x)] = x
-            start += len(x)
-        array.flush()
-        del array                                              # close the map before the rename
-        if labels is not None:                                 # the class of each picture, beside it
-            with atomic_write(out.with_suffix(".labels.npy")) as f:
-                np.save(f, labels.astype(np.int64))
-        os.replace(tmp, out)
+        with targets[0].temp() as tmp:
+            with open(tmp, "wb") as f:
+                write_array_header_1_0(f, header)
+                reserve_space(f, f.tell() + 4 * n * math.prod(shape), targets[0].path)
+                for x in batches:                              # (m, C, H, W) in [-1, 1]
+                    f.write(np.ascontiguousarray(x, dtype="<f4").tobytes())
+            if labels is not None:
+                with targets[1].temp() as tmp_labels, open(tmp_labels, "wb") as f:
+                    np.save(f, labels.astype(np.int64))
+                placed = os.lstat(targets[1].path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if placed is not None:                                 # the array failed: take its labels back
+            try:
+                if os.path.samestat(os.lstat(targets[1].path), placed):
+                    os.unlink(targets[1].path)
+            except OSError:
+                pass
         raise
 
 
-def write_folder(out: Path, batches, n: int, labels, class_names) -> None:
+def write_folder(out: Path, batches, n: int, labels, class_names, force: bool = False) -> None:
     """One PNG per picture in the folder ``out``: ``000000.png``, or ``000000_<class>.png``; refuses to overwrite."""
     names = [f"{i:06d}" + ("" if labels is None else f"_{safe_name(class_names[labels[i]])}") + ".png"
              for i in range(n)]
-    if out.is_dir():
+    if out.is_dir() and not force:
         taken = [name for name in names if (out / name).exists()]
         if taken:
             raise ValueError(f"--out {out} already holds {taken[0]} (and {len(taken) - 1} more of the names this "
-                             "would write); choose an empty or new folder (nothing is overwritten)")
+                             "would write); choose an empty or new folder (nothing is overwritten without --force)")
     out.mkdir(parents=True, exist_ok=True)
     i = 0
     for x in batches:                                          # (m, C, H, W) in [-1, 1]
         for picture in to_uint8(x).transpose(0, 2, 3, 1):      # (H, W, C) uint8
             image = Image.fromarray(picture[:, :, 0] if picture.shape[2] == 1 else picture)   # "L" or "RGB"
-            with atomic_write(out / names[i]) as f:
-                image.save(f, format="PNG")
+            target = OutputTarget(out / names[i], "picture", force)
+            with target.temp() as tmp:
+                image.save(tmp, format="PNG", **target.mark("PNG"))
             i += 1
 
 

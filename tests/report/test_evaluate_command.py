@@ -1,4 +1,6 @@
 """minigan evaluate: a checkpoint's samples judged, printed as a table, optionally written as JSON."""
+import contextlib
+import io
 import json
 import shutil
 
@@ -28,6 +30,27 @@ def test_evaluate_prints_a_table_and_writes_json(finished_run, judged, tmp_path)
     # the same G, the same z (seed 0 = the run's seed) and the same judge as the run's last evaluation
     assert r["frechet_distance"] == read_metrics(out / "eval.csv")["frechet_distance"][-1]
     assert "added a row" not in stdout                                  # --no-record: the run is untouched
+
+
+def test_evaluate_replaces_its_own_json_only(finished_run, judged, tmp_path):
+    """The output guard (minigan/job/output_guard.py): an earlier result is replaced, the user's file is not."""
+    out, _ = finished_run
+    result, notes = tmp_path / "result.json", tmp_path / "notes.json"
+    for n in (16, 24):
+        rc, _, stderr = run_main("evaluate", "--checkpoint", out, "--n", n, "--json", result, "--no-record")
+        assert rc == 0, stderr
+    assert json.loads(result.read_text())["n"] == 24
+    notes.write_text('{"n": 1}')
+    stderr = io.StringIO()
+    with pytest.raises(SystemExit) as e, contextlib.redirect_stderr(stderr):   # parser.error: usage, then one line
+        main(["evaluate", "--checkpoint", str(out), "--n", "16", "--json", str(notes), "--no-record"])
+    stderr = stderr.getvalue()
+    assert e.value.code == 2 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].endswith(
+        "add --force to replace it (it carries no mark of a file minigan evaluate --json wrote, so it may be yours)")
+    assert notes.read_text() == '{"n": 1}'
+    rc, _, stderr = run_main("evaluate", "--checkpoint", out, "--n", 16, "--json", notes, "--no-record", "--force")
+    assert rc == 0 and json.loads(notes.read_text())["n"] == 16
 
 
 def test_evaluate_adds_its_result_to_the_runs_eval_csv_and_report(finished_run, judged, tmp_path):

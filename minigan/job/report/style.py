@@ -77,6 +77,7 @@ PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="minigan report">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>minigan: {title}</title>
 <style>{style}</style>

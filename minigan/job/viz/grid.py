@@ -98,20 +98,24 @@ def picture_format(path) -> str:
     return PICTURE_FORMATS[suffix]
 
 
-def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1):
+def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1, fmt: str | None = None,
+              options: dict | None = None):
     """Write :func:`make_grid` of ``images`` to ``path``, atomically, in the format its extension names.
 
     ``scale`` (a whole number >= 1) enlarges every pixel to a ``scale x scale``
     block (nearest neighbour), so 28x28 digits are big enough to see.
     ``path`` ends in .png (lossless: what the training job writes), .jpg,
-    .gif, ... (:data:`PICTURE_FORMATS`). Returns ``path``.
+    .gif, ... (:data:`PICTURE_FORMATS`), or is written in the format ``fmt`` names
+    ("PNG", ...); ``options`` are added to ``PIL.Image.save``'s (the output guard's
+    mark, minigan/job/output_guard.py). Returns ``path``.
     """
-    fmt = picture_format(path)
+    fmt = fmt or picture_format(path)
     if int(scale) != scale or scale < 1:
         raise ValueError(f"save_grid: scale must be a whole number >= 1, got {scale}")
     grid = make_grid(images, nrow=nrow, padding=padding)   # (H_grid, W_grid, 3)
     if scale > 1:
         grid = grid.repeat(int(scale), axis=0).repeat(int(scale), axis=1)
     with atomic_write(path, "wb") as f:
-        Image.fromarray(grid).save(f, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
+        Image.fromarray(grid).save(f, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}),
+                                   **(options or {}))
     return path
