@@ -151,6 +151,10 @@ class GANTrainer:
             d_x           D on the real batch; d_g_z: on the fakes, in D's update; d_g_z_after: on
                           the fakes, in G's update, after D's. bce/minimax: the mean *probability*
                           (``sigmoid(s)`` first on a raw score); lsgan/hinge/wgan: the mean raw score.
+            gp, gp_grad_norm  wgan-gp only: the penalty term in loss_d, ``lambda mean (||g|| - 1)^2``,
+                          and ``mean ||g||``, g = grad_x D(x_hat) (the last critic update's)
+            r1, r1_grad_norm  r1 > 0 only: ``(gamma / 2) mean ||g||^2`` in loss_d, and ``mean ||g||``,
+                          g = grad_x D(x_real)
 
         Read them like a dict of Python floats (a :class:`~minigan.step_stats.StepStats`). On a GPU
         nothing in the step waits for it: the numbers come in one transfer when first read (a
@@ -194,12 +198,17 @@ class GANTrainer:
             loss_d = loss_real + loss_fake
             # 2b. Penalties on D's input gradient: each adds weight * dP/dtheta_D into D.grads.
             #     They judge D itself, at the un-augmented images (no T here).
+            penalties = {}                                    # each term and mean ||grad_x D||, for the logs
             if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
                 a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
                 x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
-                loss_d += self.gp_weight * gradient_penalty_array(D, x_hat, weight=self.gp_weight)
+                P, norm = gradient_penalty_array(D, x_hat, weight=self.gp_weight, with_norm=True)
+                penalties.update(gp=self.gp_weight * P, gp_grad_norm=norm)
+                loss_d += penalties["gp"]
             if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
-                loss_d += self.r1 / 2 * r1_penalty_array(D, x_real, weight=self.r1 / 2)
+                P, norm = r1_penalty_array(D, x_real, weight=self.r1 / 2, with_norm=True)
+                penalties.update(r1=self.r1 / 2 * P, r1_grad_norm=norm)
+                loss_d += penalties["r1"]
             ok = check(loss_d, "Loss_D", self._critic_name(k), before)   # finite? (on a GPU: a device bool)
             self.opt_D.step(apply=ok)                         # Adam on D only
             if self.clip is not None:                         # wgan: every weight of D into [-c, c]
@@ -229,6 +238,7 @@ class GANTrainer:
             "d_x": self.loss.d_mean(s_real),                  # mean D(x): D's belief the reals are real
             "d_g_z": self.loss.d_mean(s_fake),                # mean D(G(z)) in D's step, before its update
             "d_g_z_after": self.loss.d_mean(s_fake_g),        # mean D(G(z)) in G's step, after D's update
+            **penalties,                                      # wgan-gp: gp, gp_grad_norm; --r1: r1, r1_grad_norm
         }
         on_host = {}                                          # entries gathered on the host already
         if flow:

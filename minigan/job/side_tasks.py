@@ -18,12 +18,13 @@ import numpy as np
 
 from .. import backend as B
 from .divergence import DivergenceGuard
+from .game_views import game_view
 from .judge import eval_line, log_row
 from .generate import latent_walk
 from .logs import read_metrics
 from ..models import class_rows
 from .report import write_report
-from .run_folder import COLUMNS, STATS, RunFolder
+from .run_folder import RunFolder, metrics_columns
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
 
 
@@ -36,7 +37,8 @@ class Job:
 
     def __init__(self, cfg, folder: RunFolder, trainer, judge, fixed_z, size: int):
         self.cfg, self.folder, self.trainer, self.judge, self.fixed_z = cfg, folder, trainer, judge, fixed_z
-        self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}"
+        self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}, {cfg.loss}"
+        self.game = game_view(asdict(cfg))           # the curves' panels for the run's game
         self.nrow, self.fixed_labels = 8, None       # the grid: 8 pictures a row
         if cfg.conditional:                          # row k: class k, from the same row of z each time
             K = len(cfg.class_names)
@@ -51,7 +53,8 @@ class Job:
         """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
         step = self.trainer.step_count
         self.metrics, self.evals, self.flows = self.folder.open_logs(
-            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional))
+            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional),
+            columns=metrics_columns(self.cfg.loss, self.cfg.r1))
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
         self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
@@ -62,9 +65,9 @@ class Job:
 
     def log(self, step: int, epoch: int, stats: dict) -> None:
         """One row of metrics.csv (and of the curves' history); gradflow.csv rows when gathered."""
-        row = {"step": step, "epoch": epoch, **{k: stats[k] for k in STATS}}
+        row = {"step": step, "epoch": epoch, **{k: stats[k] for k in self.metrics.fieldnames[2:]}}
         self.metrics.log(**row)
-        for k in COLUMNS:
+        for k in self.metrics.fieldnames:
             self.history[k].append(row[k])
         for net, rows in stats.get("grad_flow", {}).items():     # "G": one row per layer, "D": ...
             for layer_row in rows:
@@ -87,7 +90,7 @@ class Job:
         path = self.folder.sample_path(self.trainer.step_count)
         save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
         self.gif.append(path)                        # one frame encoded, whatever the GIF's length
-        plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+        plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title, game=self.game)
         write_report(self.folder.out)
 
     def fixed_grid(self):
@@ -123,5 +126,5 @@ class Job:
         """Best effort after a NaN or divergence: the curves and report up to here (a second error must
         not hide the first)."""
         with contextlib.suppress(Exception):
-            plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+            plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title, game=self.game)
             write_report(self.folder.out)
