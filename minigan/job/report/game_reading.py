@@ -173,7 +173,7 @@ def _hinge_verdict(gap: float, d_x: float, d_g_z: float, config: dict, folder: s
 
 
 def _wasserstein_verdict(view: GameView, means: dict, config: dict, folder: str) -> str:
-    w = means["wasserstein"]
+    w = means["d_x"] - means["d_g_z"]                         # the critic's estimate of W
     n_critic = int(config.get("n_critic") or 1)
     norm = means.get("gp_grad_norm", float("nan"))
     if view.game == "wgan-gp" and np.isfinite(norm) and abs(norm - 1) > 0.5:

@@ -94,7 +94,7 @@ def ema(values, span: float) -> np.ndarray:
 def panels_of(view: GameView, history: dict) -> tuple:
     """``view``'s panels as :func:`plot_panels` takes them, leaving out those with no column in ``history``
     (a run logged before minigan logged its penalty)."""
-    panels = []
+    panels, history = [], with_derived(history)
     for p in view.panels:
         if not any(k in history for k in p.columns):
             continue
