@@ -3,6 +3,7 @@
     job.log(step, epoch, stats)    a row of metrics.csv (and gradflow.csv on the steps it records)
     job.evaluate()                 G judged by the dataset's classifier: a row of eval.csv, metrics.png
     job.sample()                   the fixed noise through G: samples/step_*.png, the GIF, the curves, the report
+                                   (and, opening a fresh run's logs, samples/step_000000.png: G untrained)
                                    (a --conditional run: one row per class, each row the same z)
     job.checkpoint(epoch, batch)   everything needed to continue exactly (after the divergence check)
     job.finish()                   the last grid, samples.png, interpolation.png, the report
@@ -58,6 +59,10 @@ class Job:
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
         self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
+        if step == 0:                                # the first frame: G before any training, noise
+            path = self.folder.sample_path(0)
+            save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
+            self.gif.append(path)
 
     def grad_flow_due(self, step: int) -> bool:
         """Per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs."""
