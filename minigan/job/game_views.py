@@ -49,12 +49,14 @@ class Panel:
     series: ``((column, legend label), ...)``, columns of metrics.csv (or ``wasserstein``, computed)
     refs:   ``((value, label, column or None), ...)``: a dashed line, coloured as that column's curve
     ylim:   fixed y limits, or None to fit the data
+    legend: the legend's name for the dashed lines
     """
     title: str
     axis: str
     series: tuple
     refs: tuple = ()
     ylim: tuple | None = None
+    legend: str = "equilibrium"
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -67,7 +69,6 @@ class GameView:
     game: str
     panels: tuple              # of Panel, top to bottom
     equilibrium: tuple         # ((label, column, value at equilibrium or None, how to read it), ...)
-    ref_legend: str            # the legend's name for the dashed lines
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -85,16 +86,15 @@ def game_view(config: dict | None = None) -> GameView:
         lam = float(config.get("gp_weight") or 10.0)
         panels.append(Panel("Gradient penalty", "penalty term and norm",
                             (("gp", f"penalty {lam:g} mean(||g|| - 1)^2"), ("gp_grad_norm", "mean ||g||")),
-                            ((1.0, "||g|| = 1", "gp_grad_norm"),)))
+                            ((1.0, "||g|| = 1", "gp_grad_norm"),), legend="the penalty's target"))
         rows.append(("||grad D(x_hat)||", "gp_grad_norm", 1.0, "WGAN-GP pulls it to 1 between reals and fakes"))
     if float(config.get("r1") or 0) > 0:
         gamma = float(config["r1"])
         panels.append(Panel("R1 penalty", "penalty term and norm",
                             (("r1", f"R1 {gamma / 2:g} mean ||g||^2"), ("r1_grad_norm", "mean ||g|| on reals")),
-                            ((0.0, "0", "r1"),)))
+                            ((0.0, "0", "r1"),), legend="equilibrium: D flat on the data"))
         rows.append(("||grad D(x)||", "r1_grad_norm", 0.0, "at equilibrium D is flat on the data"))
-    return GameView(game, tuple(panels), tuple(rows),
-                    "equilibrium" if game not in WASSERSTEIN_GAMES else "W = 0, equal distributions")
+    return GameView(game, tuple(panels), tuple(rows))
 
 
 def _game_panels(game: str, r: float):
@@ -110,7 +110,7 @@ def _game_panels(game: str, r: float):
                         (loss_g, f"{loss_g:.3f}" + (" = ln 2" if r == 1 and game == "bce" else
                                                     " = -ln 2" if r == 1 else ""), "loss_g"))),
                  Panel("Discriminator outputs", "mean D output (probability)", outputs,
-                       ((q, f"{q:g}", None),), (0.0, 1.0))],
+                       ((q, f"{q:g}", None),), (0.0, 1.0), f"equilibrium (D = {q:g})")],
                 [("Loss_D", "loss_d", loss_d, "D cannot tell real from fake"),
                  ("Loss_G", "loss_g", loss_g, ""),
                  ("D(x)", "d_x", q, "the best D outputs r/2 everywhere" if r != 1 else "D = 1/2 everywhere"),
@@ -120,23 +120,25 @@ def _game_panels(game: str, r: float):
         return ([Panel("Losses", "loss (least squares)", losses,
                        ((loss_d, f"{loss_d:g}", "loss_d"), (loss_g, f"{loss_g:g}", "loss_g"))),
                  Panel("Discriminator scores", "mean raw score s", outputs,
-                       ((q, f"{q:g}", None), (r, f"real target {r:g}", "d_x"), (0.0, "fake target 0", "d_g_z")))],
+                       ((q, f"{q:g}", None), (r, f"real target {r:g}", "d_x"), (0.0, "fake target 0", "d_g_z")),
+                       legend="equilibrium, and D's targets")],
                 [("Loss_D", "loss_d", loss_d, "0.5 (s - r)^2 on reals + 0.5 s^2 on fakes at s = r/2"),
                  ("Loss_G", "loss_g", loss_g, "0.5 (s - 1)^2 at s = r/2"),
                  ("D(x)", "d_x", q, "the best D scores r/2 everywhere"), ("D(G(z))", "d_g_z", q, "")])
     if game == "hinge":
         return ([Panel("Losses", "loss (hinge)", losses, ((2.0, "Loss_D 2", "loss_d"),)),
                  Panel("Discriminator scores", "mean raw score s", outputs,
-                       ((1.0, "margin +1", "d_x"), (-1.0, "margin -1", "d_g_z")))],
+                       ((1.0, "margin +1", "d_x"), (-1.0, "margin -1", "d_g_z")), legend="D's margins")],
                 [("Loss_D", "loss_d", 2.0, "relu(1 - s) + relu(1 + s) = 2 for s in [-1, 1]"),
                  ("Loss_G", "loss_g", None, "none: -mean s, anywhere in [-1, 1]"),
                  ("D(x) - D(G(z))", "gap", 0.0, "D scores reals and fakes alike, inside the margins")])
     # wgan, wgan-gp: the critic's estimate of the Wasserstein-1 distance is the curve to watch
     loss_axis = "loss (Wasserstein" + (", + penalty)" if game == "wgan-gp" else ")")
-    return ([Panel("Losses", loss_axis, losses, ((0.0, "0", "loss_d"),)),
+    return ([Panel("Losses", loss_axis, losses, ((0.0, "0", "loss_d"),), legend="equilibrium: Loss_D = -W = 0"),
              Panel("Critic scores", "mean raw score s", outputs),
              Panel("Wasserstein estimate", "mean D(x) - mean D(G(z))",
-                   (("wasserstein", "W = D(x) - D(G(z))"),), ((0.0, "0", "wasserstein"),))],
+                   (("wasserstein", "W = D(x) - D(G(z))"),), ((0.0, "0", "wasserstein"),),
+                   legend="W = 0, equal distributions")],
             [("W = D(x) - D(G(z))", "wasserstein", 0.0, "falls towards 0 as G's pictures approach the data"),
              ("Loss_D", "loss_d", 0.0, "= -W" + (" + the penalty" if game == "wgan-gp" else "")),
              ("Loss_G", "loss_g", None, "none: -mean s shifts with the critic's free offset")])

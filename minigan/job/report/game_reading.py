@@ -153,6 +153,10 @@ def _target_verdict(game: str, gap: float, config: dict, folder: str) -> str:
         return (f"<b>D is ahead, {usual}</b>: D(x) above {mid} and D(G(z)) below it, "
                 "yet D(G(z)) far enough from 0 for G to get a useful gradient")
     if gap > -0.1 * r:
+        if float(config.get("r1") or 0) > 0:
+            return ("<b>Close to balance, as R1 holds it</b>: the penalty keeps D flat around the real pictures, "
+                    "so D(x) and D(G(z)) stay near each other while the samples improve; judge this run by its "
+                    "samples and the R1 panel")
         return ("<b>Close to balance</b>: D can hardly tell real from fake at the moment; if it stays so "
                 "while the samples are still poor, D may not be learning")
     return "<b>D is confused</b>: it rates the fakes as more real than the real pictures"

@@ -100,7 +100,7 @@ def panels_of(view: GameView, history: dict) -> tuple:
             continue
         series = tuple((k, label, COLOURS[k]) for k, label in p.series)
         refs = tuple((value, label, COLOURS.get(key, GREY)) for value, label, key in p.refs)
-        panels.append((p.title, p.axis, series, refs, p.ylim))
+        panels.append((p.title, p.axis, series, refs, p.ylim, p.legend))
     return tuple(panels)
 
 
@@ -152,7 +152,7 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
     if smooth is None:
         smooth = n > SMOOTH_MIN_POINTS
     steps, means, lows, highs = bin_history(data["step"], {k: v for k, v in data.items() if k != "step"})
-    return plot_panels(steps, means, panels, path, title=title, smooth=smooth, ref_legend=view.ref_legend,
+    return plot_panels(steps, means, panels, path, title=title, smooth=smooth,
                        height=HEIGHT + PANEL_HEIGHT * max(0, len(panels) - 2),
                        envelope=(lows, highs) if n > MAX_POINTS else None)
 
@@ -165,7 +165,8 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     The engine behind :func:`plot_training_curves` and
     :func:`minigan.job.viz.plot_eval_curves`. ``steps``: ``(n,)`` sorted;
     ``data``: ``{key: (n,) array}``; ``panels``: ``(title, y-axis title, ((key, legend label,
-    colour), ...), ((value, label, colour), ...) dashed reference lines, fixed y limits or None)``.
+    colour), ...), ((value, label, colour), ...) dashed reference lines, fixed y limits or None[, the
+    legend's name for this panel's dashed lines])``.
     ``ref_legend``: the legend's label for the dashed reference lines;
     ``markers``: a dot on every point (for a few, widely spaced points);
     ``envelope``: ``(lows, highs)``, dicts like ``data``, when each point
@@ -205,7 +206,8 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     else:
         xlim = (xticks[0], xticks[-1])
 
-    for (panel_title, y_title, series, refs, fixed_ylim), box in zip(panels, boxes):
+    for panel, box in zip(panels, boxes):
+        (panel_title, y_title, series, refs, fixed_ylim), legend_name = panel[:5], (panel[5:] or (ref_legend,))[0]
         raw = {key: np.asarray(data[key], dtype=np.float64) for key, _, _ in series}
         smoothed = {key: ema(v, span) for key, v in raw.items()} if smooth else {}
         lows, highs = envelope or (raw, raw)         # each point's lowest and highest raw value
@@ -238,8 +240,8 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
         b_left, b_top, b_right, b_bottom = box
         put_text(draw, (b_left, b_top - 8), panel_title, f_panel, BLACK, va="bottom")
         legend = [(label, colour, False) for _, label, colour in series]
-        if refs and ref_legend:
-            legend.append((ref_legend, GREY, True))
+        if refs and legend_name:
+            legend.append((legend_name, GREY, True))
         _legend(draw, legend, right_x=b_right, baseline_y=b_top - 8, font=f_label)
         _vertical_text(image, y_title, f_label, centre=(22, (b_top + b_bottom) / 2))
         for (value, label, colour), y_row in zip(refs, _spread(rows, 16, b_top + 8, b_bottom - 8)):
