@@ -166,7 +166,9 @@ def add_evaluate_arguments(parser):
     parser.add_argument("--n", type=positive_int, default=10000,
                         help="how many samples to judge (default: 10000; compare runs at the same n)")
     parser.add_argument("--dataset", choices=tuple(DATASETS), default=None,
-                        help="whose classifier and test images judge the samples (default: the run's dataset)")
+                        help="whose classifier and test images judge the samples (default: the run's dataset; a "
+                             "folder run with a sub-folder per class: a classifier trained on most of the folder, "
+                             "cached by its pictures' content, judges against the rest)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder holding the dataset's files (default: the run's, else found automatically)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the results to FILE as JSON")
