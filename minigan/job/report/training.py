@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 
 from ..game_views import WASSERSTEIN_GAMES, game_view
-from ..judge import NUM_CLASSES
 from .game_reading import curves_note, equilibrium_table, reading, recent_means
 from .html import esc, img, section
 from .run_files import RECENT_STEPS, Run, step_of
@@ -30,7 +29,7 @@ def overview(run: Run) -> str:
     if run.evals.get("step"):
         e = {k: v[-1] for k, v in run.evals.items()}
         cards += [("Frechet distance", f"{e['frechet_distance']:.2f} <small>at step {int(e['step']):,}</small>"),
-                  ("classes present", f"{int(e['classes_present'])} / {NUM_CLASSES}")]
+                  ("classes present", f"{int(e['classes_present'])} / {len(run.classes)}")]
     cards_html = "".join(f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{v}</div></div>'
                          for k, v in cards)
     nav = " · ".join(f'<a href="#{a}">{t}</a>' for a, t in (
