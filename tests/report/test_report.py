@@ -102,7 +102,7 @@ def test_a_run_in_its_first_steps_gets_a_report_too(tmp_path):
     page = Page(path.read_text(encoding="utf-8"))
     text = " ".join(page.text)
     assert page.images() == []
-    assert "No sample grid yet" in text and "evaluation needs MNIST or Fashion-MNIST" in text
+    assert "No sample grid yet" in text and "sub-folder per class, whose labels train the judging classifier" in text
     assert "No gradient-flow statistics" in text and "dcgan64" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "index.html", "metrics.csv"]   # no temp file
 
