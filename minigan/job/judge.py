@@ -125,7 +125,8 @@ class FolderJudge(Judge):
         except NoClasses as e:
             raise NoJudge(f"{e}; grayscale digits or clothes can be judged with --dataset mnist or --dataset "
                           "fashion-mnist") from None
-        self.dataset, self.data_dir, self.n, self.batch_size, self.seed = "folder", data_dir, int(n), int(batch_size), seed
+        self.dataset, self.data_dir, self.seed = "folder", data_dir, seed
+        self.n, self.batch_size = int(n), int(batch_size)
         self.n_real = len(real)
         self.real = real_statistics(self.classifier, real, batch_size, labels=labels)   # per class too
 

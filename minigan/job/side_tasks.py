@@ -40,11 +40,12 @@ class Job:
         self.cfg, self.folder, self.trainer, self.judge, self.fixed_z = cfg, folder, trainer, judge, fixed_z
         self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}, {cfg.loss}"
         self.game = game_view(asdict(cfg))           # the curves' panels for the run's game
-        self.nrow, self.fixed_labels = 8, None       # the grid: 8 pictures a row
+        self.nrow, self.fixed_labels, self.row_names = 8, None, None   # the grid: 8 pictures a row
         if cfg.conditional:                          # row k: class k, from the same row of z each time
             K = len(cfg.class_names)
             self.nrow = len(fixed_z) // K
             self.fixed_labels = class_rows(K, self.nrow)                # (K * nrow,): 0, 0, ..., 1, 1, ...
+            self.row_names = list(cfg.class_names)                      # written beside the rows
             self.title += f", conditional ({cfg.conditional})"
         self.guard = DivergenceGuard()               # a diverged model is never saved
         self.saved_step = folder.latest_step()       # the step of the newest checkpoint
@@ -61,7 +62,7 @@ class Job:
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
         if step == 0:                                # the first frame: G before any training, noise
             path = self.folder.sample_path(0)
-            save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
+            save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
             self.gif.append(path)
 
     def grad_flow_due(self, step: int) -> bool:
@@ -93,7 +94,7 @@ class Job:
     def sample(self) -> None:
         """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
         path = self.folder.sample_path(self.trainer.step_count)
-        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
+        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
         self.gif.append(path)                        # one frame encoded, whatever the GIF's length
         plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title, game=self.game)
         write_report(self.folder.out)
@@ -119,12 +120,13 @@ class Job:
         out, trainer, cfg = self.folder.out, self.trainer, self.cfg
         if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
             self.sample()
-        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale)
+        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
                         dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
         walk_labels = None if self.fixed_labels is None else np.repeat(np.arange(8) % len(cfg.class_names), 10)
+        walk_names = None if walk_labels is None else [cfg.class_names[k] for k in walk_labels[::10]]
         save_grid(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png", nrow=10,
-                  scale=self.scale)                  # a conditional run: row r walks within class r
+                  scale=self.scale, row_labels=walk_names)   # a conditional run: row r walks within class r
         write_report(out)
 
     def after_failure(self) -> None:
