@@ -168,3 +168,18 @@ def idx_dir(tmp_path_factory):
     write_idx(folder / "train-images-idx3-ubyte", squares(64))
     write_idx(folder / "train-labels-idx1-ubyte", np.zeros(64, np.uint8))
     return folder
+
+
+def test_an_older_wgan_gp_run_resumes_with_its_own_columns(tmp_path, capsys, idx_dir):
+    """A run logged before the penalty columns existed keeps its metrics.csv layout when resumed."""
+    from ..cli.conftest import TINY
+    out = tmp_path / "old"
+    flags = ["train", "--data-dir", str(idx_dir), *TINY, "--out", str(out), "--recipe", "wgan-gp"]
+    assert main([*flags, "--max-steps", "2"]) == 0
+    lines = (out / "metrics.csv").read_text().splitlines()
+    width = len(COLUMNS)
+    (out / "metrics.csv").write_text("".join(",".join(line.split(",")[:width]) + "\n" for line in lines))
+    assert main([*flags, "--max-steps", "3", "--resume"]) == 0, capsys.readouterr().err
+    header, *rows = (out / "metrics.csv").read_text().splitlines()
+    assert tuple(header.split(",")) == COLUMNS and len(rows) == 3
+    assert (out / "curves.png").is_file() and "Wasserstein" in (out / "index.html").read_text(encoding="utf-8")
