@@ -57,16 +57,17 @@ def gradient_penalty(D, x, weight=1.0, target=1.0) -> float:
     return float(gradient_penalty_array(D, x, weight, target))
 
 
-def gradient_penalty_array(D, x, weight=1.0, target=1.0):
+def gradient_penalty_array(D, x, weight=1.0, target=1.0, with_norm=False):
     """:func:`gradient_penalty` with P left on x's backend, a 0-d float64 array (what the trainer
-    uses: ``float()`` would wait for the GPU)."""
+    uses: ``float()`` would wait for the GPU). ``with_norm``: ``(P, mean_i ||g_i||)``, the mean
+    input-gradient norm the job logs beside the penalty."""
     def dP_dg(norm, N):
         xp = get_array_module(norm)
         P = ((norm - target) ** 2).mean()
         safe = xp.where(norm > 0, norm, 1)                            # at ||g_i|| = 0: v_i = 0 (subgradient)
         coef = (2 / N) * (norm - target) / safe                       # d/dg_i (|g_i| - t)^2 / N = 2/N (|g_i| - t) g_i/|g_i|
         return P, coef
-    return _penalty("gradient_penalty", D, x, weight, dP_dg)
+    return _penalty("gradient_penalty", D, x, weight, dP_dg, with_norm)
 
 
 def r1_penalty(D, x, weight=1.0) -> float:
@@ -77,15 +78,15 @@ def r1_penalty(D, x, weight=1.0) -> float:
     return float(r1_penalty_array(D, x, weight))
 
 
-def r1_penalty_array(D, x, weight=1.0):
-    """:func:`r1_penalty` with P left on x's backend, a 0-d float64 array."""
+def r1_penalty_array(D, x, weight=1.0, with_norm=False):
+    """:func:`r1_penalty` with P left on x's backend, a 0-d float64 array (``with_norm``: and mean_i ||g_i||)."""
     def dP_dg(norm, N):
         xp = get_array_module(norm)
         return (norm * norm).mean(), xp.full_like(norm, 2 / N)        # d/dg_i |g_i|^2 / N = 2/N g_i
-    return _penalty("r1_penalty", D, x, weight, dP_dg)
+    return _penalty("r1_penalty", D, x, weight, dP_dg, with_norm)
 
 
-def _penalty(name, D, x, weight, dP_dg):
+def _penalty(name, D, x, weight, dP_dg, with_norm=False):
     layers = critic_layers(D, name)
     with _flags_restored(layers):
         g, deltas = input_gradient(layers, x, name)                   # passes 1 and 2
@@ -96,6 +97,8 @@ def _penalty(name, D, x, weight, dP_dg):
         P, coef = dP_dg(norm, N)                                   # pass 3: v = coef_i g_i
         v = (weight * coef[:, None] * g_rows).reshape(g.shape)        # weight folded in: every later product is linear in v
         add_tangent_weight_grads(layers, deltas, v)                   # pass 4
+    if with_norm:
+        return as_float64(P), as_float64(norm.mean())                 # and the mean ||g_i||, for the logs
     return as_float64(P)                                              # 0-d, on x's backend
 
 

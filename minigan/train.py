@@ -152,6 +152,10 @@ class GANTrainer:
             d_x           D on the real batch; d_g_z: on the fakes, in D's update; d_g_z_after: on
                           the fakes, in G's update, after D's. bce/minimax: the mean *probability*
                           (``sigmoid(s)`` first on a raw score); lsgan/hinge/wgan: the mean raw score.
+            gp, gp_grad_norm  wgan-gp only: the penalty term in loss_d, ``lambda mean (||g|| - 1)^2``,
+                          and ``mean ||g||``, g = grad_x D(x_hat) (the last critic update's)
+            r1, r1_grad_norm  r1 > 0 only: ``(gamma / 2) mean ||g||^2`` in loss_d, and ``mean ||g||``,
+                          g = grad_x D(x_real)
 
         Read them like a dict of Python floats (a :class:`~minigan.step_stats.StepStats`). On a GPU
         nothing in the step waits for it: the numbers come in one transfer when first read (a
@@ -186,7 +190,8 @@ class GANTrainer:
             loss_fake, ds_fake = self.loss.d_fake(s_fake)     # bce: BCE(D(G(z)), 0)
             D.backward(ds_fake)                               # D.grads += dLoss_fake/dtheta_D; the dx it
                                                               # returns is dropped: nothing flows into G
-            loss_d = loss_real + loss_fake + self._penalties(x_real, x_fake)   # 2b. wgan-gp, R1 (if on)
+            penalty, penalties = self._penalties(x_real, x_fake)   # 2b. wgan-gp, R1 (if on); their terms, logged
+            loss_d = loss_real + loss_fake + penalty
             ok = check(loss_d, "Loss_D", self._critic_name(k), before)   # finite? (on a GPU: a device bool)
             self.opt_D.step(apply=ok)                         # Adam on D only
             self._clip_critic(ok)                             # wgan: every weight of D into [-c, c]
@@ -208,7 +213,7 @@ class GANTrainer:
         self._update_ema(ok)                                  # the moving average of G, if kept
 
         self.step_count += 1
-        return self._statistics(loss_d, loss_g, s_real, s_fake, s_fake_g, check, flow)
+        return self._statistics(loss_d, loss_g, s_real, s_fake, s_fake_g, penalties, check, flow)
 
     # -- the named steps the algorithm above calls (each one a reader can skip) --
     def _real_batch(self, x_real, labels):
@@ -222,23 +227,25 @@ class GANTrainer:
         return z_k, self._fake_labels(N, fake_labels, x_real)
 
     def _penalties(self, x_real, x_fake):
-        """Loss_D's penalty terms, ``weight * P`` each; each adds its ``weight * dP/dtheta_D`` into D.grads.
+        """Loss_D's penalty terms: ``(their sum, {name: weight * P, name_grad_norm: mean ||grad_x D||})``.
 
-        wgan-gp: ``lambda * mean (||grad_x D(x_hat)|| - 1)^2`` at random points between reals and
-        fakes; R1 (``--r1 gamma``): ``gamma/2 * mean ||grad_x D(x_real)||^2``. They judge D itself,
-        at the un-augmented images (no T). 0.0 when neither is on.
+        Each adds its ``weight * dP/dtheta_D`` into D.grads. wgan-gp: ``lambda * mean
+        (||grad_x D(x_hat)|| - 1)^2`` at random points between reals and fakes; R1 (``--r1
+        gamma``): ``gamma/2 * mean ||grad_x D(x_real)||^2``. They judge D itself, at the
+        un-augmented images (no T). ``(0.0, {})`` when neither is on.
         """
         terms = []
         if self.loss.gradient_penalty:
             a = self._uniform(x_real.shape[0])                # (N, 1, 1, 1): a ~ U(0, 1), one per sample
-            terms.append((gradient_penalty_array, a * x_real + (1 - a) * x_fake, self.gp_weight))
+            terms.append(("gp", gradient_penalty_array, a * x_real + (1 - a) * x_fake, self.gp_weight))
         if self.r1 > 0:
-            terms.append((r1_penalty_array, x_real, self.r1 / 2))
-        total = 0.0
-        for penalty, x, weight in terms:
-            P = penalty(self.D, x, weight=weight)             # P; adds weight * dP/dtheta_D into D.grads
-            total = total + weight * P                        # ... and weight * P into Loss_D: one weight
-        return total
+            terms.append(("r1", r1_penalty_array, x_real, self.r1 / 2))
+        total, logged = 0.0, {}
+        for name, penalty, x, weight in terms:
+            P, norm = penalty(self.D, x, weight=weight, with_norm=True)   # adds weight * dP/dtheta_D into D.grads
+            logged[name], logged[f"{name}_grad_norm"] = weight * P, norm   # ... and weight * P into Loss_D:
+            total = total + logged[name]                                   # the weight, in one place
+        return total, logged
 
     def _clip_critic(self, ok):
         if self.clip is not None:                             # wgan only
@@ -255,7 +262,7 @@ class GANTrainer:
             self.G.monitor = flow["G"]
         return flow
 
-    def _statistics(self, loss_d, loss_g, s_real, s_fake, s_fake_g, check, flow):
+    def _statistics(self, loss_d, loss_g, s_real, s_fake, s_fake_g, penalties, check, flow):
         """The step's :class:`StepStats` (see :meth:`step`): nothing is fetched from a GPU yet."""
         stats = {
             "loss_d": loss_d,                                 # bce: BCE(D(x), 1) + BCE(D(G(z)), 0)
@@ -263,6 +270,7 @@ class GANTrainer:
             "d_x": self.loss.d_mean(s_real),                  # mean D(x): D's belief the reals are real
             "d_g_z": self.loss.d_mean(s_fake),                # mean D(G(z)) in D's step, before its update
             "d_g_z_after": self.loss.d_mean(s_fake_g),        # mean D(G(z)) in G's step, after D's update
+            **penalties,                                      # wgan-gp: gp, gp_grad_norm; --r1: r1, r1_grad_norm
         }
         on_host = {}                                          # entries gathered on the host already
         if flow:

@@ -307,3 +307,71 @@ def test_a_spectrally_normalized_d_loads_into_pytorch_and_back(spec, tmp_path):
     back = load_safetensors(path)
     np.testing.assert_array_equal(back.state_dict()["0.u"], state["0.weight_u"].numpy())
     assert_same_outputs(torch, torch_net, back, spec)
+
+
+# ---- conditional networks: G(z, y), D(x, y) ---------------------------------------------------
+K = 3
+COND_SPECS = [NetSpec("dcgan28", net, nz=6, ngf=3, ndf=4, nc=1, sigmoid=sig, d_norm="batch",
+                      num_classes=K, conditional=form)
+              for form in ("concat", "projection") for net, sig in (("G", True), ("D", True), ("D", False))]
+
+
+def pytorch_conditional(torch, nn, spec: NetSpec):
+    """The PyTorch modules of docs/pytorch-interop.md, written out again: a Sequential that appends one-hot
+    label planes (concat G and D), and the projection D (body, head, embed)."""
+    F, K = torch.nn.functional, spec.num_classes
+
+    class LabelConcat(nn.Sequential):
+        def __init__(self, *layers, num_classes):
+            super().__init__(*layers)
+            self.num_classes = num_classes
+
+        def forward(self, x, y):
+            N, _, H, W = x.shape
+            planes = F.one_hot(y, self.num_classes).to(x.dtype)[:, :, None, None].expand(N, -1, H, W)
+            return super().forward(torch.cat([x, planes], dim=1))
+
+    class ProjectionD(nn.Module):
+        def __init__(self, body, head, num_classes, sigmoid):
+            super().__init__()
+            self.body, self.head, self.embed = body, head, nn.Embedding(num_classes, head.in_channels)
+            self.sigmoid = sigmoid
+
+        def forward(self, x, y):
+            phi = self.body(x)
+            s = self.head(phi) + (self.embed(y) * phi.sum(dim=(2, 3))).sum(dim=1).view(-1, 1, 1, 1)
+            return torch.sigmoid(s) if self.sigmoid else s
+
+    if spec.net == "G":
+        plain = pytorch_dcgan(nn, NetSpec(spec.arch, "G", nz=spec.nz + K, ngf=spec.ngf, nc=spec.nc))
+        return LabelConcat(*plain, num_classes=K)
+    if spec.conditional == "concat":
+        *layers, sigmoid = pytorch_dcgan(nn, NetSpec(spec.arch, "D", ndf=spec.ndf, nc=spec.nc + K))
+        return LabelConcat(*layers, *([sigmoid] if spec.sigmoid else []), num_classes=K)
+    *body, head, _ = pytorch_dcgan(nn, NetSpec(spec.arch, "D", ndf=spec.ndf, nc=spec.nc))
+    return ProjectionD(nn.Sequential(*body), head, K, spec.sigmoid)
+
+
+@pytest.mark.parametrize("spec", COND_SPECS, ids=[str(s) for s in COND_SPECS])
+def test_a_conditional_network_round_trips_and_loads_strictly_into_pytorch(spec, tmp_path):
+    rng = np.random.default_rng(1)
+    net = spec.build("float32")
+    x = rng.standard_normal(input_shape(spec, 6)).astype(np.float32)
+    y = np.arange(6) % K
+    for _ in range(2):                                              # running statistics moved
+        net.forward(x, y)
+    for _, p, _ in net.parameters():                                # every weight (the embedding too) non-trivial
+        p += (0.05 * rng.standard_normal(p.shape)).astype(np.float32)
+    net.eval()
+    path = save_safetensors(net, tmp_path / "net.safetensors", spec, steps=2)
+    back = load_safetensors(path)                                   # the metadata names the form
+    assert_same_arrays(net.state_dict(), back.state_dict())
+    assert np.array_equal(back(x, y), net(x, y))
+    torch = pytest.importorskip("torch")
+    st_torch = pytest.importorskip("safetensors.torch")
+    torch_net = pytorch_conditional(torch, torch.nn, spec)
+    torch_net.load_state_dict(st_torch.load_file(str(path)), strict=True)
+    with torch.no_grad():
+        want = torch_net.eval()(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+    np.testing.assert_allclose(net(x, y), want, rtol=1e-5, atol=1e-5)
+    assert np.abs(net(x, (y + 1) % K) - want).max() > 1e-4          # the label matters: a real comparison

@@ -19,4 +19,5 @@ The engine (``minigan/backend.py``, ``minigan/nn/``, ``minigan/optim.py``) and t
     generate.py, sample_files.py, export.py
                           pictures and weights files from a trained run
     report/, viz/         the HTML report and the pictures in it
+    game_views.py         each game's curves and equilibrium, as the report and curves.png show them
 """

@@ -122,9 +122,11 @@ def run_train(args, parser) -> int:
 def add_generate_arguments(parser):
     parser.add_argument("--checkpoint", required=True, metavar="PATH",
                         help="a checkpoint .npz, a 'latest' pointer, or a run's output folder")
-    parser.add_argument("--n", type=positive_int, default=64,
+    parser.add_argument("--n", type=positive_int, default=None,
                         help=f"how many pictures, at most {MAX_GRID:,} in one grid, any number in a folder or "
-                             ".npy (default: 64)")
+                             ".npy (default: 64; a conditional run's grid: a row of --nrow per class); with "
+                             "--interpolate, rounded up to whole walks, and for a conditional run to as many "
+                             "walks for every class")
     parser.add_argument("--out", default=None, metavar="PATH",
                         help="where to write: a grid picture, its extension picks the format: .png, .jpg, .gif, "
                              ".bmp, .tif, .webp (default: generated.png in the run's folder); a folder (samples/): "
@@ -135,7 +137,8 @@ def add_generate_arguments(parser):
                              "grid has one row per class (of --nrow pictures), a folder or .npy each class in turn")
     parser.add_argument("--seed", type=nonnegative_int, default=0, help="seeds z (default: 0)")
     parser.add_argument("--interpolate", action="store_true",
-                        help="rows of latent walks between pairs of z instead of independent samples")
+                        help="rows of latent walks between pairs of z instead of independent samples (default "
+                             "--out: interpolation-generated.png in the run's folder)")
     parser.add_argument("--nrow", type=positive_int, default=8,
                         help="pictures per row; with --interpolate, the steps of each walk (default: 8)")
     parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
@@ -148,10 +151,11 @@ def add_generate_arguments(parser):
 
 
 def run_generate(args, parser) -> int:
-    out = args.out or checkpoint_folder(resolve(args.checkpoint)) / "generated.png"   # not the current folder
+    name = "interpolation-generated.png" if args.interpolate else "generated.png"   # not the run's interpolation.png
+    out = args.out or checkpoint_folder(resolve(args.checkpoint)) / name   # not the current folder
     try:
         if export_kind(out) and not args.interpolate:    # a folder of PNGs or a .npy array, batch by batch
-            write_samples(args.checkpoint, out, n=args.n, seed=args.seed, backend=args.backend,
+            write_samples(args.checkpoint, out, n=args.n or 64, seed=args.seed, backend=args.backend,
                           use_ema=args.use_ema, class_spec=args.class_spec, force=args.force)
         else:
             generate_grid(args.checkpoint, out, n=args.n, seed=args.seed, interpolate=args.interpolate,
@@ -175,7 +179,9 @@ def add_evaluate_arguments(parser):
     parser.add_argument("--n", type=positive_int, default=10000,
                         help="how many samples to judge (default: 10000; compare runs at the same n)")
     parser.add_argument("--dataset", choices=tuple(DATASETS), default=None,
-                        help="whose classifier and test images judge the samples (default: the run's dataset)")
+                        help="whose classifier and test images judge the samples (default: the run's dataset; a "
+                             "folder run with a sub-folder per class: a classifier trained on most of the folder, "
+                             "cached by its pictures' content, judges against the rest)")
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="folder holding the dataset's files (default: the run's, else found automatically)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the results to FILE as JSON")

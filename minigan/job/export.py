@@ -11,7 +11,10 @@ Each file holds one network, with exactly the keys and shapes of the PyTorch
 metadata names the network, the step, which weights (``G``, ``G_ema``, ``D``)
 and the run's config (see :mod:`minigan.models.safetensors_file`). The
 networks are rebuilt from the config saved in the checkpoint, with
-:data:`minigan.models.ARCHITECTURES`.
+:data:`minigan.models.ARCHITECTURES`. A ``--conditional`` run's G and D read
+labels: their keys are those of the PyTorch modules docs/pytorch-interop.md
+writes out (an ``nn.Sequential`` that appends one-hot label planes; a
+projection D), and the metadata says ``minigan.num_classes`` and ``minigan.conditional``.
 """
 from __future__ import annotations
 
@@ -58,9 +61,6 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None, 
     config, weights = state.get("config"), state.get("trainer")
     if not isinstance(config, dict) or not isinstance(weights, dict):
         raise CheckpointError(f"{source} is a minigan checkpoint without a config and trainer weights")
-    if config.get("conditional"):                     # G(z, y) has no plain nn.Sequential twin in PyTorch
-        raise ValueError(f"{source} is a --conditional {config['conditional']} run: its networks read labels, "
-                         "which the PyTorch nn.Sequential layout cannot hold; only unconditional runs export for now")
     has_ema = weights.get("G_ema") is not None
     if ema and not has_ema:
         raise ValueError(f"--ema: {source} has no EMA copy of G (the run was trained without --ema); "
@@ -86,8 +86,11 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None, 
 def _spec(config: dict, which: str, source) -> NetSpec:
     """The network ``which`` of the run ``config`` describes."""
     try:
+        labels = {}
+        if config.get("conditional"):                 # G(z, y), D(x, y): their PyTorch modules, docs/pytorch-interop.md
+            labels = dict(num_classes=len(config["class_names"]), conditional=config["conditional"])
         return NetSpec(config["arch"], which, int(config["nz"]), int(config["ngf"]), int(config["ndf"]),
-                       int(config["channels"]), **d_form(TrainConfig.from_dict(config)))
+                       int(config["channels"]), **d_form(TrainConfig.from_dict(config)), **labels)
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{source}: its config does not say the network's sizes ({type(e).__name__}: {e})") \
             from None

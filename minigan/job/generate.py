@@ -26,8 +26,10 @@ pictures go to a folder of PNGs or a ``.npy`` array (minigan/job/sample_files.py
 
 **A conditional run** (``--conditional``): ``G(z, labels)`` draws the classes
 asked for. :func:`asked_labels` turns ``--class 7`` or ``--class Sneaker`` into
-labels; without ``--class`` a grid has one row per class, each row drawn from
-the same ``nrow`` noise vectors, so a column shows one z in every class.
+labels (a name matched without regard to case when only one matches); without
+``--class`` a grid's ``--n`` pictures are shared among the classes, one row per class
+with its name beside it, each row drawn from the same noise vectors, so a column
+shows one z in every class.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
 from .data import class_index
 from .output_guard import OutputTarget
-from ..models import class_rows, sample_noise
+from ..models import sample_noise
 from .viz import grid_scale, picture_format, save_grid
 
 BATCH = 256                  # pictures G makes at a time: bounds the memory of its activations
@@ -185,58 +187,91 @@ def check_out_path(out, checkpoint_path, force: bool = False, kind: str = "pictu
     return OutputTarget(out, kind, force=force)
 
 
-def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate: bool = False,
+def generate_grid(checkpoint_path, out, n: int | None = None, seed: int = 0, interpolate: bool = False,
                   nrow: int = 8, backend: str = "numpy", use_ema: bool = True,
                   batch_size: int = BATCH, class_spec=None, force: bool = False) -> Path:
     """Write a grid of ``n`` samples (or, with ``interpolate``, of latent walks) to ``out``.
 
-    The format is the one ``out``'s extension names (.png, .jpg, .gif, ...).
-    Interpolation: ``ceil(n / nrow)`` rows of ``nrow`` steps each. G runs on
-    ``batch_size`` pictures at a time. A conditional G: ``class_spec`` (a class name or
-    index) asks for that class only; without it the grid has one row of ``nrow`` per class
-    (and ``n`` is not used), or, interpolating, row r walks within class r. Raises
-    ``ValueError`` (one line) for an ``out`` that is a checkpoint or has no picture
-    extension, ``n`` above :data:`MAX_GRID`, or a class G does not have, and
+    The format is the one ``out``'s extension names (.png, .jpg, .gif, ...). ``n``: how many
+    pictures; None: 64, or for a conditional G without ``class_spec`` a row of ``nrow`` per class.
+    Interpolation: ``ceil(n / nrow)`` rows of ``nrow`` steps each. G runs on ``batch_size``
+    pictures at a time. A conditional G: ``class_spec`` (a class name or index) asks for that
+    class only; without it the ``n`` pictures are shared among the classes in order (class k
+    gets ``n // K``, one more for the first ``n % K``), one row per class with its name beside
+    it, the same z down each column; interpolating, the walks are rounded up to the same
+    number for every class, each class's rows walking within it. Raises ``ValueError`` (one
+    line) for an ``out`` that is a checkpoint or has no picture extension, more pictures than
+    :data:`MAX_GRID`, or a class G does not have, and
     :class:`~minigan.job.output_guard.OutputRefused` (a ``ValueError``) for an ``out`` it may not
     write (``force``: replace an existing file minigan did not write; minigan/job/output_guard.py).
     """
     target = check_out_path(out, checkpoint_path, force)                 # refused now, before any work
     out = Path(out).expanduser()
     G = load_generator(checkpoint_path, backend, use_ema)
-    rows_per_class = G.num_classes is not None and class_spec is None and not interpolate
-    if rows_per_class:
-        n = G.num_classes * nrow                                          # a row per class
-        if n > MAX_GRID:
-            raise ValueError(f"{G.num_classes} classes x --nrow {nrow} = {n:,} pictures is too many for one grid "
-                             f"(at most {MAX_GRID:,}); give a smaller --nrow, or ask for one --class")
-    if n > MAX_GRID:
-        raise ValueError(f"--n {n:,} is too many pictures for one grid (at most {MAX_GRID:,}, a picture about "
-                         f"2,000 pixels a side); make several grids with different --seed values, or write "
-                         f"them all to a folder (--out samples/) or an array (--out samples.npy)")
-    rng = np.random.default_rng(seed)
-    if rows_per_class:                                                    # row k: class k, the same z per column
-        z = np.tile(sample_noise(nrow, G.nz, G.noise, rng), (G.num_classes, 1, 1, 1))   # (K * nrow, nz, 1, 1)
-        labels = class_rows(G.num_classes, nrow)                          # (K * nrow,): 0, ..., 0, 1, ...
-    elif interpolate:
-        z = latent_walk(G.nz, rows=-(-n // nrow), steps=nrow, kind=G.noise, rng=rng)
-        labels = asked_labels(G, len(z), class_spec)                      # a conditional G without --class:
-        if labels is not None and class_spec is None:                     # row r walks within class r
-            labels = np.arange(len(z)) // nrow % G.num_classes
+    K = G.num_classes
+    by_class = K is not None and class_spec is None                      # rows of classes, named
+    if n is None:
+        n = K * nrow if by_class and not interpolate else 64
+    rows = -(-n // nrow)
+    if by_class and interpolate:
+        rows = K * -(-rows // K)                                          # the same number of walks per class
+    total = rows * nrow if interpolate else n
+    if total > MAX_GRID:
+        asked = f"--n {n:,}" if not interpolate else f"{rows:,} walks of {nrow} ({total:,} pictures)"
+        raise ValueError(f"{asked} is too many pictures for one grid (at most {MAX_GRID:,}, a picture about "
+                         f"2,000 pixels a side); ask for fewer (--n, --nrow), make several grids with different "
+                         f"--seed values, or write them all to a folder (--out samples/) or an array "
+                         f"(--out samples.npy)")
+    rng, row_labels = np.random.default_rng(seed), None
+    if interpolate:
+        z = latent_walk(G.nz, rows=rows, steps=nrow, kind=G.noise, rng=rng)   # (rows * nrow, nz, 1, 1)
+        labels = asked_labels(G, len(z), class_spec)
+        if by_class:                                                      # class k: rows k*rows/K ... in order
+            labels = np.arange(len(z)) // nrow // (rows // K)
+            row_labels = [G.class_names[k] for k in range(K) for _ in range(rows // K)]
+        images = _run_G(G, z, labels, batch_size)
+    elif by_class:
+        images, row_labels, nrow = class_rows_grid(G, n, rng, batch_size)
     else:
         labels = asked_labels(G, n, class_spec)                           # (n,), or None: unconditional
-        z = None
-    if z is None:
         images = np.concatenate(list(generate_batches(G, n, seed, batch_size, labels)))   # (n, C, H, W) in [-1, 1]
-    else:
-        images = np.concatenate([B.to_numpy(G(z[i:i + batch_size], None if labels is None else
-                                              labels[i:i + batch_size])) for i in range(0, len(z), batch_size)])
     fmt = picture_format(out)
     with target.temp() as tmp:                                            # in place once complete, or not at all
-        save_grid(images, tmp, nrow=nrow, scale=grid_scale(images.shape[-1]), fmt=fmt, options=target.mark(fmt))
-    what = describe_classes(G, class_spec, rows_per_class)
-    print(f"wrote {out}: {len(images)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
-          f"{' (latent walks, one per row)' if interpolate else ''}{what}")
+        save_grid(images, tmp, nrow=nrow, scale=grid_scale(images.shape[-1]), row_labels=row_labels,
+                  fmt=fmt, options=target.mark(fmt))
+    what = describe_classes(G, class_spec, by_class)
+    walks = f" ({rows} latent walks of {nrow}, one per row)" if interpolate else ""
+    print(f"wrote {out}: {total} pictures from {'EMA ' if G.ema else ''}G at step {G.step}{walks}{what}")
     return out
+
+
+def class_rows_grid(G: Generator, n: int, rng, batch_size: int = BATCH):
+    """``(images, row_labels, nrow)``: ``n`` pictures of a conditional G, a row per class in order.
+
+    Class k gets ``n // K`` pictures, one more for the first ``n % K`` classes (a class with
+    none has no row); column j of every row is drawn from the same z, so a column shows one
+    z as every class. Rows shorter than the longest end in blank tiles, the grid's white.
+    """
+    K = G.num_classes
+    shares = [n // K + (k < n % K) for k in range(K)]                    # pictures of each class, sum n
+    width = max(shares)
+    z = sample_noise(width, G.nz, G.noise, rng)                           # (width, nz, 1, 1): one per column
+    kept = [k for k in range(K) if shares[k]]
+    zs = np.concatenate([z[:shares[k]] for k in kept])                    # (n, nz, 1, 1)
+    labels = np.concatenate([np.full(shares[k], k, dtype=np.int64) for k in kept])
+    made = _run_G(G, zs, labels, batch_size)                              # (n, C, H, W)
+    tiles = np.ones((len(kept) * width, *made.shape[1:]), dtype=made.dtype)   # blank: white, as the border
+    at = 0
+    for r, k in enumerate(kept):
+        tiles[r * width:r * width + shares[k]] = made[at:at + shares[k]]
+        at += shares[k]
+    return tiles, [G.class_names[k] for k in kept], width
+
+
+def _run_G(G: Generator, z, labels, batch_size: int) -> np.ndarray:
+    """G on ``z`` (and ``labels``), ``batch_size`` at a time: NumPy ``(len(z), C, H, W)``."""
+    return np.concatenate([B.to_numpy(G(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size]))
+                           for i in range(0, len(z), batch_size)])
 
 
 def describe_classes(G: Generator, class_spec, rows_per_class: bool) -> str:

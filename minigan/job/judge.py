@@ -10,9 +10,11 @@
     print(result_table(result, judge.classes))  # the table minigan evaluate prints
 
 The judge is the classifier trained on the run's own dataset (MNIST or
-Fashion-MNIST; a folder of pictures has no labels to train one on), and the
-real side of every comparison is that dataset's 10,000 test images, which G
-never trained on.
+Fashion-MNIST), and the real side of every comparison is that dataset's 10,000
+test images, which G never trained on. A folder with a sub-folder per class
+gets a :class:`FolderJudge`: a classifier trained on most of the folder's
+pictures, compared on the rest (minigan/job/metrics/folder_classifier.py); a folder
+without classes has no labels to train one on, and gets one line saying so.
 
 Every evaluation draws the *same* noise vectors (seeded by ``seed``, apart
 from the trainer's noise, so evaluating never changes the training run): a
@@ -32,11 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import resolve
+from .config import IMAGE_SIZE
 from .data import FASHION_MNIST, MNIST
 from .generate import load_generator
 from .logs import MetricsLog, read_metrics
 from .metrics import evaluate_generator, load_or_train_classifier, real_statistics
 from .metrics.cache import LOADERS
+from .metrics.folder_classifier import NoClasses, folder_classifier
 from ..models import sample_noise
 from .viz import plot_eval_curves
 
@@ -109,6 +113,29 @@ class Judge:
                 f"images, judged by its classifier{judged}")
 
 
+class FolderJudge(Judge):
+    """:class:`Judge` for a folder with a sub-folder per class: its classifier, trained on most of the folder,
+    judges G's samples against the held-out rest (minigan/job/metrics/folder_classifier.py). ``size``, ``channels``:
+    the run's pictures. :class:`NoJudge` for a folder without classes."""
+
+    def __init__(self, data_dir, size, channels, n=10000, batch_size=500, backend="numpy", seed=0, progress=None):
+        try:
+            self.classifier, real, labels, self.classes = folder_classifier(data_dir, size, channels,
+                                                                            progress=progress, backend=backend)
+        except NoClasses as e:
+            raise NoJudge(f"{e}; grayscale digits or clothes can be judged with --dataset mnist or --dataset "
+                          "fashion-mnist") from None
+        self.dataset, self.data_dir, self.seed = "folder", data_dir, seed
+        self.n, self.batch_size = int(n), int(batch_size)
+        self.n_real = len(real)
+        self.real = real_statistics(self.classifier, real, batch_size, labels=labels)   # per class too
+
+    def describe(self) -> str:
+        return (f"{self.n:,} samples against the {self.n_real:,} held-out pictures of {self.data_dir} "
+                f"({len(self.classes)} classes), judged by a classifier trained on the rest (held-out accuracy "
+                f"{self.classifier.test_accuracy:.1%})")
+
+
 def log_row(step: int, result: dict) -> dict:
     """One row of ``eval.csv`` (:data:`EVAL_COLUMNS`) from an :func:`evaluate_generator` result."""
     row = {k: result[k] for k in EVAL_COLUMNS[1:7]}
@@ -171,6 +198,14 @@ def evaluate_checkpoint(path, n=10000, dataset=None, data_dir=None, batch_size=5
     """
     G = load_generator(path, backend=backend, use_ema=use_ema)
     dataset = dataset or G.config.dataset
+    if dataset == "folder":                                     # your own pictures: a classifier of them
+        folder = data_dir or G.config.data_dir
+        judge = FolderJudge(folder, IMAGE_SIZE[G.config.arch], G.channels, n=n, batch_size=batch_size,
+                            backend=backend, seed=seed, progress=progress)
+        result = judge(G, G.nz, G.noise, G.config.dtype, num_classes=G.num_classes)
+        return {"checkpoint": str(resolve(path)), "step": G.step, "ema": G.ema, "dataset": dataset,
+                "run_dataset": G.config.dataset, "arch": G.config.arch,
+                "judge": judge.describe(), "classes": list(judge.classes), **result}
     if dataset not in DATASETS:
         raise NoJudge(f"evaluation needs a labelled dataset, to train the classifier that judges the samples; "
                       f"this run's --dataset {dataset} has none: pass --dataset mnist or --dataset fashion-mnist "
@@ -209,5 +244,6 @@ def record_evaluation(run_dir, result: dict) -> Path:
     path = run_dir / "eval.csv"
     with MetricsLog(path, eval_columns("conditional_accuracy" in result)) as log:
         log.log(**log_row(result["step"], result))
-    plot_eval_curves(read_metrics(path), run_dir / "metrics.png", title=f"{result['arch']} on {result['dataset']}")
+    plot_eval_curves(read_metrics(path), run_dir / "metrics.png", title=f"{result['arch']} on {result['dataset']}",
+                     num_classes=len(result["class_histogram"]))
     return path

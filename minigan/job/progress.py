@@ -117,7 +117,8 @@ class EpochBar(Line):
     On a terminal the line is redrawn in place; elsewhere (a CI log, a file)
     a full line is written at every tenth of the epoch, so logs stay short.
     ``start``/``stop``: the batches this run will do (a resumed or
-    ``--max-steps`` run does part of an epoch); the ETA is to ``stop``, and
+    ``--max-steps`` run does part of an epoch); the bar ends at ``stop``
+    (``563/563 of a 937-batch epoch``), and so does the ETA, and
     with ``run_left`` (the run's steps after this epoch) the run's ETA too.
     """
 
@@ -133,8 +134,10 @@ class EpochBar(Line):
         rate = (self.done - self.start) / elapsed if elapsed > 0 else 0.0
         eta = (self.stop - self.done) / rate if rate > 0 else float("nan")
         run_eta = (self.stop - self.done + self.run_left) / rate if rate > 0 else float("nan")
-        filled = self.done * self.width // self.total
-        return (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
+        end = self.stop                                  # the run's last batch in this epoch: the bar ends there
+        filled = self.done * self.width // end if end else self.width
+        cut = f" of a {self.total}-batch epoch" if end < self.total else ""   # --max-steps stops mid-epoch
+        return (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{end}{cut}"
                 f"  {rate:.2f} steps/s  ETA {clock(eta)} epoch, {clock(run_eta)} run")
 
     def update(self, done) -> None:
@@ -144,7 +147,7 @@ class EpochBar(Line):
             if now - self.last_draw > 0.1 or done == self.stop:
                 self._draw(now)
         else:
-            tenth = done * 10 // self.total
+            tenth = done * 10 // max(self.stop, 1)
             if tenth != self.tenth or done == self.stop:
                 self.tenth = tenth
                 print(self.line(), file=self.stream, flush=True)

@@ -5,6 +5,7 @@ What a training run leaves in its folder::
     config.json              the resolved config (a --conditional run's class_names too)
     run.json                 the run's id and length: run_id, steps_per_epoch, last_step
     metrics.csv              one row per step: step, epoch, loss_d, loss_g, d_x, d_g_z, d_g_z_after
+                             (wgan-gp: and gp, gp_grad_norm; --r1: and r1, r1_grad_norm)
     samples/step_000200.png  the fixed noise batch through G, at every sample point (conditional: a row per class)
     samples.png              ... and at the end
     training.gif             those grids as an animation
@@ -60,7 +61,14 @@ from .output_guard import holds_run
 from .logs import MetricsLog, read_metrics
 
 STATS = ("loss_d", "loss_g", "d_x", "d_g_z", "d_g_z_after")
-COLUMNS = ("step", "epoch") + STATS              # the columns of metrics.csv
+COLUMNS = ("step", "epoch") + STATS              # the columns of metrics.csv (every game)
+GP_COLUMNS = ("gp", "gp_grad_norm")              # ... and a wgan-gp run's: the penalty term, mean ||grad D(x_hat)||
+R1_COLUMNS = ("r1", "r1_grad_norm")              # ... and an --r1 run's: the R1 term, mean ||grad D(x_real)||
+
+
+def metrics_columns(loss: str = "bce", r1: float = 0.0) -> tuple[str, ...]:
+    """The columns of metrics.csv for a run of game ``loss`` with R1 weight ``r1``: the penalties' when on."""
+    return COLUMNS + (GP_COLUMNS if loss == "wgan-gp" else ()) + (R1_COLUMNS if r1 else ())
 DISCARD_FLAG = "--discard-newer"
 
 
@@ -171,12 +179,14 @@ class RunFolder:
                 checkpoint.checkpoint_path(self.out, s).unlink()
 
     def open_logs(self, step: int, judged: bool, grad_flow: bool, files: contextlib.ExitStack,
-                  conditional: bool = False):
+                  conditional: bool = False, columns: tuple = COLUMNS):
         """``(metrics, evals, flows)``: the CSV logs, opened for appending after ``step``, closed by ``files``.
 
         eval.csv and gradflow.csv are None unless this run writes them (``judged``,
         ``grad_flow``) or an earlier part of the run did; a ``conditional`` run's eval.csv has
-        the conditional columns too (minigan/job/judge.py). Rows past ``step`` are
+        the conditional columns too (minigan/job/judge.py); metrics.csv has ``columns``
+        (:func:`metrics_columns`), or :data:`COLUMNS` when it was begun by a minigan that
+        logged no penalty columns (the log keeps its layout). Rows past ``step`` are
         dropped: they would repeat. Raises ``ValueError`` for a log this run cannot
         continue: other columns, or a damaged row (each log is read through once,
         so it fails now, not mid-run).
@@ -189,7 +199,10 @@ class RunFolder:
             read(path)
             return log
         out = self.out
-        return (open_log(out / "metrics.csv", COLUMNS, True, read_metrics),
+        with contextlib.suppress(OSError, ValueError):       # an older run's log keeps its columns
+            if tuple(read_metrics(out / "metrics.csv")) == COLUMNS:
+                columns = COLUMNS
+        return (open_log(out / "metrics.csv", columns, True, read_metrics),
                 open_log(out / "eval.csv", eval_columns(conditional), judged, read_metrics),
                 open_log(out / "gradflow.csv", gradflow.LOG_COLUMNS, grad_flow, gradflow.read_log,
                          text_fields=("net", "layer")))

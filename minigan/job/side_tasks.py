@@ -3,6 +3,7 @@
     job.log(step, epoch, stats)    a row of metrics.csv (and gradflow.csv on the steps it records)
     job.evaluate()                 G judged by the dataset's classifier: a row of eval.csv, metrics.png
     job.sample()                   the fixed noise through G: samples/step_*.png, the GIF, the curves, the report
+                                   (and, opening a fresh run's logs, samples/step_000000.png: G untrained)
                                    (a --conditional run: one row per class, each row the same z)
     job.checkpoint(epoch, batch)   everything needed to continue exactly (after the divergence check)
     job.finish()                   the last grid, samples.png, interpolation.png, the report
@@ -18,12 +19,13 @@ import numpy as np
 
 from .. import backend as B
 from .divergence import DivergenceGuard
+from .game_views import game_view
 from .judge import eval_line, log_row
 from .generate import latent_walk
 from .logs import read_metrics
 from ..models import class_rows
 from .report import write_report
-from .run_folder import COLUMNS, STATS, RunFolder
+from .run_folder import RunFolder, metrics_columns
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
 
 
@@ -36,12 +38,14 @@ class Job:
 
     def __init__(self, cfg, folder: RunFolder, trainer, judge, fixed_z, size: int):
         self.cfg, self.folder, self.trainer, self.judge, self.fixed_z = cfg, folder, trainer, judge, fixed_z
-        self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}"
-        self.nrow, self.fixed_labels = 8, None       # the grid: 8 pictures a row
+        self.scale, self.title = grid_scale(size), f"{cfg.arch} on {cfg.dataset}, {cfg.loss}"
+        self.game = game_view(asdict(cfg))           # the curves' panels for the run's game
+        self.nrow, self.fixed_labels, self.row_names = 8, None, None   # the grid: 8 pictures a row
         if cfg.conditional:                          # row k: class k, from the same row of z each time
             K = len(cfg.class_names)
             self.nrow = len(fixed_z) // K
             self.fixed_labels = class_rows(K, self.nrow)                # (K * nrow,): 0, 0, ..., 1, 1, ...
+            self.row_names = list(cfg.class_names)                      # written beside the rows
             self.title += f", conditional ({cfg.conditional})"
         self.guard = DivergenceGuard()               # a diverged model is never saved
         self.saved_step = folder.latest_step()       # the step of the newest checkpoint
@@ -51,10 +55,15 @@ class Job:
         """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
         step = self.trainer.step_count
         self.metrics, self.evals, self.flows = self.folder.open_logs(
-            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional))
+            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional),
+            columns=metrics_columns(self.cfg.loss, self.cfg.r1))
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
         self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
+        if step == 0:                                # the first frame: G before any training, noise
+            path = self.folder.sample_path(0)
+            save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
+            self.gif.append(path)
 
     def grad_flow_due(self, step: int) -> bool:
         """Per-layer statistics cost extra passes: gather them only on the steps gradflow.csv logs."""
@@ -62,9 +71,9 @@ class Job:
 
     def log(self, step: int, epoch: int, stats: dict) -> None:
         """One row of metrics.csv (and of the curves' history); gradflow.csv rows when gathered."""
-        row = {"step": step, "epoch": epoch, **{k: stats[k] for k in STATS}}
+        row = {"step": step, "epoch": epoch, **{k: stats[k] for k in self.metrics.fieldnames[2:]}}
         self.metrics.log(**row)
-        for k in COLUMNS:
+        for k in self.metrics.fieldnames:
             self.history[k].append(row[k])
         for net, rows in stats.get("grad_flow", {}).items():     # "G": one row per layer, "D": ...
             for layer_row in rows:
@@ -85,9 +94,9 @@ class Job:
     def sample(self) -> None:
         """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
         path = self.folder.sample_path(self.trainer.step_count)
-        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
+        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
         self.gif.append(path)                        # one frame encoded, whatever the GIF's length
-        plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+        plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title, game=self.game)
         write_report(self.folder.out)
 
     def fixed_grid(self):
@@ -111,17 +120,18 @@ class Job:
         out, trainer, cfg = self.folder.out, self.trainer, self.cfg
         if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
             self.sample()
-        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale)
+        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
                         dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
         walk_labels = None if self.fixed_labels is None else np.repeat(np.arange(8) % len(cfg.class_names), 10)
+        walk_names = None if walk_labels is None else [cfg.class_names[k] for k in walk_labels[::10]]
         save_grid(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png", nrow=10,
-                  scale=self.scale)                  # a conditional run: row r walks within class r
+                  scale=self.scale, row_labels=walk_names)   # a conditional run: row r walks within class r
         write_report(out)
 
     def after_failure(self) -> None:
         """Best effort after a NaN or divergence: the curves and report up to here (a second error must
         not hide the first)."""
         with contextlib.suppress(Exception):
-            plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
+            plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title, game=self.game)
             write_report(self.folder.out)

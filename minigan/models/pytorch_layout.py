@@ -79,12 +79,20 @@ class NetSpec:
     sigmoid: bool = True              # D's form (G ignores these): a final Sigmoid,
     d_norm: str = "batch"             # its normalization,
     spectral_norm: bool = False       # SpectralNorm around its convolutions
+    num_classes: int = 0              # a conditional pair's K (0: unconditional), and its form,
+    conditional: str = ""             # "concat" or "projection" (minigan/models/conditional.py)
 
     def build(self, dtype=None):
-        """The minigan network (a Sequential), freshly initialized."""
+        """The minigan network (a Sequential; a conditional one: LabelConcatG/D or ProjectionD), freshly initialized."""
+        labels = dict(num_classes=self.num_classes, conditional=self.conditional) if self.num_classes else {}
         G, D = ARCHITECTURES[self.arch](self.nz, self.ngf, self.ndf, self.nc, seed=0, dtype=dtype,
-                                        sigmoid=self.sigmoid, d_norm=self.d_norm, spectral_norm=self.spectral_norm)
+                                        sigmoid=self.sigmoid, d_norm=self.d_norm, spectral_norm=self.spectral_norm,
+                                        **labels)
         return G if self.net == "G" else D
+
+    def labels(self) -> dict:
+        """``{"num_classes": K, "conditional": form}`` of a conditional network; ``{}`` otherwise."""
+        return {"num_classes": self.num_classes, "conditional": self.conditional} if self.num_classes else {}
 
     def form(self) -> dict:
         """D's form, ``{"sigmoid": ..., "d_norm": ..., "spectral_norm": ...}``; ``{}`` for G."""
@@ -96,7 +104,8 @@ class NetSpec:
 
     def __str__(self):
         form = self.form()
-        shown = {**self.sizes(), **{k: v for k, v in form.items() if v != NetSpec.__dataclass_fields__[k].default}}
+        shown = {**self.sizes(), **{k: v for k, v in form.items() if v != NetSpec.__dataclass_fields__[k].default},
+                 **self.labels()}
         return f"{self.arch} {self.net} ({', '.join(f'{k}={v}' for k, v in shown.items())})"
 
 

@@ -18,7 +18,9 @@ The metadata (text to text) names the network, so minigan need not guess::
     minigan.arch  "dcgan28"   minigan.net  "G"   minigan.nz "100"   minigan.ngf "64"   minigan.nc "1"
 
 and for a D its form: ``minigan.sigmoid "true"``, ``minigan.d_norm "batch"``,
-``minigan.spectral_norm "false"`` (a raw-score or spectrally normalized D is rebuilt as it was).
+``minigan.spectral_norm "false"`` (a raw-score or spectrally normalized D is rebuilt as it was);
+for a conditional network ``minigan.num_classes "10"`` and ``minigan.conditional "concat"``
+(or ``"projection"``), its PyTorch module in docs/pytorch-interop.md.
 
 plus, from ``minigan export``, the training step, which weights (``G``,
 ``G_ema``, ``D``) and the run's config as JSON. The ``safetensors`` package is
@@ -31,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import write_bytes_atomic
+from .conditional import CONDITIONAL_FORMS
 from .dcgan import ARCHITECTURES
 from .pytorch_layout import (NetSpec, StateMismatch, infer_spec, load_torch_state_dict, torch_layout,
                              torch_state_dict, with_form_of)
@@ -63,7 +66,8 @@ def spec_metadata(spec: NetSpec) -> dict:
     """``{"minigan.arch": "dcgan28", "minigan.net": "G", "minigan.nz": "100", ...}`` (text to text)."""
     form = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in spec.form().items()}
     return {META + "arch": spec.arch, META + "net": spec.net,
-            **{META + k: str(v) for k, v in spec.sizes().items()}, **{META + k: v for k, v in form.items()}}
+            **{META + k: str(v) for k, v in spec.sizes().items()}, **{META + k: v for k, v in form.items()},
+            **{META + k: str(v) for k, v in spec.labels().items()}}
 
 
 def spec_from_metadata(meta: dict) -> NetSpec | None:
@@ -87,6 +91,12 @@ def spec_from_metadata(meta: dict) -> NetSpec | None:
         if meta[META + "d_norm"] not in ("batch", "none"):
             raise WeightsFileError(f"has metadata d_norm = {meta[META + 'd_norm']!r}; expected 'batch' or 'none'")
         form["d_norm"] = meta[META + "d_norm"]
+    if META + "num_classes" in meta:                          # a conditional network: G(z, y), D(x, y)
+        K, kind = meta[META + "num_classes"], meta.get(META + "conditional")
+        if not K.isdigit() or int(K) < 1 or kind not in CONDITIONAL_FORMS:
+            raise WeightsFileError(f"has metadata num_classes = {K!r}, conditional = {kind!r}; expected a "
+                                   f"positive whole number and one of {', '.join(CONDITIONAL_FORMS)}")
+        form.update(num_classes=int(K), conditional=kind)
     return NetSpec(arch, net, **{k: int(v) for k, v in sizes.items()}, **form)
 
 

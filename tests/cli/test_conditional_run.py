@@ -50,8 +50,10 @@ def test_the_run_saves_its_classes_and_draws_a_row_per_class(crun):
     assert state["fixed_noise"].shape == (10 * 8, 8, 1, 1)             # 8 z's, once per class
     np.testing.assert_array_equal(state["fixed_noise"][:8], state["fixed_noise"][8:16])
     for grid in (crun / "samples.png", crun / "samples" / "step_000003.png"):
-        with Image.open(grid) as im:
-            assert im.size == (2 * (8 * 30 + 2), 2 * (10 * 30 + 2))   # 10 rows (classes) of 8, at 2x
+        with Image.open(grid) as im:                                   # 10 rows (classes) of 8, at 2x,
+            assert im.size[1] == 2 * (10 * 30 + 2)                     # each class's name on its left
+            assert 2 * (8 * 30 + 2) < im.size[0] < 2 * (8 * 30 + 2) + 40
+        assert (tiles(grid) < 255).all() and tiles(grid).shape == (10, 8)
     G = generate.load_generator(crun)
     z = np.repeat(np.random.default_rng(0).standard_normal((1, 8, 1, 1)), 2, axis=0)
     a, b = G(z, np.array([0, 1]))
@@ -84,8 +86,60 @@ def test_generate_a_class_by_index_and_by_name(crun, tmp_path):
     assert other.read_bytes() != by_index.read_bytes()                 # same z, another class
     rows = tmp_path / "rows.png"
     assert main(["generate", "--checkpoint", str(crun), "--nrow", "4", "--out", str(rows)]) == 0
-    with Image.open(rows) as im:
-        assert im.size == (2 * (4 * 30 + 2), 2 * (10 * 30 + 2))        # no --class: a row of 4 per class
+    with Image.open(rows) as im:                                        # no --class: a row of 4 per class,
+        assert im.size[1] == 2 * (10 * 30 + 2)                          # its name in a margin on the left
+        assert 2 * (4 * 30 + 2) < im.size[0] < 2 * (4 * 30 + 2) + 40
+
+
+def tiles(path, scale=2, size=28, padding=2):
+    """The grid's tiles left of the label margin: ``(rows, cols)`` of mean pixel values (255 = blank)."""
+    a = np.asarray(Image.open(path).convert("L"), dtype=np.float64)
+    step = scale * (size + padding)
+    rows = (a.shape[0] - scale * padding) // step
+    margin = a.shape[1] - scale * padding - (a.shape[1] - scale * padding) // step * step
+    cols = (a.shape[1] - margin - scale * padding) // step
+    def tile(r, c):
+        top, left = scale * padding + r * step, margin + scale * padding + c * step
+        return a[top:top + scale * size, left:left + scale * size].mean()
+    return np.array([[tile(r, c) for c in range(cols)] for r in range(rows)])
+
+
+def test_generate_n_is_exact_in_rows_of_classes(crun, tmp_path, capsys):
+    """--n 40 over 10 classes: 40 pictures, 4 a row, one row per class, the names beside (not 80)."""
+    out = tmp_path / "forty.png"
+    capsys.readouterr()
+    assert main(["generate", "--checkpoint", str(crun), "--n", "40", "--out", str(out)]) == 0
+    assert ": 40 pictures" in capsys.readouterr().out
+    t = tiles(out)
+    assert t.shape == (10, 4) and (t < 255).all()
+    out = tmp_path / "thirteen.png"                                      # 13 = 2 + 2 + 2 + 1 * 7: ragged rows
+    assert main(["generate", "--checkpoint", str(crun), "--n", "13", "--out", str(out)]) == 0
+    t = tiles(out)
+    assert t.shape == (10, 2) and (t[:3] < 255).all() and (t[3:, 1] == 255).all() and (t[3:, 0] < 255).all()
+    with_names = np.asarray(Image.open(out).convert("L"))
+    assert (with_names[:, :8] < 128).sum() > 0 or (with_names[:, 8:16] < 128).sum() > 0   # ink in the margin
+
+
+def test_class_names_are_matched_without_regard_to_case():
+    from minigan.job.data import class_index
+    names = ["T-shirt/top", "Sneaker", "Bag"]
+    assert class_index("sneaker", names) == 1 and class_index("SNEAKER", names) == 1
+    assert class_index("Sneaker", names) == 1 and class_index("2", names) == 2
+    with pytest.raises(ValueError, match="ambiguous"):
+        class_index("cat", ["Cat", "cat2", "CAT"])
+    assert class_index("cat", ["Cat", "dog", "CAT", "cat"]) == 3       # an exact match first
+
+
+def test_interpolate_writes_its_own_file_and_covers_every_class(crun, capsys):
+    generated = crun / "generated.png"
+    assert main(["generate", "--checkpoint", str(crun), "--n", "8"]) == 0
+    before = generated.read_bytes()
+    capsys.readouterr()
+    assert main(["generate", "--checkpoint", str(crun), "--n", "20", "--interpolate"]) == 0
+    assert generated.read_bytes() == before                              # not written over
+    assert "10 latent walks of 8" in capsys.readouterr().out             # 3 walks rounded up to 1 per class
+    t = tiles(crun / "interpolation-generated.png")
+    assert t.shape == (10, 8) and (t < 255).all()
 
 
 def test_generate_by_class_name_on_a_folder_run(tmp_path, capsys):
@@ -179,3 +233,8 @@ def test_unconditional_export_and_class_errors(train, tmp_path, capsys):
     line = one_error_line(capsys, ["generate", "--checkpoint", str(out), "--n", "2000", "--out",
                                    str(tmp_path / "g.png")])
     assert "too many pictures for one grid" in line and "--out samples.npy" in line
+
+
+def test_the_reports_samples_note_counts_the_tiles_there(crun):
+    text = " ".join((crun / "index.html").read_text(encoding="utf-8").split())
+    assert "80 tiles" in text and "same 8 noise vectors z" in text and "the 64 tiles" not in text

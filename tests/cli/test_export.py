@@ -108,12 +108,30 @@ def test_without_safetensors_the_error_says_what_to_install(runs, tmp_path, caps
     assert rc == 2 and err == "error: the safetensors package is not installed: pip install 'minigan[interop]'\n"
 
 
-def test_a_conditional_run_is_refused_with_one_line(idx_dir, tmp_path, capsys):
-    # G(z, y) and D(x, y) read labels: no plain nn.Sequential holds them, so export says so instead
-    # of reporting a shape mismatch on G's first layer.
+def test_a_conditional_run_exports_and_draws_the_same_pictures_in_pytorch(idx_dir, tmp_path, capsys):
+    """G(z, y) and D(x, y) export with their form in the metadata; in PyTorch (the modules of
+    docs/pytorch-interop.md) they load strictly and draw the same pictures for the same z and labels."""
     out = tmp_path / "cond"
-    assert main(["train", "--data-dir", str(idx_dir), *TINY, "--out", str(out), "--max-steps", "1",
-                 "--dataset", "mnist", "--conditional", "concat"]) == 0
-    rc, _, err = export(capsys, "--checkpoint", out, "--out", tmp_path / "g.safetensors")
-    assert rc == 2 and err.splitlines()[-1].startswith("minigan export: error: ")
-    assert "is a --conditional concat run" in err and not (tmp_path / "g.safetensors").exists()
+    assert main(["train", "--data-dir", str(idx_dir), *TINY, "--out", str(out), "--max-steps", "2",
+                 "--dataset", "mnist", "--conditional", "projection", "--ema"]) == 0
+    rc, stdout, err = export(capsys, "--checkpoint", out, "--out", tmp_path / "c.safetensors", "--net", "both")
+    assert rc == 0, err
+    _, meta = read_safetensors(tmp_path / "c.G.safetensors")
+    assert meta["minigan.num_classes"] == "10" and meta["minigan.conditional"] == "projection"
+    G, D = load_safetensors(tmp_path / "c.G.safetensors"), load_safetensors(tmp_path / "c.D.safetensors")
+    state = load_checkpoint(out)
+    z, y = np.random.default_rng(0).standard_normal((10, 8, 1, 1)).astype(np.float32), np.arange(10)
+    from minigan.job.generate import load_generator
+    assert np.array_equal(G(z, y), load_generator(out)(z, y))       # the EMA G the run would draw with
+    assert state["config"]["conditional"] == "projection"
+    torch = pytest.importorskip("torch")
+    st_torch = pytest.importorskip("safetensors.torch")
+    from ..test_interop import pytorch_conditional
+    from minigan.models.safetensors_file import spec_from_metadata
+    for net, path, inputs in ((G, "c.G.safetensors", z), (D, "c.D.safetensors", G(z, y))):
+        spec = spec_from_metadata(read_safetensors(tmp_path / path)[1])
+        torch_net = pytorch_conditional(torch, torch.nn, spec)
+        torch_net.load_state_dict(st_torch.load_file(str(tmp_path / path)), strict=True)
+        with torch.no_grad():
+            want = torch_net.eval()(torch.from_numpy(inputs), torch.from_numpy(y)).numpy()
+        np.testing.assert_allclose(net(inputs, y), want, atol=1e-5)

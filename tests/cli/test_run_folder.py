@@ -126,7 +126,8 @@ def test_rolling_back_needs_discard_newer_and_then_keeps_latest_consistent(train
     assert (out / "latest").read_text() == "checkpoints/step_000004.npz\n"  # never left at 12
     assert load_checkpoint(out)["step"] == 4
     assert steps_logged(out) == [1, 2, 3, 4]
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000003.png", "step_000004.png"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000000.png", "step_000003.png",
+                                                                  "step_000004.png"]   # 0: G untrained
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step_000004.npz"]
 
 

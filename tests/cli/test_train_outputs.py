@@ -39,13 +39,13 @@ def test_short_run_writes_every_output(train, tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1] * 10 + [2] * 2
     assert all(np.isfinite(float(r[k])) for r in rows for k in COLUMNS)
 
-    # sample grids at each sample point and at the end; the GIF of them; curves; interpolation
+    # sample grids before training (noise), at each sample point and at the end; the GIF of them; curves
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
-        "step_000005.png", "step_000010.png", "step_000012.png"]
+        "step_000000.png", "step_000005.png", "step_000010.png", "step_000012.png"]
     with Image.open(out / "samples.png") as im:
         assert im.size == (2 * (8 * 30 + 2),) * 2                            # 8 x 8 tiles of 28 + 2, at 2x
     with Image.open(out / "training.gif") as gif:
-        assert gif.n_frames == 3
+        assert gif.n_frames == 4                                            # the first: step 0
     with Image.open(out / "curves.png") as im:
         assert im.size[0] >= 800
     with Image.open(out / "interpolation.png") as im:
@@ -114,6 +114,16 @@ def test_progress_bar_redraws_in_place_on_a_terminal(capsys):
     assert "10/10" in tty.text and "steps/s" in tty.text and "ETA" in tty.text
     assert capsys.readouterr().out == "a log line\n"
 
+
+
+def test_the_last_partial_epochs_bar_ends_at_its_real_count():
+    """--max-steps ending an epoch at batch 563 of 937: the bar ends full at 563, not at "563/937"."""
+    tty = FakeTTY()
+    bar = EpochBar("epoch 2/2", total=937, start=0, stop=563, stream=tty)
+    bar.update(563)
+    line = bar.line()
+    assert "563/563 of a 937-batch epoch" in line and "[" + "#" * 24 + "]" in line
+    assert "/937 " not in line
 
 def test_the_job_names_the_cores_it_uses(train, tmp_path):
     rc, stdout, _ = train(tmp_path / "run")

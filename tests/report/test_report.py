@@ -55,8 +55,8 @@ def test_the_report_is_self_contained(finished_run):
     assert "url(" not in text and "@import" not in text and "@font-face" not in text
 
     images = page.images()
-    # the latest grid, 3 grids over time (steps 4, 8, 12), curves, metrics, interpolation
-    assert len(images) == 7
+    # the latest grid, 4 grids over time (steps 0, 4, 8, 12), curves, metrics, interpolation
+    assert len(images) == 8
     for src in images:
         with decode_png(src) as im:
             im.load()
@@ -87,7 +87,7 @@ def test_minigan_report_rebuilds_it_anywhere(finished_run, tmp_path):
     rc, stdout, stderr = run_main("report", out, "--out", target)
     assert rc == 0, stderr
     assert str(target) in stdout and "open it in a browser" in stdout
-    assert len(Page(target.read_text(encoding="utf-8")).images()) == 7
+    assert len(Page(target.read_text(encoding="utf-8")).images()) == 8
 
     rc, _, stderr = run_main("report", tmp_path)                            # not a run folder
     assert rc == 1 and "no config.json" in stderr
@@ -102,7 +102,7 @@ def test_a_run_in_its_first_steps_gets_a_report_too(tmp_path):
     page = Page(path.read_text(encoding="utf-8"))
     text = " ".join(page.text)
     assert page.images() == []
-    assert "No sample grid yet" in text and "evaluation needs MNIST or Fashion-MNIST" in text
+    assert "No sample grid yet" in text and "sub-folder per class, whose labels train the judging classifier" in text
     assert "No gradient-flow statistics" in text and "dcgan64" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "index.html", "metrics.csv"]   # no temp file
 

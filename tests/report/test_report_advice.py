@@ -30,11 +30,11 @@ def test_the_curves_note_agrees_with_the_docs(finished_run):
 
 def test_the_advice_depends_on_the_runs_length():
     """15 steps with D far ahead is the usual opening: train longer, not label smoothing."""
-    early = reading(0.99, 0.02, steps=15)
+    early = reading({"d_x": 0.99, "d_g_z": 0.02}, steps=15)
     assert "Too early to tell" in early and "label-smoothing" not in early and "--max-steps" in early
-    late = reading(0.99, 0.02, steps=5000)
+    late = reading({"d_x": 0.99, "d_g_z": 0.02}, steps=5000)
     assert "winning decisively" in late and "--label-smoothing 0.1" in late
-    healthy = reading(0.69, 0.31, steps=1500)                       # the docs' Fashion-MNIST run, steps 601-1000
+    healthy = reading({"d_x": 0.69, "d_g_z": 0.31}, steps=1500)     # the docs' Fashion-MNIST run, steps 601-1000
     assert "usual for a healthy DCGAN" in healthy
 
 

@@ -108,12 +108,20 @@ def class_index(spec, class_names) -> int:
     """The label of a class asked for by name (``"Sneaker"``) or index (``7``, or ``"7"`` from a command line).
 
     An int is an index. A string is matched against the names first, exactly, so
-    a folder class named "3" is that folder whatever its index; otherwise a string
-    of digits is an index. Raises ``ValueError`` listing the classes.
+    a folder class named "3" is that folder whatever its index; then without regard
+    to case ("sneaker" is "Sneaker"), when only one name matches so; otherwise a
+    string of digits is an index. Raises ``ValueError`` listing the classes.
     """
     names = [str(name) for name in class_names]
     if isinstance(spec, str) and spec in names:
         return names.index(spec)
+    if isinstance(spec, str):
+        folded = [i for i, name in enumerate(names) if name.casefold() == spec.casefold()]
+        if len(folded) == 1:
+            return folded[0]
+        if len(folded) > 1:
+            raise ValueError(f"class {spec!r} is ambiguous: it matches {', '.join(names[i] for i in folded)} "
+                             "without regard to case; give the name exactly, or its index")
     k = int(spec) if isinstance(spec, (int, np.integer)) or str(spec).isdigit() else None
     if k is not None and 0 <= k < len(names):
         return k

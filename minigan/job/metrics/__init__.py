@@ -8,6 +8,7 @@ what it sees:
     score.py      classifier score (the Inception Score's recipe) and mode coverage by class
     conditional.py  a conditional G: conditional accuracy and the Fréchet distance within each class
     evaluate.py   evaluate_generator: all of them for n samples of a generator, as a dict
+    folder.py     a folder with a sub-folder per class: the classifier trained on most of it, cached by content
 
 Typical use::
 

@@ -8,7 +8,7 @@ it imports nothing of the training job) and shows, each beside a short note
 on what to look for:
 
     samples over time   the fixed-noise grids (samples/step_*.png), a handful spread over the run
-    training curves     curves.png: Loss_D, Loss_G, D(x), D(G(z)), with recent averages
+    training curves     curves.png: the run's game's losses, D's outputs, W, penalties, with recent averages
     metrics             metrics.png and eval.csv: Frechet distance, classifier score, class mix
     gradient flow       gradflow.csv: per layer, activations and gradient sizes, first vs latest
     interpolation       interpolation.png: walks through latent space
@@ -30,7 +30,8 @@ gradflow.csv in a few blocks spread over it (:mod:`~minigan.job.report.run_files
 
     page.py         write_report, render_report: the page put together
     run_folder.py   Run: the run folder's files, read once
-    training.py     overview, samples over time, training curves (and their reading), interpolation
+    training.py     overview, samples over time, training curves, interpolation
+    game_reading.py the curves' reading per game: the note, the equilibrium table, the verdict and its advice
     measures.py     metrics and class mix, gradient flow
     config_table.py the config as a command line and a table
     html.py         small HTML helpers and the picture embedder

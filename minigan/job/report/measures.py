@@ -11,7 +11,7 @@ import shlex
 
 import numpy as np
 
-from ..judge import DATASETS, NUM_CLASSES
+from ..judge import DATASETS
 from .html import esc, img, num, positive, section
 from .run_files import Run
 
@@ -23,15 +23,19 @@ def metrics_section(run: Run) -> str:
                f"<code>minigan evaluate --checkpoint {esc(shlex.quote(str(run.folder)))}</code>, which adds its "
                "result to this run's eval.csv and so to this page")
         if run.config.get("dataset") not in DATASETS:
-            how = "evaluation needs MNIST or Fashion-MNIST, whose labels train the judging classifier"
+            how = ("a folder is judged by <code>minigan evaluate</code> when it has a sub-folder per class, whose "
+                   "labels train the judging classifier")
         return section("metrics", "Metrics", f'<p class="note">This run was not evaluated: {how}.</p>')
     n = int(e["n"][-1])
     sizes = sorted({int(v) for v in e["n"]})
     mixed = "" if len(sizes) == 1 else (f" (evaluations of {', '.join(f'{m:,}' for m in sizes)} samples: "
                                         "compare only rows of the same n)")
     plot = img(run.folder / "metrics.png", "metric curves") if (run.folder / "metrics.png").is_file() else ""
-    note = f"""<p>A small CNN classifier trained on {esc(run.dataset_title)} judges {n:,} samples of G
-at each evaluation (always the same z), against the real test images{mixed}.
+    judge = (f"trained on {esc(run.dataset_title)} judges {n:,} samples of G at each evaluation (always the same "
+             "z), against the real test images" if run.config.get("dataset") in DATASETS else
+             f"trained on 80% of the folder's pictures judges {n:,} samples of G at each evaluation (always the "
+             "same z), against the held-out 20%")
+    note = f"""<p>A small CNN classifier {judge}{mixed}.
 Rows come from <code>--eval-every</code> during training and from <code>minigan evaluate</code> afterwards.</p>
 <ul>
 <li><b>Frechet distance</b> (FD): the distance between Gaussians fitted to the classifier's features of real and
@@ -40,7 +44,7 @@ It depends on the number of samples, so compare runs at the same number.</li>
 <li><b>Classifier score</b>: high when each sample is clearly one class and all classes are used
 (the Inception Score's recipe); the dashed line is the real pictures' own score.</li>
 <li><b>Classes present</b>: classes that get at least a quarter of their real share of the samples.
-Fewer than {NUM_CLASSES} is <b>mode collapse</b>, often visible here before it is in the grids.</li>
+Fewer than {len(run.classes)} is <b>mode collapse</b>, often visible here before it is in the grids.</li>
 </ul>"""
     columns = ("step", "n", "frechet_distance", "classifier_score", "classes_present", "class_kl")
     rows = list(zip(*(e[k] for k in columns)))
@@ -48,11 +52,11 @@ Fewer than {NUM_CLASSES} is <b>mode collapse</b>, often visible here before it i
     table = ('<table class="small"><tr><th>step</th><th>n</th><th>FD</th><th>classifier score</th>'
              '<th>classes present</th><th>class KL</th></tr>'
              + "".join(f"<tr><td>{int(s):,}</td><td>{int(m):,}</td><td>{fd:.2f}</td><td>{cs:.2f}</td>"
-                       f"<td>{int(cp)} / {NUM_CLASSES}</td><td>{kl:.3f}</td></tr>"
+                       f"<td>{int(cp)} / {len(run.classes)}</td><td>{kl:.3f}</td></tr>"
                        for s, m, fd, cs, cp, kl in shown) + "</table>")
     if len(rows) > len(shown):
         table += f'<p class="note">The last {len(shown)} of {len(rows)} evaluations; all are in eval.csv.</p>'
-    shares = [e[f"class_{k}"][-1] for k in range(NUM_CLASSES)]
+    shares = [e[f"class_{k}"][-1] for k in range(len(run.classes))]
     mix = class_mix_chart(shares, run.classes, int(e["step"][-1]))
     return section("metrics", "Metrics", f'<div class="wide">{plot}</div>'
                    f'<div class="cols"><div class="explain">{note}</div><div>{table}</div></div>{mix}'

@@ -41,6 +41,11 @@ class Run:
         dataset = self.config.get("dataset", "")
         self.dataset_title = DATASETS[dataset].title if dataset in DATASETS else (dataset or "?")
         self.classes = DATASETS[dataset].classes if dataset in DATASETS else tuple(map(str, range(NUM_CLASSES)))
+        if self.config.get("class_names"):                                       # a folder's classes, by name
+            self.classes = tuple(map(str, self.config["class_names"]))
+        elif dataset not in DATASETS and self.evals.get("step"):                 # as many as its judge had
+            judged = [k for k in range(NUM_CLASSES) if math.isfinite(self.evals.get(f"class_{k}", [math.nan])[-1])]
+            self.classes = self.classes[:max(judged) + 1] if judged else self.classes
         self.step = int(self.history["step"][-1]) if self.history.get("step") else 0
 
 

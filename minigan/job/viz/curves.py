@@ -1,11 +1,12 @@
 """Training curves: a GAN's losses and its discriminator's outputs against step, in one PNG.
 
-The picture has two panels, meant to be read together.
+The picture has a panel per quantity of the run's game (minigan/job/game_views.py
+says which, and what each game's equilibrium is), meant to be read together.
 
-**Losses** (top): ``Loss_D`` and ``Loss_G``, the binary cross-entropies the
-trainer minimises. The dashed lines mark their values at the game's
-equilibrium, where the generator's samples are indistinguishable from data and
-the best discriminator outputs D = 1/2 everywhere::
+**Losses** (top): ``Loss_D`` and ``Loss_G``, the losses the trainer
+minimises, the axis named for the game. The dashed lines mark their values at
+the game's equilibrium, where the generator's samples are indistinguishable
+from data. For bce the best discriminator then outputs D = 1/2 everywhere::
 
     Loss_D = -log D(x) - log(1 - D(G(z))) = -log(1/2) - log(1/2) = 2 ln 2 ~= 1.386
     Loss_G = -log D(G(z))                 = -log(1/2)            =   ln 2 ~= 0.693
@@ -13,17 +14,27 @@ the best discriminator outputs D = 1/2 everywhere::
 (Goodfellow et al. 2014, "Generative Adversarial Nets", Theorem 1; Loss_G is
 the non-saturating generator loss.) Loss_D far below 1.386 with Loss_G climbing
 means D is winning; both hovering near their lines is the balanced game.
+lsgan's lines are 0.25 and 0.125; hinge has only Loss_D's (2); the Wasserstein
+games have Loss_D = -W, whose line is 0.
 
-**Discriminator outputs** (bottom): ``D(x)``, D's mean output on a real batch,
-and ``D(G(z))``, its mean output on a fake batch, both probabilities in
-[0, 1]. At equilibrium both are 1/2 (the dashed line). D(x) -> 1 with
+**Discriminator outputs** (second): ``D(x)``, D's mean output on a real batch,
+and ``D(G(z))``, its mean output on a fake batch. For bce and minimax both are
+probabilities in [0, 1], 1/2 at equilibrium (the dashed line). D(x) -> 1 with
 D(G(z)) -> 0 means D separates real from fake perfectly: G still gets a
 gradient (the non-saturating loss keeps it alive) but is losing the game, and
 once D's sigmoid saturates (``minigan/losses.py``) even that gradient is lost; both stuck
-near 1/2 from the first step means D is not learning.
+near 1/2 from the first step means D is not learning. The other games' D
+gives raw scores, drawn on an axis fitted to them (hinge: with its margins
+at +1 and -1).
+
+**The Wasserstein estimate** (wgan, wgan-gp): ``W = mean D(x) - mean
+D(G(z))``, the critic's estimate of the distance between the pictures and
+the data; it falls as G improves. **Penalties** (wgan-gp, ``--r1``): the
+penalty's term in Loss_D and the mean norm of D's input gradient.
 
 With many points, each series is drawn twice: the raw values as a faint line
 and an exponential moving average over it (like TensorBoard's smoothing).
+The step axis ends at the last step logged.
 
 **A long run is drawn from at most** :data:`MAX_POINTS` **points per curve**
 (:func:`bin_history`), so redrawing the picture at every sample point costs
@@ -43,27 +54,22 @@ from PIL import Image, ImageDraw
 from minigan.fileio import atomic_write
 from minigan.job.viz.axes import (BLACK, WHITE, Axes, load_font, nice_ticks, put_text,
                               text_size)
+from minigan.job.game_views import GameView, game_view, with_derived
 from minigan.job.viz.bins import MAX_POINTS, bin_history
 
-#: The columns of ``history`` that :func:`plot_training_curves` reads.
+#: The columns of ``history`` that :func:`plot_training_curves` needs (a game's other panels
+#: are drawn when their columns are there).
 HISTORY_KEYS = ("step", "loss_d", "loss_g", "d_x", "d_g_z")
 
 WIDTH, HEIGHT = 1000, 700
+PANEL_HEIGHT = 230                 # each panel beyond the first two adds this many pixels
 BLUE, ORANGE, GREEN, RED, GREY = (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (110, 110, 110)
+PURPLE, BROWN, TEAL = (148, 103, 189), (140, 86, 75), (23, 190, 207)
+#: Each column's colour, the same in every game's picture.
+COLOURS = {"loss_d": BLUE, "loss_g": ORANGE, "d_x": GREEN, "d_g_z": RED, "wasserstein": PURPLE,
+           "gp": BROWN, "gp_grad_norm": TEAL, "r1": BROWN, "r1_grad_norm": TEAL}
 
 LN2 = math.log(2.0)
-#: One entry per panel: title, y-axis title, (key, legend label, colour) per series,
-#: (value, label, colour) per dashed reference line, fixed y limits or None to fit the data.
-PANELS = (
-    ("Losses", "loss (BCE)",
-     (("loss_d", "Loss_D", BLUE), ("loss_g", "Loss_G", ORANGE)),
-     ((2 * LN2, "2 ln 2 = 1.386", BLUE), (LN2, "ln 2 = 0.693", ORANGE)),
-     None),
-    ("Discriminator outputs", "mean D output",
-     (("d_x", "D(x)", GREEN), ("d_g_z", "D(G(z))", RED)),
-     ((0.5, "0.5", GREY),),
-     (0.0, 1.0)),
-)
 
 SMOOTH_MIN_POINTS = 100   # with more points than this, smoothing is on by default
 
@@ -85,8 +91,22 @@ def ema(values, span: float) -> np.ndarray:
     return out
 
 
-def plot_training_curves(history: dict, path, title: str | None = None, *, smooth: bool | None = None):
-    """Draw the losses and D outputs of a training run as a ~1000x700 PNG at ``path`` (atomically).
+def panels_of(view: GameView, history: dict) -> tuple:
+    """``view``'s panels as :func:`plot_panels` takes them, leaving out those with no column in ``history``
+    (a run logged before minigan logged its penalty)."""
+    panels, history = [], with_derived(history)
+    for p in view.panels:
+        if not any(k in history for k in p.columns):
+            continue
+        series = tuple((k, label, COLOURS[k]) for k, label in p.series)
+        refs = tuple((value, label, COLOURS.get(key, GREY)) for value, label, key in p.refs)
+        panels.append((p.title, p.axis, series, refs, p.ylim, p.legend))
+    return tuple(panels)
+
+
+def plot_training_curves(history: dict, path, title: str | None = None, *, smooth: bool | None = None,
+                         game: dict | GameView | None = None):
+    """Draw the curves of a training run's game as a PNG ~1000 pixels wide at ``path`` (atomically).
 
     Args:
         history: a dict of equal-length sequences (lists or arrays), one entry
@@ -98,6 +118,10 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
         title: a line of text above the plot, or None.
         smooth: draw a moving average over faint raw lines; None = only when
             there are more than 100 points.
+        game: the run's config (config.json's dict) or its
+            :class:`~minigan.job.game_views.GameView`: which panels, axes and
+            equilibrium lines to draw; None: bce's. A panel whose columns the
+            history lacks (an older run's log) is left out.
 
     A history of more than :data:`~minigan.job.viz.bins.MAX_POINTS` rows is drawn
     from that many stretches of steps (:func:`~minigan.job.viz.bins.bin_history`),
@@ -114,11 +138,23 @@ def plot_training_curves(history: dict, path, title: str | None = None, *, smoot
     if len(set(lengths.values())) != 1:
         raise ValueError(f"plot_training_curves: history columns must have equal lengths, got {lengths}")
     n = data["step"].size
+    view = game if isinstance(game, GameView) else game_view(game)
+    history = with_derived({k: history[k] for k in history if k in COLOURS or k in HISTORY_KEYS})
+    panels = panels_of(view, history)
+    columns = [k for k in view.columns if k in history]
+    for k in columns:
+        data[k] = np.asarray(history[k], dtype=np.float64).reshape(-1)
+        if data[k].size != n:
+            raise ValueError(f"plot_training_curves: column {k!r} has {data[k].size} values, step has {n}")
+    for p in panels:                                 # a panel missing one of its columns: a gap, not an error
+        for key, _, _ in p[2]:
+            data.setdefault(key, np.full(n, np.nan))
     if smooth is None:
         smooth = n > SMOOTH_MIN_POINTS
-    steps, means, lows, highs = bin_history(data["step"], {k: data[k] for k in HISTORY_KEYS[1:]})
-    return plot_panels(steps, means, PANELS, path, title=title, smooth=smooth,
-                       ref_legend="equilibrium (D = 1/2)", envelope=(lows, highs) if n > MAX_POINTS else None)
+    steps, means, lows, highs = bin_history(data["step"], {k: v for k, v in data.items() if k != "step"})
+    return plot_panels(steps, means, panels, path, title=title, smooth=smooth,
+                       height=HEIGHT + PANEL_HEIGHT * max(0, len(panels) - 2),
+                       envelope=(lows, highs) if n > MAX_POINTS else None)
 
 
 def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, smooth: bool = False,
@@ -128,7 +164,9 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
 
     The engine behind :func:`plot_training_curves` and
     :func:`minigan.job.viz.plot_eval_curves`. ``steps``: ``(n,)`` sorted;
-    ``data``: ``{key: (n,) array}``; ``panels``: entries like :data:`PANELS`.
+    ``data``: ``{key: (n,) array}``; ``panels``: ``(title, y-axis title, ((key, legend label,
+    colour), ...), ((value, label, colour), ...) dashed reference lines, fixed y limits or None[, the
+    legend's name for this panel's dashed lines])``.
     ``ref_legend``: the legend's label for the dashed reference lines;
     ``markers``: a dot on every point (for a few, widely spaced points);
     ``envelope``: ``(lows, highs)``, dicts like ``data``, when each point
@@ -162,9 +200,14 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
     x_lo, x_hi = (finite_steps.min(), finite_steps.max()) if finite_steps.size else (0.0, 1.0)
     whole_steps = bool(np.all(finite_steps == np.round(finite_steps)))
     xticks = nice_ticks(x_lo, x_hi, max_ticks=9, integer=whole_steps)
-    xlim = (xticks[0], xticks[-1])
+    if x_hi > x_lo:                                  # the axis spans the steps logged, no further
+        xlim = (float(x_lo), float(x_hi))
+        xticks = xticks[(xticks >= x_lo - 1e-9) & (xticks <= x_hi + 1e-9)]
+    else:
+        xlim = (xticks[0], xticks[-1])
 
-    for (panel_title, y_title, series, refs, fixed_ylim), box in zip(panels, boxes):
+    for panel, box in zip(panels, boxes):
+        (panel_title, y_title, series, refs, fixed_ylim), legend_name = panel[:5], (panel[5:] or (ref_legend,))[0]
         raw = {key: np.asarray(data[key], dtype=np.float64) for key, _, _ in series}
         smoothed = {key: ema(v, span) for key, v in raw.items()} if smooth else {}
         lows, highs = envelope or (raw, raw)         # each point's lowest and highest raw value
@@ -197,8 +240,8 @@ def plot_panels(steps, data: dict, panels, path, title: str | None = None, *, sm
         b_left, b_top, b_right, b_bottom = box
         put_text(draw, (b_left, b_top - 8), panel_title, f_panel, BLACK, va="bottom")
         legend = [(label, colour, False) for _, label, colour in series]
-        if refs and ref_legend:
-            legend.append((ref_legend, GREY, True))
+        if refs and legend_name:
+            legend.append((legend_name, GREY, True))
         _legend(draw, legend, right_x=b_right, baseline_y=b_top - 8, font=f_label)
         _vertical_text(image, y_title, f_label, centre=(22, (b_top + b_bottom) / 2))
         for (value, label, colour), y_row in zip(refs, _spread(rows, 16, b_top + 8, b_bottom - 8)):

@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from minigan.backend import to_numpy
 from minigan.fileio import atomic_write
+from minigan.job.viz.axes import BLACK, WHITE, load_font, put_text, text_size
 
 
 def to_uint8(x) -> np.ndarray:
@@ -98,16 +99,17 @@ def picture_format(path) -> str:
     return PICTURE_FORMATS[suffix]
 
 
-def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1, fmt: str | None = None,
-              options: dict | None = None):
+def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1, row_labels=None,
+              fmt: str | None = None, options: dict | None = None):
     """Write :func:`make_grid` of ``images`` to ``path``, atomically, in the format its extension names.
 
     ``scale`` (a whole number >= 1) enlarges every pixel to a ``scale x scale``
     block (nearest neighbour), so 28x28 digits are big enough to see.
-    ``path`` ends in .png (lossless: what the training job writes), .jpg,
-    .gif, ... (:data:`PICTURE_FORMATS`), or is written in the format ``fmt`` names
-    ("PNG", ...); ``options`` are added to ``PIL.Image.save``'s (the output guard's
-    mark, minigan/job/output_guard.py). Returns ``path``.
+    ``row_labels``: a text per row of the grid (a conditional grid's class names), written
+    left of each row (:func:`label_rows`). ``path`` ends in .png (lossless: what the training
+    job writes), .jpg, .gif, ... (:data:`PICTURE_FORMATS`), or is written in the format ``fmt``
+    names ("PNG", ...); ``options`` are added to ``PIL.Image.save``'s (the output guard's mark,
+    minigan/job/output_guard.py). Returns ``path``.
     """
     fmt = fmt or picture_format(path)
     if int(scale) != scale or scale < 1:
@@ -115,7 +117,31 @@ def save_grid(images, path, nrow: int = 8, padding: int = 2, scale: int = 1, fmt
     grid = make_grid(images, nrow=nrow, padding=padding)   # (H_grid, W_grid, 3)
     if scale > 1:
         grid = grid.repeat(int(scale), axis=0).repeat(int(scale), axis=1)
+    if row_labels is not None:
+        grid = label_rows(grid, row_labels, padding * int(scale))
     with atomic_write(path, "wb") as f:
         Image.fromarray(grid).save(f, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}),
                                    **(options or {}))
     return path
+
+
+def label_rows(grid: np.ndarray, labels, padding: int = 2, size: int = 13) -> np.ndarray:
+    """``grid`` ``(H, W, 3)`` uint8 with a white margin on its left holding ``labels[r]`` beside row r.
+
+    The rows are ``len(labels)`` equal bands of the grid's height (as :func:`make_grid` lays
+    them out, ``padding`` pixels of border at top and bottom); each text is drawn in
+    Pillow's default font, right-aligned against the grid and centred on its row.
+    """
+    labels = [str(label) for label in labels]
+    if not labels:
+        return grid
+    font = load_font(size)
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    margin = max(text_size(probe, label, font)[0] for label in labels) + 10
+    picture = Image.new("RGB", (grid.shape[1] + margin, grid.shape[0]), WHITE)
+    picture.paste(Image.fromarray(grid), (margin, 0))
+    draw = ImageDraw.Draw(picture)
+    band = (grid.shape[0] - padding) / len(labels)            # one row of tiles and its border below
+    for r, label in enumerate(labels):
+        put_text(draw, (margin - 5, padding / 2 + (r + 0.5) * band), label, font, BLACK, ha="right", va="middle")
+    return np.asarray(picture)
