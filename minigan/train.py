@@ -41,6 +41,7 @@ from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
 from .models.labels import conditional_classes, labels_checked, step_labels
 from .nn import Sigmoid
+from .nn.dropout import use_stream
 from .optim import Adam
 from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
 from .step_stats import StepStats
@@ -122,6 +123,8 @@ class GANTrainer:
         self.sample_rng = np.random.default_rng([seed, 1])    # z for generate(): its own stream
         self.augment = DiffAugment(augment or "", seed=[seed, 2])   # T, drawing from a third stream;
                                                               # with no policy, the identity (draws nothing)
+        self.dropout_rng = np.random.default_rng([seed, 3])   # Dropout's masks, a fourth stream (minigan/nn/dropout.py)
+        use_stream(G, self.dropout_rng), use_stream(D, self.dropout_rng)
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
         self.nz = getattr(G, "nz", G.layers[0].in_channels)   # a conditional G's first layer also reads K labels
         self.ema_decay = ema
@@ -272,6 +275,7 @@ class GANTrainer:
             "G_ema": None if self.G_ema is None else self.G_ema.state_dict(),
             "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
             "augment": self.augment.state_dict(),
+            "dropout_rng": self.dropout_rng.bit_generator.state,
             "step": self.step_count,
         }
 
@@ -290,6 +294,8 @@ class GANTrainer:
             self.sample_rng.bit_generator.state = state["sample_rng"]
         if "augment" in state:                                # absent in checkpoints before DiffAugment
             self.augment.load_state_dict(state["augment"])
+        if "dropout_rng" in state:                            # absent in checkpoints before Dropout
+            self.dropout_rng.bit_generator.state = state["dropout_rng"]
         self.step_count = int(state["step"])
 
     # -- labels: the conditional pair's extra input -----------------------------
