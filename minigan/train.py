@@ -126,7 +126,7 @@ class GANTrainer:
         self.dropout_rng = np.random.default_rng([seed, 3])   # Dropout's masks, a fourth stream (minigan/nn/dropout.py)
         use_stream(G, self.dropout_rng), use_stream(D, self.dropout_rng)
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
-        self.nz = getattr(G, "nz", G.layers[0].in_channels)   # a conditional G's first layer also reads K labels
+        self.nz = G.nz if hasattr(G, "nz") else G.layers[0].in_channels   # a conditional G's (and an MLP's) G.nz
         self.ema_decay = ema
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0

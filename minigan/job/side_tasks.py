@@ -25,6 +25,10 @@ from ..models import class_rows
 from .report import write_report
 from .run_folder import COLUMNS, STATS, RunFolder
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
+from .viz.points import save_scatter
+from .data import POINT_SETS, PointSet
+
+N_REAL_SHOWN = 2_500                                 # real points under a 2D run's samples
 
 
 class Job:
@@ -46,6 +50,7 @@ class Job:
         self.guard = DivergenceGuard()               # a diverged model is never saved
         self.saved_step = folder.latest_step()       # the step of the newest checkpoint
         self.metrics = self.evals = self.flows = None
+        self.points = PointSet(cfg.dataset, cfg.seed) if cfg.dataset in POINT_SETS else None   # a 2D run's data
 
     def open_logs(self, files: contextlib.ExitStack) -> None:
         """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
@@ -85,7 +90,7 @@ class Job:
     def sample(self) -> None:
         """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
         path = self.folder.sample_path(self.trainer.step_count)
-        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale)
+        self.save_picture(self.fixed_grid(), path, nrow=self.nrow)
         self.gif.append(path)                        # one frame encoded, whatever the GIF's length
         plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title)
         write_report(self.folder.out)
@@ -93,6 +98,15 @@ class Job:
     def fixed_grid(self):
         """The fixed noise (and a conditional run's class of each row) through G: ``(N, C, H, W)``."""
         return self.trainer.generate(labels=self.fixed_labels, z=self.fixed_z)
+
+    def save_picture(self, samples, path, nrow: int) -> None:
+        """A grid of the pictures ``samples``, or for a 2D run a scatter plot of its points over the data."""
+        if self.points is None:
+            save_grid(samples, path, nrow=nrow, scale=self.scale)
+            return
+        real = self.points.points[:N_REAL_SHOWN]                         # the first of the (shuffled) points
+        save_scatter(samples, path, self.points.modes, self.points.std, real=real,
+                     title=f"{self.title}, step {self.trainer.step_count}")
 
     def checkpoint(self, epoch: int, batch: int) -> None:
         """Save everything needed to continue exactly from here (minigan/job/checkpoint.py), unless saved already."""
@@ -111,12 +125,12 @@ class Job:
         out, trainer, cfg = self.folder.out, self.trainer, self.cfg
         if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
             self.sample()
-        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale)
+        self.save_picture(self.fixed_grid(), out / "samples.png", nrow=self.nrow)
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
                         dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
         walk_labels = None if self.fixed_labels is None else np.repeat(np.arange(8) % len(cfg.class_names), 10)
-        save_grid(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png", nrow=10,
-                  scale=self.scale)                  # a conditional run: row r walks within class r
+        self.save_picture(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png",
+                          nrow=10)                   # a conditional run: row r walks within class r
         write_report(out)
 
     def after_failure(self) -> None:

@@ -1,0 +1,61 @@
+"""Scatter plots of 2D samples: G's points over the data's modes, drawn with Pillow.
+
+A 2D run (``--dataset ring|grid``) has no pictures to tile: its "sample grid" is
+this plot. The plane is mapped to the square picture so that the mixture's
+modes fill the middle ~70% of it (the ring's [-1.5, 1.5]^2, the grid's [-6, 6]^2)::
+
+    pixel_x = (x - lo) / (hi - lo) * size          pixel_y = (hi - y) / (hi - lo) * size   (y up)
+
+Grey: the real points (when given); red: G's samples; a black ring: each mode, at 3 std
+(the "high quality" radius of :mod:`minigan.job.metrics.modes`, drawn at least 3 pixels wide).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from minigan.backend import to_numpy
+from minigan.fileio import atomic_write
+from minigan.job.viz.axes import load_font
+from minigan.job.viz.grid import picture_format
+
+REAL, FAKE, MODE, AXES = (190, 190, 190), (214, 39, 40), (0, 0, 0), (230, 230, 230)
+
+
+def plot_extent(modes) -> float:
+    """Half the side of the plotted square: 1.5x the farthest mode from the origin (ring 1.5, grid 6)."""
+    return 1.5 * float(np.abs(np.asarray(modes)).max())
+
+
+def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | None = None) -> Image.Image:
+    """A ``size x size`` RGB picture of ``fake`` (n, 2) (or (n, 2, 1, 1)) over the ``modes`` (K, 2)."""
+    half = plot_extent(modes)
+
+    def pixels(p):
+        p = np.asarray(to_numpy(p), dtype=np.float64).reshape(len(p), 2)
+        p = np.nan_to_num(p, nan=0.0, posinf=1e6, neginf=-1e6)
+        return np.stack([(p[:, 0] + half) / (2 * half) * size, (half - p[:, 1]) / (2 * half) * size], axis=1)
+
+    picture = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(picture)
+    draw.line([(size / 2, 0), (size / 2, size)], fill=AXES)              # the axes through the origin
+    draw.line([(0, size / 2), (size, size / 2)], fill=AXES)
+    if real is not None:
+        for x, y in pixels(real):
+            draw.point((x, y), fill=REAL)
+    radius = max(3.0, 3 * std / (2 * half) * size)                        # 3 std, in pixels
+    for x, y in pixels(modes):
+        draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=MODE)
+    for x, y in pixels(fake):
+        draw.rectangle([x - 1, y - 1, x + 1, y + 1], fill=FAKE)          # 3 x 3 pixels a sample
+    if title:
+        draw.text((6, 4), title, fill=(0, 0, 0), font=load_font(13))
+    return picture
+
+
+def save_scatter(fake, path, modes, std, real=None, size: int = 400, title: str | None = None):
+    """Write :func:`scatter_picture` to ``path``, atomically, in the format its extension names. Returns ``path``."""
+    fmt = picture_format(path)
+    with atomic_write(path, "wb") as f:
+        scatter_picture(fake, modes, std, real, size, title).save(f, format=fmt)
+    return path
