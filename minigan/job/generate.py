@@ -38,9 +38,10 @@ import numpy as np
 from .. import backend as B
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
-from .data import class_index
+from .data import POINT_SETS, class_index, mixture
 from ..models import class_rows, sample_noise
 from .viz import grid_scale, picture_format, save_grid
+from .viz.points import save_scatter
 
 BATCH = 256                  # pictures G makes at a time: bounds the memory of its activations
 MAX_GRID = 1024              # pictures in one grid: 32 x 32 tiles, about 2,000 pixels a side
@@ -195,6 +196,8 @@ def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate:
     """
     out = check_out_path(out, checkpoint_path)
     G = load_generator(checkpoint_path, backend, use_ema)
+    if G.config.dataset in POINT_SETS:                                    # a 2D run: a scatter plot of n points
+        return generate_scatter(G, out, n, seed, batch_size, interpolate)
     rows_per_class = G.num_classes is not None and class_spec is None and not interpolate
     if rows_per_class:
         n = G.num_classes * nrow                                          # a row per class
@@ -227,6 +230,18 @@ def generate_grid(checkpoint_path, out, n: int = 64, seed: int = 0, interpolate:
     print(f"wrote {out}: {len(images)} pictures from {'EMA ' if G.ema else ''}G at step {G.step}"
           f"{' (latent walks, one per row)' if interpolate else ''}{what}")
     return out
+
+
+def generate_scatter(G: Generator, out, n: int, seed: int = 0, batch_size: int = BATCH, interpolate=False) -> Path:
+    """A 2D run's ``n`` samples as a scatter plot over its data's modes (minigan/job/viz/points.py)."""
+    if interpolate:
+        raise ValueError(f"--interpolate draws rows of pictures; {G.config.dataset}'s samples are 2D points: "
+                         "leave it out")
+    points = np.concatenate(list(generate_batches(G, n, seed, batch_size)))    # (n, 2, 1, 1)
+    modes, std = mixture(G.config.dataset)
+    save_scatter(points, out, modes, std, title=f"{n:,} samples of G at step {G.step}")
+    print(f"wrote {out}: a scatter plot of {n:,} points from {'EMA ' if G.ema else ''}G at step {G.step}")
+    return Path(out)
 
 
 def describe_classes(G: Generator, class_spec, rows_per_class: bool) -> str:
