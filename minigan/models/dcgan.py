@@ -82,7 +82,7 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
         Conv2d(ndf * 8 + bool(mbstd), 1, 4, 1, 0, bias=False, dtype=dtype),   # -> (N, 1, 1, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    return _packed(*_initialized(G, D, seed, spectral_norm), pack)
+    return _packed(*_initialized(G, D, seed, spectral_norm), pack, (nc, 64, 64))
 
 
 def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
@@ -110,7 +110,7 @@ def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d
         Conv2d(ndf * 2 + bool(mbstd), 1, 7, 1, 0, bias=False, dtype=dtype),   # -> (N, 1, 1, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    return _packed(*_initialized(G, D, seed, spectral_norm), pack)
+    return _packed(*_initialized(G, D, seed, spectral_norm), pack, (nc, 28, 28))
 
 
 def _d_batchnorm(d_norm):
@@ -126,9 +126,10 @@ def _no_stabilizers(pack, mbstd):
                          "or train without --conditional")
 
 
-def _packed(G, D, pack):
-    """``(G, D)`` with ``D.pack`` set: the samples D judges at once (the model summary feeds it that many)."""
-    D.pack = pack
+def _packed(G, D, pack, picture):
+    """``(G, D)`` with ``D.pack``, the samples D judges at once, and ``D.input_shape``, one picture's
+    ``(C, H, W)`` (the model summary feeds D that many pictures of that shape)."""
+    D.pack, D.input_shape = pack, picture
     return G, D
 
 
