@@ -157,8 +157,9 @@ class TrainConfig:
         if self.dataset == "folder" and not self.data_dir:
             raise ValueError("--dataset folder needs --data-dir DIR, the folder of your pictures")
         if self.dataset != "folder" and self.channels not in (None, DATASET_CHANNELS.get(self.dataset, 1)):
+            own = DATASET_CHANNELS.get(self.dataset, 1)
             raise ValueError(f"--channels {self.channels} applies to --dataset folder only; "
-                             f"{self.dataset} pictures have {DATASET_CHANNELS.get(self.dataset, 1)} channel(s)")
+                             f"{self.dataset} {'points' if own == 2 else 'pictures'} have {own} channel{'s' * (own > 1)}")
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         channels = self.channels or DATASET_CHANNELS.get(self.dataset, 1)

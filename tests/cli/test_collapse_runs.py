@@ -104,3 +104,27 @@ def test_impossible_combinations_are_one_line_before_training(train, tmp_path, c
 def test_a_packed_penalized_mlp_trains(train, tmp_path):
     rc, _, stderr = train(tmp_path / "run", "--dataset", "ring", "--pack", 2, "--loss", "wgan-gp", "--max-steps", 2)
     assert rc == 0, stderr
+
+
+def test_evaluate_counts_the_modes_of_a_ring_run(train, tmp_path, capsys):
+    out = tmp_path / "ring"
+    assert train(out, "--dataset", "ring", "--max-steps", 2)[0] == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--checkpoint", str(out), "--json", str(tmp_path / "r.json")]) == 0
+    printed = capsys.readouterr().out
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["n"] == 2500 and r["of"] == 8 and 0 <= r["modes"] <= 8 and len(r["histogram"]) == 8
+    assert f"{r['modes']} / 8" in printed and "high quality" in printed and "reverse KL" in printed
+
+
+def test_evaluate_reads_each_channel_of_a_stacked_mnist_run(train, tmp_path, capsys, monkeypatch):
+    from tests.metrics.test_modes import FakeClassifier
+    import minigan.job.collapse_eval as collapse_eval
+    out = tmp_path / "stacked"
+    assert train(out, "--dataset", "stacked-mnist", "--max-steps", 1)[0] == 0
+    monkeypatch.setattr(collapse_eval, "load_or_train_classifier", lambda *a, **k: FakeClassifier())
+    capsys.readouterr()
+    assert main(["evaluate", "--checkpoint", str(out), "--n", "300", "--json", str(tmp_path / "r.json")]) == 0
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["n"] == 300 and r["of"] == 1000 and 1 <= r["modes"] <= 300 and 0 <= r["kl"] <= np.log(1000) + 1e-9
+    assert "KL" in capsys.readouterr().out
