@@ -91,11 +91,12 @@ def mlp_pictures(nz=100, nc=1, size=28, *, seed=0, dtype=None, sigmoid=True, pac
 
 
 def mlp(nz=100, ngf=None, ndf=None, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="none",
-        spectral_norm=False, num_classes=None, points=False, size=28, pack=1, mbstd=False, **_):
+        spectral_norm=False, num_classes=None, points=False, size=28, pack=1, mbstd=False, **widths):
     """``--arch mlp``: :func:`mlp_points` for 2D data (``points=True``), else :func:`mlp_pictures`.
 
     Takes the DCGAN builders' arguments; ``ngf``, ``ndf`` and ``d_norm`` do not apply (the
-    papers' widths are fixed, and neither D has batch norm).
+    papers' widths are fixed, and neither D has batch norm). ``widths``: ``width``, ``d_width``,
+    ``pieces`` to build smaller nets than the papers' (tests do).
     """
     if spectral_norm:
         raise ValueError("--spectral-norm is for the convolutional architectures: --arch mlp's D is built of "
@@ -103,8 +104,8 @@ def mlp(nz=100, ngf=None, ndf=None, nc=1, *, seed=0, dtype=None, sigmoid=True, d
     if num_classes is not None:
         raise ValueError("--arch mlp has no conditional form: leave out --conditional, or use --arch dcgan28")
     if points:
-        return mlp_points(nz, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd)
-    return mlp_pictures(nz, nc, size, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd)
+        return mlp_points(nz, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd, **widths)
+    return mlp_pictures(nz, nc, size, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd, **widths)
 
 
 def _hidden(n_in, n_out, dtype):

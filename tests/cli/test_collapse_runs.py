@@ -128,3 +128,25 @@ def test_evaluate_reads_each_channel_of_a_stacked_mnist_run(train, tmp_path, cap
     r = json.loads((tmp_path / "r.json").read_text())
     assert r["n"] == 300 and r["of"] == 1000 and 1 <= r["modes"] <= 300 and 0 <= r["kl"] <= np.log(1000) + 1e-9
     assert "KL" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("net", ["points", "pictures"])
+def test_mlp_steps_with_pack_and_mbstd_match_numpy_on_the_cupy_stand_in(fake_cupy, net):
+    from minigan import backend as B
+    from minigan.models import mlp
+    from minigan.train import GANTrainer
+
+    def run(backend):
+        G, D = mlp(4, points=net == "points", pack=2, mbstd=True, seed=0, dtype="float64",
+                   **({} if net == "points" else dict(width=16, d_width=8)))
+        G.to(backend), D.to(backend)
+        trainer = GANTrainer(G, D, seed=0)
+        rng = np.random.default_rng(1)
+        shape = (16, 2, 1, 1) if net == "points" else (16, 1, 28, 28)
+        return trainer, [dict(trainer.step(rng.uniform(-1, 1, shape))) for _ in range(2)]
+
+    (cpu, cpu_stats), (gpu, gpu_stats) = run("numpy"), run("cupy")
+    assert gpu_stats == [pytest.approx(s, rel=1e-9) for s in cpu_stats]
+    assert B.backend_name(next(iter(gpu.D.params.values()))) == "cupy"
+    for k, v in cpu.state_dict()["D"].items():
+        np.testing.assert_allclose(gpu.state_dict()["D"][k], v, rtol=1e-8, atol=1e-12, err_msg=k)
