@@ -32,7 +32,7 @@ from .checkpoint import CheckpointError, latest_step, load_checkpoint, resolve, 
 from .arg_types import nonnegative_int, positive_int
 from .config import TrainConfig, config_for_resume
 from .data import DatasetError
-from .collapse_eval import COLLAPSE_DATASETS, collapse_table, evaluate_collapse
+from .collapse_eval import COLLAPSE_DATASETS, collapse_table, evaluate_collapse, record_collapse
 from .judge import DATASETS, NoJudge, evaluate_checkpoint, record_evaluation, result_table, run_folder_of
 from .export import add_export_arguments, run_export
 from ..fileio import write_text_atomic
@@ -189,6 +189,9 @@ def run_evaluate(args, parser) -> int:
         if args.json:
             write_text_atomic(args.json, json.dumps(r, indent=2) + "\n")
             print(f"\nwrote {args.json}")
+        run_dir = run_folder_of(resolve(args.checkpoint))
+        if args.record and run_dir is not None:
+            print(f"\nadded a row to {record_collapse(run_dir, r)}; the report shows it: {write_report(run_dir)}")
         return 0
     args.n = 10000 if args.n is None else args.n
     if args.n < 2:

@@ -33,6 +33,7 @@ from .checkpoint import load_checkpoint, resolve
 from .config import TrainConfig, build_models, picture_size, print_config, recipe_line, run_length
 from .data import (POINT_SETS, DatasetError, ImageFolder, LabelledImageFolder, PointSet, StackedMNIST, batches,
                    load_fashion_mnist, load_mnist)
+from .collapse_eval import COLLAPSE_DATASETS, CollapseJudge
 from .divergence import Diverged
 from .judge import Judge, NoJudge
 from ..models import sample_noise, summary
@@ -242,11 +243,15 @@ def load_data(cfg: TrainConfig, size: int):
     return folder.images, folder.labels, folder.class_names
 
 
-def make_judge(cfg: TrainConfig) -> Judge | None:
+def make_judge(cfg: TrainConfig) -> Judge | CollapseJudge | None:
     """The evaluation's classifier and real-image statistics (see minigan/job/judge.py), or None:
     with --eval-every 0, or for a dataset with no labels to train a classifier on."""
     if not cfg.eval_every:
         return None
+    if cfg.dataset in COLLAPSE_DATASETS:             # modes counted as the papers count them
+        judge = CollapseJudge(cfg.dataset, seed=cfg.seed, data_dir=cfg.data_dir, backend=cfg.backend)
+        print(f"evaluation: every {cfg.eval_every} steps and at the end, {judge.describe()}")
+        return judge
     try:
         judge = Judge(cfg.dataset, cfg.data_dir, n=cfg.eval_samples, backend=cfg.backend, seed=cfg.seed)
     except NoJudge as e:

@@ -17,6 +17,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .. import backend as B
+from .collapse_eval import COLLAPSE_DATASETS, CollapseJudge, collapse_columns
 from .divergence import DivergenceGuard
 from .judge import eval_line, log_row
 from .generate import latent_walk
@@ -55,8 +56,10 @@ class Job:
     def open_logs(self, files: contextlib.ExitStack) -> None:
         """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
         step = self.trainer.step_count
+        collapse = collapse_columns(self.cfg.dataset) if self.cfg.dataset in COLLAPSE_DATASETS else None
         self.metrics, self.evals, self.flows = self.folder.open_logs(
-            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional))
+            step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional),
+            eval_columns_=collapse)
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
         self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
@@ -82,6 +85,12 @@ class Job:
             return                                   # judged at this step already
         result = self.judge(lambda z, labels: self.trainer.generate(labels=labels, z=z), cfg.nz, cfg.noise,
                             cfg.dtype, num_classes=self.trainer.num_classes)
+        if isinstance(self.judge, CollapseJudge):     # ring, grid, Stacked MNIST: modes counted
+            self.evals.log(**self.judge.log_row(step, result))
+            self.judge.plot(read_metrics(self.folder.out / "eval.csv"), self.folder.out / "metrics.png",
+                            title=f"{self.title}: {self.judge.n:,} samples per evaluation")
+            say(self.judge.line(step, result))
+            return
         self.evals.log(**log_row(step, result))
         plot_eval_curves(read_metrics(self.folder.out / "eval.csv"), self.folder.out / "metrics.png",
                          title=f"{self.title}: {cfg.eval_samples:,} samples per evaluation")

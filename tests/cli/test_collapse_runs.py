@@ -150,3 +150,29 @@ def test_mlp_steps_with_pack_and_mbstd_match_numpy_on_the_cupy_stand_in(fake_cup
     assert B.backend_name(next(iter(gpu.D.params.values()))) == "cupy"
     for k, v in cpu.state_dict()["D"].items():
         np.testing.assert_allclose(gpu.state_dict()["D"][k], v, rtol=1e-8, atol=1e-12, err_msg=k)
+
+
+def test_eval_every_logs_the_modes_of_a_ring_run_and_the_report_shows_them(train, tmp_path):
+    out = tmp_path / "ring"
+    rc, stdout, stderr = train(out, "--dataset", "ring", "--max-steps", 4, "--eval-every", 2, "--sample-every", 2)
+    assert rc == 0, stderr
+    assert "eval at step 2: modes " in stdout and "eval at step 4: modes " in stdout
+    lines = (out / "eval.csv").read_text().splitlines()
+    assert lines[0] == "step,n,modes,high_quality,reverse_kl" and [l.split(",")[:2] for l in lines[1:]] == [
+        ["2", "2500"], ["4", "2500"]]
+    page = (out / "index.html").read_text()
+    assert "Mode collapse" in page and "reverse KL" in page and (out / "metrics.png").is_file()
+    assert main(["evaluate", "--checkpoint", str(out)]) == 0          # recorded beside the training rows
+    assert len((out / "eval.csv").read_text().splitlines()) == 4
+
+
+def test_eval_every_on_stacked_mnist_reads_each_channel(train, tmp_path, monkeypatch):
+    from tests.metrics.test_modes import FakeClassifier
+    import minigan.job.collapse_eval as collapse_eval
+    monkeypatch.setattr(collapse_eval, "load_or_train_classifier", lambda *a, **k: FakeClassifier())
+    monkeypatch.setattr(collapse_eval, "SAMPLES_STACKED", 200)
+    out = tmp_path / "stacked"
+    rc, stdout, stderr = train(out, "--dataset", "stacked-mnist", "--max-steps", 2, "--eval-every", 2)
+    assert rc == 0, stderr
+    assert "eval at step 2: modes " in stdout and "/1000, KL " in stdout
+    assert (out / "eval.csv").read_text().splitlines()[0] == "step,n,modes,kl"
