@@ -73,7 +73,8 @@ class GANTrainer:
         lr_g, lr_d:       each network's own learning rate, when given (TTUR: e.g. lr_d = 4 lr_g).
         seed:             seeds the training noise; same seed + same data -> bitwise the same
                           weights (NumPy). :meth:`generate` and :meth:`sample_noise` draw from a
-                          second stream, so sampling between steps never changes training.
+                          second stream, so sampling between steps never changes training; the
+                          masks of any Dropout in G or D from a fourth (minigan/nn/dropout.py).
         noise:            ``"normal"`` or ``"uniform"`` z.
         label_smoothing:  one-sided: D's target for real images is ``1 - label_smoothing``
                           (fakes stay 0), so D is never rewarded for total certainty. Only for

@@ -41,7 +41,8 @@ class TrainConfig:
     """Everything a training run depends on. Field ``batch_size`` is the flag ``--batch-size``."""
 
     # data
-    dataset: str = option("mnist", "the training pictures", "data",
+    dataset: str = option("mnist", "the training pictures; ring and grid: 8 or 25 Gaussians in the plane "
+                          "(2D points), stacked-mnist: three MNIST digits as one RGB picture (1,000 modes)", "data",
                           choices=("mnist", "fashion-mnist", "folder", *COLLAPSE_SETS))
     data_dir: str | None = option(None, "folder holding the dataset's files; default: the cache "
                                   "folder (see minigan/job/data/mnist.py); required for --dataset folder",
@@ -64,7 +65,7 @@ class TrainConfig:
     spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d of D (Miyato et al. "
                                         "2018); --spectral-norm alone means yes; default: the recipe's, "
                                         "else no", "model", type=yes_no, nargs="?", const=True, metavar="yes|no")
-    # the collapse lab (docs/collapse.md): D sees more than one sample at a time
+    # the collapse lab's stabilizers: D sees more than one sample at a time
     pack: int = option(1, "PacGAN's packing: D judges M samples at once, reals with reals and fakes with fakes; "
                        "M must divide --batch-size; 1 = off", "model", type=positive_int, metavar="M")
     mbstd: bool = option(False, "minibatch standard deviation (ProGAN): one more feature before D's last layer, "

@@ -57,6 +57,9 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None) 
     if config.get("conditional"):                     # G(z, y) has no plain nn.Sequential twin in PyTorch
         raise ValueError(f"{source} is a --conditional {config['conditional']} run: its networks read labels, "
                          "which the PyTorch nn.Sequential layout cannot hold; only unconditional runs export for now")
+    if config.get("arch") == "mlp" or config.get("pack", 1) > 1 or config.get("mbstd"):   # the collapse lab's nets
+        raise ValueError(f"{source} is an --arch mlp, --pack or --mbstd run: its Maxout, Pack and MinibatchStdDev "
+                         "layers have no torch.nn twin, so only the DCGANs without them export for now")
     has_ema = weights.get("G_ema") is not None
     if ema and not has_ema:
         raise ValueError(f"--ema: {source} has no EMA copy of G (the run was trained without --ema); "

@@ -58,6 +58,9 @@ def test_a_ring_run_is_an_mlp_on_2d_points_and_its_samples_a_scatter_plot(train,
     assert points.shape == (300, 2) and points.dtype == np.float32 and np.isfinite(points).all()
     assert main(["generate", "--checkpoint", str(out), "--n", "300", "--out", str(tmp_path / "pts.png")]) == 0
     assert Image.open(tmp_path / "pts.png").size == (400, 400)
+    with pytest.raises(SystemExit) as e:                              # no torch.nn twin for Maxout: one line
+        main(["export", "--checkpoint", str(out), "--out", str(tmp_path / "G.safetensors")])
+    assert e.value.code == 2 and "is an --arch mlp, --pack or --mbstd run" in capsys.readouterr().err
 
 
 def test_2d_defaults_are_pacgans():
