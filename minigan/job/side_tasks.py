@@ -26,7 +26,8 @@ from ..models import class_rows
 from .report import write_report
 from .run_folder import COLUMNS, STATS, RunFolder
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
-from .viz.points import save_scatter
+from .plane import decision_field
+from .viz.points import plot_extent, save_scatter
 from .data import POINT_SETS, PointSet
 
 N_REAL_SHOWN = 2_500                                 # real points under a 2D run's samples
@@ -114,7 +115,8 @@ class Job:
             save_grid(samples, path, nrow=nrow, scale=self.scale)
             return
         real = self.points.points[:N_REAL_SHOWN]                         # the first of the (shuffled) points
-        save_scatter(samples, path, self.points.modes, self.points.std, real=real,
+        field = decision_field(self.trainer.D, plot_extent(self.points.modes))   # D's verdict, behind the points
+        save_scatter(samples, path, self.points.modes, self.points.std, real=real, field=field,
                      title=f"{self.title}, step {self.trainer.step_count}")
 
     def checkpoint(self, epoch: int, batch: int) -> None:

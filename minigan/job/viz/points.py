@@ -8,6 +8,8 @@ modes fill the middle ~70% of it (the ring's [-1.5, 1.5]^2, the grid's [-6, 6]^2
 
 Grey: the real points (when given); red: G's samples; a black ring: each mode, at 3 std
 (the "high quality" radius of :mod:`minigan.job.metrics.modes`, drawn at least 3 pixels wide).
+Behind them, when given, D's verdict over the plane (:func:`minigan.job.plane.decision_field`):
+light blue where D says "real", light orange where it says "fake".
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from minigan.job.viz.axes import load_font
 from minigan.job.viz.grid import picture_format
 
 REAL, FAKE, MODE, AXES = (190, 190, 190), (214, 39, 40), (0, 0, 0), (230, 230, 230)
+SAYS_REAL, SAYS_FAKE = np.array([198, 219, 239]), np.array([253, 208, 162])   # D's field: 1 and 0
 
 
 def plot_extent(modes) -> float:
@@ -27,8 +30,12 @@ def plot_extent(modes) -> float:
     return 1.5 * float(np.abs(np.asarray(modes)).max())
 
 
-def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | None = None) -> Image.Image:
-    """A ``size x size`` RGB picture of ``fake`` (n, 2) (or (n, 2, 1, 1)) over the ``modes`` (K, 2)."""
+def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | None = None,
+                    field=None) -> Image.Image:
+    """A ``size x size`` RGB picture of ``fake`` (n, 2) (or (n, 2, 1, 1)) over the ``modes`` (K, 2).
+
+    ``field``: D's verdict in [0, 1] over the plotted square, ``(R, R)`` with row 0 at the top, or None.
+    """
     half = plot_extent(modes)
 
     def pixels(p):
@@ -37,6 +44,10 @@ def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | N
         return np.stack([(p[:, 0] + half) / (2 * half) * size, (half - p[:, 1]) / (2 * half) * size], axis=1)
 
     picture = Image.new("RGB", (size, size), "white")
+    if field is not None:                                                 # D's verdict, as the background
+        p = np.clip(np.asarray(field, dtype=np.float64), 0, 1)[:, :, None]
+        colours = np.rint(p * SAYS_REAL + (1 - p) * SAYS_FAKE).astype(np.uint8)   # (R, R, 3)
+        picture = Image.fromarray(colours).resize((size, size), Image.Resampling.BILINEAR)
     draw = ImageDraw.Draw(picture)
     draw.line([(size / 2, 0), (size / 2, size)], fill=AXES)              # the axes through the origin
     draw.line([(0, size / 2), (size, size / 2)], fill=AXES)
@@ -53,9 +64,9 @@ def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | N
     return picture
 
 
-def save_scatter(fake, path, modes, std, real=None, size: int = 400, title: str | None = None):
+def save_scatter(fake, path, modes, std, real=None, size: int = 400, title: str | None = None, field=None):
     """Write :func:`scatter_picture` to ``path``, atomically, in the format its extension names. Returns ``path``."""
     fmt = picture_format(path)
     with atomic_write(path, "wb") as f:
-        scatter_picture(fake, modes, std, real, size, title).save(f, format=fmt)
+        scatter_picture(fake, modes, std, real, size, title, field).save(f, format=fmt)
     return path
