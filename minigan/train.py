@@ -124,8 +124,9 @@ class GANTrainer:
         self.sample_rng = np.random.default_rng([seed, 1])    # z for generate(): its own stream
         self.augment = DiffAugment(augment or "", seed=[seed, 2])   # T, drawing from a third stream;
                                                               # with no policy, the identity (draws nothing)
-        self.dropout_rng = np.random.default_rng([seed, 3])   # Dropout's masks, a fourth stream (minigan/nn/dropout.py)
-        use_stream(G, self.dropout_rng), use_stream(D, self.dropout_rng)
+        self.dropout_rng = np.random.default_rng([seed, 3, 0])   # Dropout's masks: a fourth stream, a key
+        for net in (G, D):                                    # no other stream uses (minigan/nn/dropout.py)
+            use_stream(net, self.dropout_rng)
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
         self.nz = G.nz if hasattr(G, "nz") else G.layers[0].in_channels   # a conditional G's (and an MLP's) G.nz
         self.ema_decay = ema

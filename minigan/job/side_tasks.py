@@ -3,7 +3,8 @@
     job.log(step, epoch, stats)    a row of metrics.csv (and gradflow.csv on the steps it records)
     job.evaluate()                 G judged by the dataset's classifier: a row of eval.csv, metrics.png
     job.sample()                   the fixed noise through G: samples/step_*.png, the GIF, the curves, the report
-                                   (a --conditional run: one row per class, each row the same z)
+                                   (a --conditional run: one row per class, each row the same z; a 2D run:
+                                   a scatter plot of 2,500 points over D's verdict on the plane)
     job.checkpoint(epoch, batch)   everything needed to continue exactly (after the divergence check)
     job.finish()                   the last grid, samples.png, interpolation.png, the report
 
@@ -26,9 +27,9 @@ from ..models import class_rows
 from .report import write_report
 from .run_folder import COLUMNS, STATS, RunFolder
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
+from .data import POINT_SETS, PointSet              # a 2D run's pictures: its points, D over the plane
 from .plane import decision_field
 from .viz.points import plot_extent, save_scatter
-from .data import POINT_SETS, PointSet
 
 N_REAL_SHOWN = 2_500                                 # real points under a 2D run's samples
 
@@ -60,7 +61,7 @@ class Job:
         collapse = collapse_columns(self.cfg.dataset) if self.cfg.dataset in COLLAPSE_DATASETS else None
         self.metrics, self.evals, self.flows = self.folder.open_logs(
             step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional),
-            eval_columns_=collapse)
+            eval_csv_columns=collapse)
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
         self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps

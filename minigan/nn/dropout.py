@@ -13,7 +13,7 @@ eval mode needs no rescaling.
 uninterrupted run would have, so the random draws come from a
 ``numpy.random.Generator`` passed in (``rng``), never from a global state.
 :class:`~minigan.train.GANTrainer` hands every Dropout in G and D one stream of its
-own (:func:`use_stream`; ``default_rng([seed, 3])``) and saves that stream's state in
+own (:func:`use_stream`; ``default_rng([seed, 3, 0])``) and saves that stream's state in
 its checkpoints. The masks are drawn on the host in float64 (the same bits on
 every backend and dtype) and moved to x's device.
 """
