@@ -179,3 +179,14 @@ def test_eval_every_on_stacked_mnist_reads_each_channel(train, tmp_path, monkeyp
     assert rc == 0, stderr
     assert "eval at step 2: modes " in stdout and "/1000, KL " in stdout
     assert (out / "eval.csv").read_text().splitlines()[0] == "step,n,modes,kl"
+
+
+def test_a_ring_run_on_the_cupy_stand_in_matches_numpy(fake_cupy, train, tmp_path):
+    flags = ("--dataset", "ring", "--pack", 2, "--max-steps", 3, "--eval-every", 3, "--dtype", "float64")
+    assert train(tmp_path / "cpu", *flags)[0] == 0
+    rc, _, stderr = train(tmp_path / "gpu", *flags, "--backend", "cupy")
+    assert rc == 0, stderr
+    a, b = load_checkpoint(tmp_path / "cpu"), load_checkpoint(tmp_path / "gpu")
+    for k, v in a["trainer"]["G"].items():
+        np.testing.assert_allclose(b["trainer"]["G"][k], v, rtol=1e-8, atol=1e-12, err_msg=k)
+    assert (tmp_path / "cpu" / "eval.csv").read_text() == (tmp_path / "gpu" / "eval.csv").read_text()
