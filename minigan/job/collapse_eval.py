@@ -32,14 +32,25 @@ from ..models import sample_noise
 from .viz.curves import BLUE, GREEN, GREY, ORANGE, plot_panels
 
 COLLAPSE_DATASETS = (*POINT_SETS, "stacked-mnist")
-POINT_COLUMNS = ("step", "n", "modes", "high_quality", "reverse_kl")       # eval.csv of a ring or grid run
+POINT_COLUMNS = ("step", "n", "modes", "high_quality", "reverse_kl")       # eval.csv of a ring or grid run,
 STACKED_COLUMNS = ("step", "n", "modes", "kl")                             # of a Stacked MNIST run
 PERFECT_HQ = 100 * (1 - np.exp(-4.5))                                      # 98.89%: P(|e| <= 3 std), 2D Gaussian
 
 
 def collapse_columns(dataset: str) -> tuple:
-    """The columns of ``eval.csv`` for a collapse-lab ``dataset``."""
-    return POINT_COLUMNS if dataset in POINT_SETS else STACKED_COLUMNS
+    """The columns of ``eval.csv`` for a collapse-lab ``dataset``; a 2D run's end with ``mode_k``, the
+    high-quality samples nearest to mode k (the per-mode histogram)."""
+    if dataset not in POINT_SETS:
+        return STACKED_COLUMNS
+    return POINT_COLUMNS + tuple(f"mode_{k}" for k in range(len(mixture(dataset)[0])))
+
+
+def collapse_row(step: int, r: dict) -> dict:
+    """One row of ``eval.csv`` (:func:`collapse_columns`) from a :class:`CollapseJudge` result."""
+    columns = POINT_COLUMNS if "high_quality" in r else STACKED_COLUMNS
+    row = {"step": step, **{k: r[k] for k in columns[1:]}}
+    row.update({f"mode_{k}": count for k, count in enumerate(r.get("histogram", ()))})
+    return row
 
 
 class CollapseJudge:
@@ -86,8 +97,8 @@ class CollapseJudge:
         return f"{self.n:,} pictures, each channel read by the MNIST classifier: triples of 1,000, KL to uniform"
 
     def log_row(self, step: int, r: dict) -> dict:
-        """One row of ``eval.csv`` (:data:`POINT_COLUMNS` or :data:`STACKED_COLUMNS`)."""
-        return {"step": step, **{k: r[k] for k in self.columns[1:]}}
+        """One row of ``eval.csv`` (:func:`collapse_columns`)."""
+        return collapse_row(step, r)
 
     def line(self, step: int, r: dict) -> str:
         """``eval at step 400: modes 8/8, high quality 97.2%, reverse KL 0.012  [2,500 samples, 0.2 s]``"""
@@ -97,7 +108,8 @@ class CollapseJudge:
 
     def plot(self, history: dict, path, title: str | None = None):
         """The measures against step, one panel each, as a PNG at ``path`` (``metrics.png``)."""
-        data = {k: np.asarray(history[k], dtype=np.float64) for k in self.columns}
+        keys = POINT_COLUMNS if self.points else STACKED_COLUMNS                # the per-mode counts are not drawn
+        data = {k: np.asarray(history[k], dtype=np.float64) for k in keys}
         order = np.argsort(data["step"], kind="stable")
         data = {k: v[order] for k, v in data.items()}
         panels = [("Modes captured (higher is better)", "modes", (("modes", "modes", GREEN),),
@@ -145,7 +157,7 @@ def record_collapse(run_dir, r: dict) -> Path:
     run_dir = Path(run_dir)
     path, columns = run_dir / "eval.csv", collapse_columns(r["dataset"])
     with MetricsLog(path, columns) as log:
-        log.log(**{"step": r["step"], **{k: r[k] for k in columns[1:]}})
+        log.log(**collapse_row(r["step"], r))
     CollapseJudge.plot(_Shape(r), read_metrics(path), run_dir / "metrics.png", title=f"evaluations of {run_dir.name}")
     return path
 

@@ -28,7 +28,7 @@ from .report import write_report
 from .run_folder import COLUMNS, STATS, RunFolder
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
 from .data import POINT_SETS, PointSet              # a 2D run's pictures: its points, D over the plane
-from .plane import decision_field
+from .plane import decision_field, warped_grid
 from .viz.points import plot_extent, save_scatter
 
 N_REAL_SHOWN = 2_500                                 # real points under a 2D run's samples
@@ -117,7 +117,8 @@ class Job:
             return
         real = self.points.points[:N_REAL_SHOWN]                         # the first of the (shuffled) points
         field = decision_field(self.trainer.D, plot_extent(self.points.modes))   # D's verdict, behind the points
-        save_scatter(samples, path, self.points.modes, self.points.std, real=real, field=field,
+        manifold = warped_grid(lambda z: self.trainer.generate(z=z), dtype=self.cfg.dtype) if self.cfg.nz == 2 else None
+        save_scatter(samples, path, self.points.modes, self.points.std, real=real, field=field, manifold=manifold,
                      title=f"{self.title}, step {self.trainer.step_count}")
 
     def checkpoint(self, epoch: int, batch: int) -> None:

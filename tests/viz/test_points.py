@@ -39,3 +39,15 @@ def test_save_scatter_with_a_field(tmp_path):
     field = np.linspace(0, 1, 16).reshape(4, 4)
     save_scatter(np.zeros((3, 2)), tmp_path / "s.png", modes, std, real=modes, field=field, title="t")
     assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_warped_grid_is_g_of_a_square_grid_of_z(tmp_path):
+    from minigan.job.plane import warped_grid
+    grid = warped_grid(lambda z: 2 * z, lines=5, extent=3.0)            # G doubles z: the grid, doubled
+    assert grid.shape == (5, 5, 2)
+    np.testing.assert_allclose(grid[0, :, 0], [-6, -3, 0, 3, 6])        # row 0: z_2 = -3, z_1 runs along it
+    np.testing.assert_allclose(grid[:, 0, 1], [-6, -3, 0, 3, 6])
+    modes, std = mixture("ring")
+    save_scatter(np.zeros((3, 2)), tmp_path / "m.png", modes, std, manifold=grid / 6)
+    picture = np.asarray(scatter_picture(np.zeros((0, 2)), modes, std, size=300, manifold=grid / 6))
+    assert (picture != 255).any(axis=2).sum() > 300                      # the lines are drawn

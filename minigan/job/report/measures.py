@@ -82,8 +82,26 @@ VEEGAN judge them (minigan/job/metrics/modes.py).</p><ul>""" + (
                                     f"<td>{int(v)} / {of}</td>" if c == "modes" else f"<td>{v:.3f}</td>"
                                     for c, v in zip(columns, row)) + "</tr>"
                    for row in list(zip(*(e[c] for c in columns)))[-12:])
+    histogram = mode_histogram(e, of) if points and "mode_0" in e else ""
     return section("metrics", "Mode collapse", f'<div class="wide">{plot}</div><div class="cols"><div class="explain">'
-                   f'{note}</div><div><table class="small"><tr>{head}</tr>{body}</table></div></div>')
+                   f'{note}</div><div><table class="small"><tr>{head}</tr>{body}</table></div></div>{histogram}')
+
+
+def mode_histogram(e, of) -> str:
+    """Horizontal bars: the high-quality samples nearest to each mode, at the latest evaluation."""
+    counts = [e[f"mode_{k}"][-1] for k in range(of)]
+    total = max(sum(counts), 1)
+    top = max(max(counts), 2 * total / of, 1) * 1.05
+    rows = "".join(f'<div class="mixrow"><span class="name">mode {k}</span><span class="track">'
+                   f'<span class="{"bar low" if c == 0 else "bar"}" style="width:{100 * c / top:.2f}%"></span>'
+                   f'<span class="tick even" style="left:{100 * total / of / top:.2f}%"></span></span>'
+                   f'<span class="val">{int(c):,}</span></div>' for k, c in enumerate(counts))
+    return f"""<div class="fig"><div class="mix"><h3>High-quality samples per mode at step {int(e["step"][-1]):,}</h3>
+{rows}<p class="legend"><span><span class="swatch even"></span>an even share</span>
+<span><span class="swatch low"></span>none: the mode is missed</span></p></div>
+<div class="explain"><p>Each bar counts the high-quality samples nearest to one mode: the histogram whose
+unevenness the reverse KL measures. A generator that collapsed puts all its samples on one or two modes;
+one that hops from mode to mode shows a different tall bar at each evaluation.</p></div></div>"""
 
 
 def conditional_table(e, classes) -> str:

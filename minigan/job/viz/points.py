@@ -9,7 +9,8 @@ modes fill the middle ~70% of it (the ring's [-1.5, 1.5]^2, the grid's [-6, 6]^2
 Grey: the real points (when given); red: G's samples; a black ring: each mode, at 3 std
 (the "high quality" radius of :mod:`minigan.job.metrics.modes`, drawn at least 3 pixels wide).
 Behind them, when given, D's verdict over the plane (:func:`minigan.job.plane.decision_field`):
-light blue where D says "real", light orange where it says "fake".
+light blue where D says "real", light orange where it says "fake"; and G's warped noise grid
+(:func:`minigan.job.plane.warped_grid`) in thin violet lines.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from minigan.job.viz.grid import picture_format
 
 REAL, FAKE, MODE, AXES = (190, 190, 190), (214, 39, 40), (0, 0, 0), (230, 230, 230)
 SAYS_REAL, SAYS_FAKE = np.array([198, 219, 239]), np.array([253, 208, 162])   # D's field: 1 and 0
+MANIFOLD = (170, 150, 210)                                                     # G's warped noise grid
 
 
 def plot_extent(modes) -> float:
@@ -31,10 +33,11 @@ def plot_extent(modes) -> float:
 
 
 def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | None = None,
-                    field=None) -> Image.Image:
+                    field=None, manifold=None) -> Image.Image:
     """A ``size x size`` RGB picture of ``fake`` (n, 2) (or (n, 2, 1, 1)) over the ``modes`` (K, 2).
 
     ``field``: D's verdict in [0, 1] over the plotted square, ``(R, R)`` with row 0 at the top, or None.
+    ``manifold``: G's warped noise grid, ``(L, L, 2)`` points in the plane, or None.
     """
     half = plot_extent(modes)
 
@@ -51,6 +54,10 @@ def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | N
     draw = ImageDraw.Draw(picture)
     draw.line([(size / 2, 0), (size / 2, size)], fill=AXES)              # the axes through the origin
     draw.line([(0, size / 2), (size, size / 2)], fill=AXES)
+    if manifold is not None:                                              # each row and column of the z grid
+        grid = np.asarray(manifold, dtype=np.float64)
+        for line in (*grid, *grid.transpose(1, 0, 2)):
+            draw.line([tuple(p) for p in pixels(line)], fill=MANIFOLD)
     if real is not None:
         for x, y in pixels(real):
             draw.point((x, y), fill=REAL)
@@ -64,9 +71,10 @@ def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | N
     return picture
 
 
-def save_scatter(fake, path, modes, std, real=None, size: int = 400, title: str | None = None, field=None):
+def save_scatter(fake, path, modes, std, real=None, size: int = 400, title: str | None = None, field=None,
+                 manifold=None):
     """Write :func:`scatter_picture` to ``path``, atomically, in the format its extension names. Returns ``path``."""
     fmt = picture_format(path)
     with atomic_write(path, "wb") as f:
-        scatter_picture(fake, modes, std, real, size, title, field).save(f, format=fmt)
+        scatter_picture(fake, modes, std, real, size, title, field, manifold).save(f, format=fmt)
     return path
