@@ -132,6 +132,7 @@ class GANTrainer:
         self.ema_decay = ema
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
+        self.last_fakes = None                                # (x_fake, dLoss_G/dx_fake) of the latest G update
         G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
         self.track_grad_flow = track_grad_flow
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
@@ -219,6 +220,7 @@ class GANTrainer:
         s_fake_g = D.forward(T.forward(x_fake), *y_fake)      # the updated D judges G's batch again, through T
         loss_g, ds = self.loss.g_loss(s_fake_g)               # bce: BCE(D(G(z)), 1), G wants D(G(z)) = 1
         dx_fake = T.backward(D.backward(ds))                  # dLoss_G/dx_fake: (N, C, H, W), through D, then T
+        self.last_fakes = x_fake, dx_fake                     # kept for the 2D lab's arrows (minigan/job/plane.py)
         D.requires_grad_(True)
         D.monitor = None
         G.backward(dx_fake)                                   # ... and on through G: dLoss_G/dtheta_G

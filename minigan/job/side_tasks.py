@@ -119,7 +119,7 @@ class Job:
         field = decision_field(self.trainer.D, plot_extent(self.points.modes))   # D's verdict, behind the points
         manifold = warped_grid(lambda z: self.trainer.generate(z=z), dtype=self.cfg.dtype) if self.cfg.nz == 2 else None
         save_scatter(samples, path, self.points.modes, self.points.std, real=real, field=field, manifold=manifold,
-                     title=f"{self.title}, step {self.trainer.step_count}")
+                     arrows=self.trainer.last_fakes, title=f"{self.title}, step {self.trainer.step_count}")
 
     def checkpoint(self, epoch: int, batch: int) -> None:
         """Save everything needed to continue exactly from here (minigan/job/checkpoint.py), unless saved already."""

@@ -51,3 +51,19 @@ def test_warped_grid_is_g_of_a_square_grid_of_z(tmp_path):
     save_scatter(np.zeros((3, 2)), tmp_path / "m.png", modes, std, manifold=grid / 6)
     picture = np.asarray(scatter_picture(np.zeros((0, 2)), modes, std, size=300, manifold=grid / 6))
     assert (picture != 255).any(axis=2).sum() > 300                      # the lines are drawn
+
+
+def test_gs_arrows_are_the_trainers_own_dx_fake_drawn_downhill():
+    from minigan.train import GANTrainer
+    G, D = mlp(2, points=True, seed=0, width=8, d_width=6)
+    trainer = GANTrainer(G, D, seed=0)
+    assert trainer.last_fakes is None
+    trainer.step(np.random.default_rng(0).standard_normal((8, 2, 1, 1)).astype(np.float32))
+    x_fake, dx_fake = trainer.last_fakes
+    assert x_fake.shape == dx_fake.shape == (8, 2, 1, 1) and np.abs(dx_fake).max() > 0
+    modes, std = mixture("ring")
+    one = (np.array([[0.0, 0.0]]), np.array([[-1.0, 0.0]]))            # dLoss/dx = -e_1: the arrow points right
+    picture = np.asarray(scatter_picture(np.zeros((0, 2)), modes, std, size=300, arrows=one))
+    box = picture[130:170, 100:200]                                      # around the centre, away from the modes
+    dark = np.argwhere((box[:, :, 0] < 100) & (box[:, :, 1] < 100)) + [130, 100]
+    assert dark[:, 1].min() >= 148 and dark[:, 1].max() > 165           # from the centre, rightwards only

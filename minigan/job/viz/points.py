@@ -10,7 +10,9 @@ Grey: the real points (when given); red: G's samples; a black ring: each mode, a
 (the "high quality" radius of :mod:`minigan.job.metrics.modes`, drawn at least 3 pixels wide).
 Behind them, when given, D's verdict over the plane (:func:`minigan.job.plane.decision_field`):
 light blue where D says "real", light orange where it says "fake"; and G's warped noise grid
-(:func:`minigan.job.plane.warped_grid`) in thin violet lines.
+(:func:`minigan.job.plane.warped_grid`) in thin violet lines; and, from the fakes of the latest
+training step, G's gradient arrows: ``-dLoss_G/dx`` at each fake, the direction the step moved
+it (the trainer's own ``dx_fake``), scaled so the longest is :data:`ARROW` of the picture.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from minigan.job.viz.grid import picture_format
 REAL, FAKE, MODE, AXES = (190, 190, 190), (214, 39, 40), (0, 0, 0), (230, 230, 230)
 SAYS_REAL, SAYS_FAKE = np.array([198, 219, 239]), np.array([253, 208, 162])   # D's field: 1 and 0
 MANIFOLD = (170, 150, 210)                                                     # G's warped noise grid
+ARROWS, ARROW = (40, 40, 40), 0.08                 # G's gradient arrows: colour, the longest's share of the side
 
 
 def plot_extent(modes) -> float:
@@ -33,11 +36,12 @@ def plot_extent(modes) -> float:
 
 
 def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | None = None,
-                    field=None, manifold=None) -> Image.Image:
+                    field=None, manifold=None, arrows=None) -> Image.Image:
     """A ``size x size`` RGB picture of ``fake`` (n, 2) (or (n, 2, 1, 1)) over the ``modes`` (K, 2).
 
     ``field``: D's verdict in [0, 1] over the plotted square, ``(R, R)`` with row 0 at the top, or None.
     ``manifold``: G's warped noise grid, ``(L, L, 2)`` points in the plane, or None.
+    ``arrows``: ``(x, dx)``, points ``(m, 2)`` and G's loss gradient there ``(m, 2)``; drawn as ``-dx``.
     """
     half = plot_extent(modes)
 
@@ -66,15 +70,21 @@ def scatter_picture(fake, modes, std, real=None, size: int = 400, title: str | N
         draw.ellipse([x - radius, y - radius, x + radius, y + radius], outline=MODE)
     for x, y in pixels(fake):
         draw.rectangle([x - 1, y - 1, x + 1, y + 1], fill=FAKE)          # 3 x 3 pixels a sample
+    if arrows is not None:
+        start, grad = (np.asarray(to_numpy(a), dtype=np.float64).reshape(-1, 2) for a in arrows)
+        step = -grad / max(float(np.abs(grad).max()), 1e-30) * ARROW * 2 * half   # -dLoss_G/dx, the longest ARROW
+        for (x0, y0), (x1, y1) in zip(pixels(start), pixels(start + step)):
+            draw.line([(x0, y0), (x1, y1)], fill=ARROWS)
+            draw.ellipse([x1 - 1.5, y1 - 1.5, x1 + 1.5, y1 + 1.5], fill=ARROWS)   # the arrow's head
     if title:
         draw.text((6, 4), title, fill=(0, 0, 0), font=load_font(13))
     return picture
 
 
 def save_scatter(fake, path, modes, std, real=None, size: int = 400, title: str | None = None, field=None,
-                 manifold=None):
+                 manifold=None, arrows=None):
     """Write :func:`scatter_picture` to ``path``, atomically, in the format its extension names. Returns ``path``."""
     fmt = picture_format(path)
     with atomic_write(path, "wb") as f:
-        scatter_picture(fake, modes, std, real, size, title, field, manifold).save(f, format=fmt)
+        scatter_picture(fake, modes, std, real, size, title, field, manifold, arrows).save(f, format=fmt)
     return path
