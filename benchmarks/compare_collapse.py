@@ -45,6 +45,7 @@ VARIANTS = {                                                         # name: fla
     "hinge": ["--loss", "hinge"],
     "wgan-gp": ["--loss", "wgan-gp", "--gp-weight", "0.1"],          # WGAN-GP's toy setting (gan_toy.py)
     "r1": ["--r1", "1"],
+    "sn": ["--spectral-norm"],                                        # every Maxout and Linear of D
     "pack2": ["--pack", "2"],
     "pack3": ["--pack", "3", "--batch-size", "99"],                   # 3 does not divide 100 (the last flag wins)
     "pack4": ["--pack", "4"],

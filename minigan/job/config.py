@@ -62,7 +62,7 @@ class TrainConfig:
     d_norm: str | None = option(None, "D's normalization: batch norm, or none (the penalties, wgan-gp and "
                                 "--r1, need none); default: the recipe's, else none for wgan-gp or --r1 and "
                                 "batch otherwise", "model", choices=("batch", "none"), type=str)
-    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d of D (Miyato et al. "
+    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d (an MLP: Maxout and Linear) of D (Miyato et al. "
                                         "2018); --spectral-norm alone means yes; default: the recipe's, "
                                         "else no", "model", type=yes_no, nargs="?", const=True, metavar="yes|no")
     # the collapse lab's stabilizers: D sees more than one sample at a time
@@ -269,9 +269,6 @@ def check_collapse(cfg: TrainConfig) -> TrainConfig:
                          "(leave --arch out)")
     if cfg.dataset == "stacked-mnist" and cfg.arch == "dcgan64":
         raise ValueError("--dataset stacked-mnist makes 28x28 pictures: use --arch dcgan28 (or mlp)")
-    if cfg.arch == "mlp" and cfg.spectral_norm:
-        raise ValueError("--spectral-norm wraps convolutions and Linear layers, but --arch mlp's D is built of "
-                         "Maxout layers: leave it out (or use --arch dcgan28)")
     if cfg.conditional and (cfg.dataset in COLLAPSE_SETS or cfg.arch == "mlp" or cfg.pack > 1 or cfg.mbstd):
         raise ValueError("--conditional works with dcgan28/dcgan64 on labelled pictures, without --pack and "
                          "--mbstd: leave it out")

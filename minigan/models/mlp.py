@@ -28,7 +28,8 @@ the trainer's optimizer (Adam), not the code's SGD with momentum.
 **Stabilizers** (both nets' D): ``pack=m`` puts :class:`~minigan.nn.Pack` first
 (D judges m samples at once, its first layer reads m times the features);
 ``mbstd=True`` puts :class:`~minigan.nn.MinibatchStdDev` before D's last layer
-(which reads one more feature).
+(which reads one more feature); ``spectral_norm=True`` wraps each of D's Maxout and
+Linear layers in :class:`~minigan.nn.SpectralNorm` (Miyato et al. 2018).
 """
 from __future__ import annotations
 
@@ -36,14 +37,14 @@ import numpy as np
 
 from .. import backend as B
 from ..nn import (BatchNorm1d, Dropout, Flatten, Linear, Maxout, MinibatchStdDev, Pack, ReLU, Reshape,
-                  Sequential, Sigmoid, Tanh)
+                  Sequential, Sigmoid, SpectralNorm, Tanh)
 from ..nn.batchnorm import _BatchNorm
 
 MBSTD_GROUP = 4                                  # ProGAN's group size
 
 
-def mlp_points(nz=2, *, seed=0, dtype=None, sigmoid=True, pack=1, mbstd=False, width=400, d_width=200,
-               pieces=5):
+def mlp_points(nz=2, *, seed=0, dtype=None, sigmoid=True, pack=1, mbstd=False, spectral_norm=False, width=400,
+               d_width=200, pieces=5):
     """PacGAN's G and D for 2D points: ``G: (N, nz, 1, 1) -> (N, 2, 1, 1)``, ``D: (N, 2, 1, 1) -> (N/pack, 1)``."""
     G = Sequential(
         Flatten(),                                                    # (N, nz, 1, 1) -> (N, nz)
@@ -60,14 +61,14 @@ def mlp_points(nz=2, *, seed=0, dtype=None, sigmoid=True, pack=1, mbstd=False, w
         Linear(d_width + bool(mbstd), 1, dtype=dtype),                # -> (N/m, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    rng = np.random.default_rng(seed)             # one stream: G's weights, then D's
-    G, D = _normal_init(G, rng), _normal_init(D, rng)
+    rng = np.random.default_rng(seed)             # one stream: G's weights, then D's (then SN's u and v)
+    G, D = _normal_init(G, rng), _spectral(_normal_init(D, rng), spectral_norm, rng)
     G.nz, G.input_shape, D.input_shape, D.pack = nz, (nz, 1, 1), (2, 1, 1), pack
     return G, D
 
 
 def mlp_pictures(nz=100, nc=1, size=28, *, seed=0, dtype=None, sigmoid=True, pack=1, mbstd=False,
-                 width=1200, d_width=240, pieces=5):
+                 spectral_norm=False, width=1200, d_width=240, pieces=5):
     """Goodfellow et al.'s MNIST nets: ``G: (N, nz, 1, 1) -> (N, nc, size, size)``, ``D: -> (N/pack, 1)``."""
     F = nc * size * size                                              # 784 for MNIST
     G = Sequential(
@@ -85,7 +86,7 @@ def mlp_pictures(nz=100, nc=1, size=28, *, seed=0, dtype=None, sigmoid=True, pac
         *([Sigmoid()] if sigmoid else []),
     )
     rng = np.random.default_rng(seed)
-    G, D = _uniform_init(G, rng, 0.05), _uniform_init(D, rng, 0.005)
+    G, D = _uniform_init(G, rng, 0.05), _spectral(_uniform_init(D, rng, 0.005), spectral_norm, rng)
     G.nz, G.input_shape, D.input_shape, D.pack = nz, (nz, 1, 1), (nc, size, size), pack
     return G, D
 
@@ -98,14 +99,20 @@ def mlp(nz=100, ngf=None, ndf=None, nc=1, *, seed=0, dtype=None, sigmoid=True, d
     papers' widths are fixed, and neither D has batch norm). ``widths``: ``width``, ``d_width``,
     ``pieces`` to build smaller nets than the papers' (tests do).
     """
-    if spectral_norm:
-        raise ValueError("--spectral-norm is for the convolutional architectures: --arch mlp's D is built of "
-                         "Maxout layers, which SpectralNorm does not wrap; leave it out")
     if num_classes is not None:
         raise ValueError("--arch mlp has no conditional form: leave out --conditional, or use --arch dcgan28")
     if points:
-        return mlp_points(nz, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd, **widths)
-    return mlp_pictures(nz, nc, size, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd, **widths)
+        return mlp_points(nz, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd,
+                          spectral_norm=spectral_norm, **widths)
+    return mlp_pictures(nz, nc, size, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd,
+                        spectral_norm=spectral_norm, **widths)
+
+
+def _spectral(D, on, rng):
+    """``D`` with each Maxout and Linear wrapped in SpectralNorm (``on``), after its weights are drawn."""
+    if not on:
+        return D
+    return Sequential(*(SpectralNorm(m, rng=rng) if isinstance(m, (Maxout, Linear)) else m for m in D.layers))
 
 
 def _hidden(n_in, n_out, dtype):

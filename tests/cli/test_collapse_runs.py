@@ -92,7 +92,6 @@ def test_stacked_mnist_draws_three_independent_digits_afresh_each_epoch():
     (("--mbstd", "--loss", "wgan-gp"), "--mbstd cannot be used with --loss wgan-gp"),
     (("--mbstd", "--r1", 1), "--mbstd cannot be used with --r1"),
     (("--dataset", "stacked-mnist", "--arch", "dcgan64"), "--dataset stacked-mnist makes 28x28 pictures"),
-    (("--arch", "mlp", "--spectral-norm"), "--arch mlp's D is built of Maxout layers"),
     (("--conditional", "concat", "--pack", 2), "--conditional works with dcgan28/dcgan64"),
     (("--dataset", "grid", "--channels", 3), "--channels 3 applies to --dataset folder only"),
 ])
@@ -104,9 +103,11 @@ def test_impossible_combinations_are_one_line_before_training(train, tmp_path, c
     assert not (tmp_path / "run").exists()                           # nothing written, nothing trained
 
 
-def test_a_packed_penalized_mlp_trains(train, tmp_path):
-    rc, _, stderr = train(tmp_path / "run", "--dataset", "ring", "--pack", 2, "--loss", "wgan-gp", "--max-steps", 2)
+@pytest.mark.parametrize("flags", [("--pack", 2, "--loss", "wgan-gp"), ("--spectral-norm", "--loss", "hinge")])
+def test_a_packed_penalized_or_spectrally_normalized_mlp_trains(train, tmp_path, flags):
+    rc, stdout, stderr = train(tmp_path / "run", "--dataset", "ring", *flags, "--max-steps", 2)
     assert rc == 0, stderr
+    assert ("SpectralNorm(Maxout(" in stdout) == ("--spectral-norm" in flags)
 
 
 def test_evaluate_counts_the_modes_of_a_ring_run(train, tmp_path, capsys):
