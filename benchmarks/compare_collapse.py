@@ -57,7 +57,8 @@ MEASURES = (("modes", "modes", "{:.1f}"), ("high_quality", "% high quality", "{:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated (default: all: {','.join(VARIANTS)})")
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help=f"comma-separated (default: all: {','.join(VARIANTS)})")
     p.add_argument("--datasets", default="ring,grid", help="comma-separated: ring, grid (default: both)")
     p.add_argument("--seeds", default="0,1", help="comma-separated seeds, one run each (default: 0,1)")
     p.add_argument("--steps", type=int, default=4000, help="steps per run (default: 4000)")

@@ -107,23 +107,33 @@ class CollapseJudge:
         return f"eval at step {step}: modes {r['modes']}/{r['of']}, {what}  [{r['n']:,} samples, {r['seconds']:.1f} s]"
 
     def plot(self, history: dict, path, title: str | None = None):
-        """The measures against step, one panel each, as a PNG at ``path`` (``metrics.png``)."""
-        keys = POINT_COLUMNS if self.points else STACKED_COLUMNS                # the per-mode counts are not drawn
-        data = {k: np.asarray(history[k], dtype=np.float64) for k in keys}
-        order = np.argsort(data["step"], kind="stable")
-        data = {k: v[order] for k, v in data.items()}
-        panels = [("Modes captured (higher is better)", "modes", (("modes", "modes", GREEN),),
-                   ((self.of, f"all {self.of}", GREY),), (0, self.of))]
-        if self.points:
-            panels += [("High-quality samples, % (higher is better)", "%", (("high_quality", "% high quality", ORANGE),),
-                        ((PERFECT_HQ, "perfect 98.9", GREY),), (0, 100)),
-                       ("Reverse KL to even modes (lower is better)", "KL", (("reverse_kl", "reverse KL", BLUE),),
-                        ((0.0, "0", GREY),), None)]
-        else:
-            panels += [("KL to uniform over 1,000 triples (lower is better)", "KL", (("kl", "KL", BLUE),),
-                        ((0.0, "0", GREY),), None)]
-        return plot_panels(data["step"], data, tuple(panels), path, title=title, ref_legend="ideal",
-                           markers=True, height=220 + 200 * len(panels))
+        """:func:`plot_collapse_curves` of this judge's dataset."""
+        return plot_collapse_curves(history, path, self.of, title)
+
+
+def plot_collapse_curves(history: dict, path, of: int, title: str | None = None):
+    """The measures of ``eval.csv`` (``history``) against step, one panel each, as a PNG at ``path``.
+
+    ``of``: the number of modes (8, 25 or 1,000); a 2D run's history has ``high_quality`` and ``reverse_kl``,
+    a Stacked MNIST run's ``kl``.
+    """
+    points = "high_quality" in history
+    keys = POINT_COLUMNS if points else STACKED_COLUMNS                     # the per-mode counts are not drawn
+    data = {k: np.asarray(history[k], dtype=np.float64) for k in keys}
+    order = np.argsort(data["step"], kind="stable")
+    data = {k: v[order] for k, v in data.items()}
+    panels = [("Modes captured (higher is better)", "modes", (("modes", "modes", GREEN),),
+               ((of, f"all {of}", GREY),), (0, of))]
+    if points:
+        panels += [("High-quality samples, % (higher is better)", "%", (("high_quality", "% high quality", ORANGE),),
+                    ((PERFECT_HQ, "perfect 98.9", GREY),), (0, 100)),
+                   ("Reverse KL to even modes (lower is better)", "KL", (("reverse_kl", "reverse KL", BLUE),),
+                    ((0.0, "0", GREY),), None)]
+    else:
+        panels += [("KL to uniform over 1,000 triples (lower is better)", "KL", (("kl", "KL", BLUE),),
+                    ((0.0, "0", GREY),), None)]
+    return plot_panels(data["step"], data, tuple(panels), path, title=title, ref_legend="ideal",
+                       markers=True, height=220 + 200 * len(panels))
 
 
 def evaluate_collapse(G, n=None, seed=0, batch_size=500, data_dir=None, backend="numpy", progress=None) -> dict:
@@ -158,12 +168,6 @@ def record_collapse(run_dir, r: dict) -> Path:
     path, columns = run_dir / "eval.csv", collapse_columns(r["dataset"])
     with MetricsLog(path, columns) as log:
         log.log(**collapse_row(r["step"], r))
-    CollapseJudge.plot(_Shape(r), read_metrics(path), run_dir / "metrics.png", title=f"evaluations of {run_dir.name}")
+    plot_collapse_curves(read_metrics(path), run_dir / "metrics.png", r["of"],
+                         title=f"evaluations of {run_dir.name}")
     return path
-
-
-class _Shape:
-    """What :meth:`CollapseJudge.plot` reads of a judge, from a result (no classifier loaded to redraw)."""
-
-    def __init__(self, r):
-        self.points, self.of, self.columns = "high_quality" in r, r["of"], collapse_columns(r["dataset"])

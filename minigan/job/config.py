@@ -62,8 +62,9 @@ class TrainConfig:
     d_norm: str | None = option(None, "D's normalization: batch norm, or none (the penalties, wgan-gp and "
                                 "--r1, need none); default: the recipe's, else none for wgan-gp or --r1 and "
                                 "batch otherwise", "model", choices=("batch", "none"), type=str)
-    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d (an MLP: Maxout and Linear) of D (Miyato et al. "
-                                        "2018); --spectral-norm alone means yes; default: the recipe's, "
+    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d (an MLP: Maxout and "
+                                        "Linear) of D (Miyato et al. 2018); --spectral-norm alone means yes; "
+                                        "default: the recipe's, "
                                         "else no", "model", type=yes_no, nargs="?", const=True, metavar="yes|no")
     # the collapse lab's stabilizers: D sees more than one sample at a time
     pack: int = option(1, "PacGAN's packing: D judges M samples at once, reals with reals and fakes with fakes; "
@@ -162,7 +163,8 @@ class TrainConfig:
         if self.dataset != "folder" and self.channels not in (None, DATASET_CHANNELS.get(self.dataset, 1)):
             own = DATASET_CHANNELS.get(self.dataset, 1)
             raise ValueError(f"--channels {self.channels} applies to --dataset folder only; "
-                             f"{self.dataset} {'points' if own == 2 else 'pictures'} have {own} channel{'s' * (own > 1)}")
+                             f"{self.dataset} {'points' if own == 2 else 'pictures'} have {own} "
+                             f"channel{'s' * (own > 1)}")
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         channels = self.channels or DATASET_CHANNELS.get(self.dataset, 1)

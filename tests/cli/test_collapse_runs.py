@@ -162,8 +162,8 @@ def test_eval_every_logs_the_modes_of_a_ring_run_and_the_report_shows_them(train
     assert rc == 0, stderr
     assert "eval at step 2: modes " in stdout and "eval at step 4: modes " in stdout
     lines = (out / "eval.csv").read_text().splitlines()
-    assert lines[0] == "step,n,modes,high_quality,reverse_kl," + ",".join(f"mode_{k}" for k in range(8)) and [l.split(",")[:2] for l in lines[1:]] == [
-        ["2", "2500"], ["4", "2500"]]
+    assert lines[0] == "step,n,modes,high_quality,reverse_kl," + ",".join(f"mode_{k}" for k in range(8))
+    assert [line.split(",")[:2] for line in lines[1:]] == [["2", "2500"], ["4", "2500"]]
     page = (out / "index.html").read_text()
     assert "Mode collapse" in page and "reverse KL" in page and (out / "metrics.png").is_file()
     assert "High-quality samples per mode at step 4" in page
