@@ -44,7 +44,7 @@ import contextlib
 
 from .backend import get_array_module
 from .losses import as_float64
-from .nn import BatchNorm1d, BatchNorm2d, Sequential, Sigmoid, SpectralNorm, Tanh
+from .nn import BatchNorm1d, BatchNorm2d, MinibatchStdDev, Sequential, Sigmoid, SpectralNorm, Tanh
 from .nn.module import Module
 
 
@@ -90,8 +90,8 @@ def _penalty(name, D, x, weight, dP_dg, with_norm=False):
     layers = critic_layers(D, name)
     with _flags_restored(layers):
         g, deltas = input_gradient(layers, x, name)                   # passes 1 and 2
-        N = g.shape[0]
-        g_rows = g.reshape(N, -1)                                     # (N, C*H*W)
+        N = deltas[-1].shape[0]                                       # D's scores: the samples, or packs of m
+        g_rows = g.reshape(N, -1)                                     # (N, C*H*W); packed: (N/m, m*C*H*W), one row a pack
         xp = get_array_module(g)
         norm = xp.sqrt((g_rows * g_rows).sum(axis=1))                 # (N,) per-sample ||g_i||
         P, coef = dP_dg(norm, N)                                   # pass 3: v = coef_i g_i
@@ -113,7 +113,7 @@ def input_gradient(layers, x, name="input_gradient"):
     for layer in layers:
         a = layer.forward(a)
     N = x.shape[0]
-    if a.size != N:
+    if a.size != a.shape[0] or N % a.shape[0]:                        # one score per sample (or per pack, Pack(m))
         raise ValueError(f"{name}: D must give one raw score per sample, shape (N, 1) or (N, 1, 1, 1); "
                          f"got {tuple(a.shape)} for N = {N}")
     for layer in layers:
@@ -162,6 +162,9 @@ def _unsupported(layer):
     if isinstance(layer, (BatchNorm1d, BatchNorm2d)):
         return ("mixes the samples of a batch, so a per-sample input gradient is not defined: "
                 "build D without batch norm (d_norm='none')")
+    if isinstance(layer, MinibatchStdDev):
+        return ("is not piecewise linear (its Jacobian changes with x), so the penalties' exact gradient would "
+                "need its second derivative: train without --mbstd, or with a loss without a penalty")
     if isinstance(layer, (Sigmoid, Tanh)):
         return ("is not piecewise linear, and the penalties act on D's raw score: drop the final Sigmoid "
                 "(use a loss on raw scores, e.g. with logits)")

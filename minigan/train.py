@@ -41,6 +41,7 @@ from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
 from .models.labels import conditional_classes, labels_checked, step_labels
 from .nn import Sigmoid
+from .nn.dropout import use_stream
 from .optim import Adam
 from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
 from .step_stats import StepStats
@@ -73,7 +74,8 @@ class GANTrainer(SamplingAndSaving):
         lr_g, lr_d:       each network's own learning rate, when given (TTUR: e.g. lr_d = 4 lr_g).
         seed:             seeds the training noise; same seed + same data -> bitwise the same
                           weights (NumPy). :meth:`generate` and :meth:`sample_noise` draw from a
-                          second stream, so sampling between steps never changes training.
+                          second stream, so sampling between steps never changes training; the
+                          masks of any Dropout in G or D from a fourth (minigan/nn/dropout.py).
         noise:            ``"normal"`` or ``"uniform"`` z.
         label_smoothing:  one-sided: D's target for real images is ``1 - label_smoothing``
                           (fakes stay 0), so D is never rewarded for total certainty. Only for
@@ -123,11 +125,15 @@ class GANTrainer(SamplingAndSaving):
         self.sample_rng = np.random.default_rng([seed, 1])    # z for generate(): its own stream
         self.augment = DiffAugment(augment or "", seed=[seed, 2])   # T, drawing from a third stream;
                                                               # with no policy, the identity (draws nothing)
+        self.dropout_rng = np.random.default_rng([seed, 3, 0])   # Dropout's masks: a fourth stream, a key
+        for net in (G, D):                                    # no other stream uses (minigan/nn/dropout.py)
+            use_stream(net, self.dropout_rng)
         self.noise, self.label_smoothing, self.n_critic = noise, float(label_smoothing), int(n_critic)
-        self.nz = getattr(G, "nz", G.layers[0].in_channels)   # a conditional G's first layer also reads K labels
+        self.nz = G.nz if hasattr(G, "nz") else G.layers[0].in_channels   # a conditional G's (and an MLP's) G.nz
         self.ema_decay = ema
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
+        self.last_fakes = None                                # (x_fake, dLoss_G/dx_fake) of the latest G update
         G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
         self.track_grad_flow = track_grad_flow
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
@@ -206,6 +212,7 @@ class GANTrainer(SamplingAndSaving):
         s_fake_g = D.forward(T.forward(x_fake), *y_fake)      # the updated D judges G's batch again
         loss_g, ds_g = self.loss.g_loss(s_fake_g)             # bce: BCE(D(G(z)), 1); ds_g = dLoss_G/ds_fake_g
         dx_fake = T.backward(D.backward(ds_g))                # dLoss_G/dx_fake: (N, C, H, W), through D, then T
+        self.last_fakes = x_fake, dx_fake                     # kept for the 2D lab's arrows (minigan/job/plane.py)
         D.requires_grad_(True)
         D.monitor = None
         G.backward(dx_fake)                                   # ... and on through G: G.grads = dLoss_G/dtheta_G

@@ -49,6 +49,7 @@ class SamplingAndSaving:
             "G_ema": None if self.G_ema is None else self.G_ema.state_dict(),
             "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
             "augment": self.augment.state_dict(),
+            "dropout_rng": self.dropout_rng.bit_generator.state,
             "step": self.step_count,
         }
 
@@ -67,4 +68,6 @@ class SamplingAndSaving:
             self.sample_rng.bit_generator.state = state["sample_rng"]
         if "augment" in state:                                # absent in checkpoints before DiffAugment
             self.augment.load_state_dict(state["augment"])
+        if "dropout_rng" in state:                            # absent in checkpoints before Dropout
+            self.dropout_rng.bit_generator.state = state["dropout_rng"]
         self.step_count = int(state["step"])

@@ -19,12 +19,15 @@ from dataclasses import dataclass, field, fields, replace
 from .. import backend as B
 from .arg_types import in_range, nonnegative_float, nonnegative_int, positive_float, positive_int, yes_no
 from ..augment import parse_policy
-from .data import DATASET_CLASSES
+from .data import DATASET_CLASSES, POINT_SETS
 from ..gan_losses import GAN_LOSSES
 from ..models import ARCHITECTURES, CONDITIONAL_FORMS
+from ..models.mlp import MBSTD_GROUP
 from ..recipes import RECIPES
 
-IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64}     # the picture size each architecture makes
+IMAGE_SIZE = {"dcgan28": 28, "dcgan64": 64, "mlp": 28}   # the picture size each architecture makes
+COLLAPSE_SETS = (*POINT_SETS, "stacked-mnist")        # the collapse lab's data (see with_collapse_defaults)
+DATASET_CHANNELS = {"folder": 3, "stacked-mnist": 3, "ring": 2, "grid": 2}   # the others: 1
 DEFAULT_EPOCHS = 5                               # the length of a run given neither --epochs nor --max-steps
 
 
@@ -38,17 +41,20 @@ class TrainConfig:
     """Everything a training run depends on. Field ``batch_size`` is the flag ``--batch-size``."""
 
     # data
-    dataset: str = option("mnist", "the training pictures", "data",
-                          choices=("mnist", "fashion-mnist", "folder"))
+    dataset: str = option("mnist", "the training pictures; ring and grid: 8 or 25 Gaussians in the plane "
+                          "(2D points), stacked-mnist: three MNIST digits as one RGB picture (1,000 modes)", "data",
+                          choices=("mnist", "fashion-mnist", "folder", *COLLAPSE_SETS))
     data_dir: str | None = option(None, "folder holding the dataset's files; default: the cache "
                                   "folder (see minigan/job/data/mnist.py); required for --dataset folder",
                                   "data", type=str, metavar="DIR")
     channels: int | None = option(None, "colour channels of --dataset folder: 3 = RGB, 1 = grayscale; "
                                   "default 3 (MNIST and Fashion-MNIST have 1)", "data", type=int, choices=(1, 3))
     # model
-    arch: str = option("dcgan28", "dcgan28 makes 28x28 pictures, dcgan64 64x64; dcgan64 resizes 28x28 data to 64",
-                       "model", choices=tuple(ARCHITECTURES))
-    nz: int = option(100, "length of the noise vector z", "model", type=positive_int)
+    arch: str | None = option(None, "dcgan28 makes 28x28 pictures, dcgan64 64x64 (it resizes 28x28 data to 64), "
+                              "mlp the original GAN's multilayer perceptrons (minigan/models/mlp.py); default: "
+                              "mlp for ring and grid, else dcgan28", "model", choices=tuple(ARCHITECTURES), type=str)
+    nz: int | None = option(None, "length of the noise vector z; default: 2 for ring and grid, else 100", "model",
+                            type=positive_int)
     ngf: int = option(64, "generator width (feature maps of G's last hidden layer)", "model",
                       type=positive_int)
     ndf: int = option(64, "discriminator width (feature maps of D's first layer)", "model",
@@ -56,9 +62,16 @@ class TrainConfig:
     d_norm: str | None = option(None, "D's normalization: batch norm, or none (the penalties, wgan-gp and "
                                 "--r1, need none); default: the recipe's, else none for wgan-gp or --r1 and "
                                 "batch otherwise", "model", choices=("batch", "none"), type=str)
-    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d of D (Miyato et al. "
-                                        "2018); --spectral-norm alone means yes; default: the recipe's, "
+    spectral_norm: bool | None = option(None, "spectral normalization of every Conv2d (an MLP: Maxout and "
+                                        "Linear) of D (Miyato et al. 2018); --spectral-norm alone means yes; "
+                                        "default: the recipe's, "
                                         "else no", "model", type=yes_no, nargs="?", const=True, metavar="yes|no")
+    # the collapse lab's stabilizers: D sees more than one sample at a time
+    pack: int = option(1, "PacGAN's packing: D judges M samples at once, reals with reals and fakes with fakes; "
+                       "M must divide --batch-size; 1 = off", "model", type=positive_int, metavar="M")
+    mbstd: bool = option(False, "minibatch standard deviation (ProGAN): one more feature before D's last layer, "
+                         "the spread of D's features over groups of 4 samples; --mbstd alone means yes", "model",
+                         type=yes_no, nargs="?", const=True, metavar="yes|no")
     d_head: str | None = option(None, "D's last layer: a Sigmoid (probabilities) or none (a raw score, as "
                                 "every loss but bce and minimax needs); default: sigmoid for bce and "
                                 "minimax without --r1, else raw", "model", choices=("sigmoid", "raw"), type=str)
@@ -135,10 +148,12 @@ class TrainConfig:
     # evaluation
     eval_every: int = option(0, "judge G every this many steps and at the end; with the dataset's "
                              "classifier: Frechet distance, classifier score, classes present, into "
-                             "eval.csv and metrics.png; 0 = off; mnist and fashion-mnist only",
+                             "eval.csv and metrics.png; ring, grid, stacked-mnist: modes, high-quality share, "
+                             "reverse KL (KL); 0 = off; mnist, fashion-mnist and those three only",
                              "evaluation", type=nonnegative_int, metavar="STEPS")
     eval_samples: int = option(10000, "samples per evaluation; fewer is faster, but the Frechet "
-                               "distance comes out higher: compare runs at the same number",
+                               "distance comes out higher: compare runs at the same number; ring and grid "
+                               "use the papers' 2500, stacked-mnist 26000",
                                "evaluation", type=positive_int, metavar="N")
     grad_flow_every: int | None = option(None, "record per-layer gradient statistics every this many "
                                          "steps; activations and gradients of each layer of G and D, into "
@@ -149,19 +164,22 @@ class TrainConfig:
         """This config with defaults that depend on other fields filled in, checked as a whole."""
         if self.dataset == "folder" and not self.data_dir:
             raise ValueError("--dataset folder needs --data-dir DIR, the folder of your pictures")
-        if self.dataset != "folder" and self.channels not in (None, 1):
+        if self.dataset != "folder" and self.channels not in (None, DATASET_CHANNELS.get(self.dataset, 1)):
+            own = DATASET_CHANNELS.get(self.dataset, 1)
             raise ValueError(f"--channels {self.channels} applies to --dataset folder only; "
-                             f"{self.dataset} pictures have 1 channel")
+                             f"{self.dataset} {'points' if own == 2 else 'pictures'} have {own} "
+                             f"channel{'s' * (own > 1)}")
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
-        channels = self.channels or (3 if self.dataset == "folder" else 1)
+        channels = self.channels or DATASET_CHANNELS.get(self.dataset, 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
         class_names = self.class_names                       # a folder's classes: known once it is read
         if self.conditional and self.dataset in DATASET_CLASSES:
             class_names = list(DATASET_CLASSES[self.dataset])
         cfg = replace(self, channels=channels, grad_flow_every=grad_flow_every,
                       class_names=class_names if self.conditional else None)
-        return check_game(with_game_defaults(cfg))
+        cfg = with_collapse_defaults(cfg)                    # arch, nz and D's norm for the collapse lab's data
+        return check_collapse(check_game(with_game_defaults(cfg)))
 
 
     @classmethod
@@ -174,7 +192,7 @@ class TrainConfig:
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
 #: the data (the seed shuffles each epoch): a resumed run must keep them.
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
-                    "batch_size", "seed", "conditional")
+                    "batch_size", "seed", "conditional", "pack", "mbstd")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -235,6 +253,48 @@ def check_game(cfg: TrainConfig) -> TrainConfig:
     if cfg.augment is not None:
         parse_policy(cfg.augment)                        # a ValueError naming the valid policies
     return cfg
+
+
+# ---- the collapse lab: 2D points, Stacked MNIST, --arch mlp, --pack, --mbstd -------------------------------
+
+
+def with_collapse_defaults(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` with the unset arch and nz from the data (2D points: mlp and z in R^2), and no batch norm in
+    an MLP's D (it has none)."""
+    points = cfg.dataset in POINT_SETS
+    cfg = replace(cfg, arch=cfg.arch or ("mlp" if points else "dcgan28"), nz=cfg.nz or (2 if points else 100))
+    if cfg.arch == "mlp" and cfg.d_norm is None:
+        cfg = replace(cfg, d_norm="none")
+    return cfg
+
+
+def check_collapse(cfg: TrainConfig) -> TrainConfig:
+    """``cfg``, or a one-line ValueError for data, nets and stabilizers that cannot train together."""
+    if cfg.dataset in POINT_SETS and cfg.arch != "mlp":
+        raise ValueError(f"--dataset {cfg.dataset} makes 2D points, not pictures: only --arch mlp takes them "
+                         "(leave --arch out)")
+    if cfg.dataset == "stacked-mnist" and cfg.arch == "dcgan64":
+        raise ValueError("--dataset stacked-mnist makes 28x28 pictures: use --arch dcgan28 (or mlp)")
+    if cfg.conditional and (cfg.dataset in COLLAPSE_SETS or cfg.arch == "mlp" or cfg.pack > 1 or cfg.mbstd):
+        raise ValueError("--conditional works with dcgan28/dcgan64 on labelled pictures, without --pack and "
+                         "--mbstd: leave it out")
+    if cfg.batch_size % cfg.pack:
+        raise ValueError(f"--pack {cfg.pack} does not divide --batch-size {cfg.batch_size}: D judges the batch "
+                         f"in packs of {cfg.pack}; use a batch size that is a multiple of it")
+    judged = cfg.batch_size // cfg.pack                  # what D sees at once: samples, or packs of them
+    if cfg.mbstd and judged % min(MBSTD_GROUP, judged):
+        raise ValueError(f"--mbstd takes D's batch in groups of {MBSTD_GROUP}, but D judges {judged} "
+                         f"{'packs' if cfg.pack > 1 else 'samples'} at a time: use a --batch-size that "
+                         f"{MBSTD_GROUP * cfg.pack} divides")
+    if cfg.mbstd and (cfg.loss == "wgan-gp" or cfg.r1 > 0):
+        raise ValueError(f"--mbstd cannot be used with {'--loss wgan-gp' if cfg.loss == 'wgan-gp' else '--r1'}: "
+                         "the penalty's exact gradient would need the layer's second derivative; leave one out")
+    return cfg
+
+
+def picture_size(cfg: TrainConfig) -> int:
+    """The side of the pictures G makes: 1 for 2D points (a (2, 1, 1) "picture"), else the architecture's."""
+    return 1 if cfg.dataset in POINT_SETS else IMAGE_SIZE[cfg.arch]
 
 
 def d_form(cfg: TrainConfig) -> dict:
@@ -298,6 +358,10 @@ def build_models(cfg: TrainConfig):
         if not cfg.class_names:
             raise ValueError("a --conditional config needs its class_names (the job fills them in from the data)")
         labels = dict(num_classes=len(cfg.class_names), conditional=cfg.conditional)
+    if cfg.pack > 1 or cfg.mbstd:                   # the collapse lab's D (minigan/models/mlp.py, dcgan.py)
+        labels.update(pack=cfg.pack, mbstd=cfg.mbstd)
+    if cfg.arch == "mlp":
+        labels["points"] = cfg.dataset in POINT_SETS
     G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype,
                                    **d_form(cfg), **labels)
     return G.to(backend=cfg.backend), D.to(backend=cfg.backend)

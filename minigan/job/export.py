@@ -61,6 +61,9 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None, 
     config, weights = state.get("config"), state.get("trainer")
     if not isinstance(config, dict) or not isinstance(weights, dict):
         raise CheckpointError(f"{source} is a minigan checkpoint without a config and trainer weights")
+    if config.get("arch") == "mlp" or config.get("pack", 1) > 1 or config.get("mbstd"):   # the collapse lab's nets
+        raise ValueError(f"{source} is an --arch mlp, --pack or --mbstd run: its Maxout, Pack and MinibatchStdDev "
+                         "layers have no torch.nn twin, so only the DCGANs without them export for now")
     has_ema = weights.get("G_ema") is not None
     if ema and not has_ema:
         raise ValueError(f"--ema: {source} has no EMA copy of G (the run was trained without --ema); "

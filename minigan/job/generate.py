@@ -40,10 +40,11 @@ import numpy as np
 from .. import backend as B
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
-from .data import class_index
+from .data import POINT_SETS, class_index, mixture
 from .output_guard import OutputTarget
 from ..models import sample_noise
 from .viz import grid_scale, picture_format, save_grid
+from .viz.scatter import save_scatter
 
 BATCH = 256                  # pictures G makes at a time: bounds the memory of its activations
 MAX_GRID = 1024              # pictures in one grid: 32 x 32 tiles, about 2,000 pixels a side
@@ -208,6 +209,8 @@ def generate_grid(checkpoint_path, out, n: int | None = None, seed: int = 0, int
     target = check_out_path(out, checkpoint_path, force)                 # refused now, before any work
     out = Path(out).expanduser()
     G = load_generator(checkpoint_path, backend, use_ema)
+    if G.config.dataset in POINT_SETS:                                    # a 2D run: a scatter plot of n points
+        return generate_scatter(G, target, n or 2500, seed, batch_size, interpolate)
     K = G.num_classes
     by_class = K is not None and class_spec is None                      # rows of classes, named
     if n is None:
@@ -272,6 +275,23 @@ def _run_G(G: Generator, z, labels, batch_size: int) -> np.ndarray:
     """G on ``z`` (and ``labels``), ``batch_size`` at a time: NumPy ``(len(z), C, H, W)``."""
     return np.concatenate([B.to_numpy(G(z[i:i + batch_size], None if labels is None else labels[i:i + batch_size]))
                            for i in range(0, len(z), batch_size)])
+
+
+def generate_scatter(G: Generator, target: OutputTarget, n: int, seed: int = 0, batch_size: int = BATCH,
+                     interpolate=False) -> Path:
+    """A 2D run's ``n`` samples as a scatter plot over its data's modes (minigan/job/viz/scatter.py)."""
+    if interpolate:
+        raise ValueError(f"--interpolate draws rows of pictures; {G.config.dataset}'s samples are 2D points: "
+                         "leave it out")
+    out = target.path
+    points = np.concatenate(list(generate_batches(G, n, seed, batch_size)))    # (n, 2, 1, 1)
+    modes, std = mixture(G.config.dataset)
+    fmt = picture_format(out)
+    with target.temp() as tmp:                                            # in place once complete, or not at all
+        save_scatter(points, tmp, modes, std, title=f"{n:,} samples of G at step {G.step}", fmt=fmt,
+                     options=target.mark(fmt))
+    print(f"wrote {out}: a scatter plot of {n:,} points from {'EMA ' if G.ema else ''}G at step {G.step}")
+    return Path(out)
 
 
 def describe_classes(G: Generator, class_spec, rows_per_class: bool) -> str:

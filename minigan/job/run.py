@@ -31,8 +31,10 @@ from .. import backend as B
 from .. import fast
 from ..fast import cores
 from .checkpoint import load_checkpoint, resolve
-from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
-from .data import DatasetError, ImageFolder, LabelledImageFolder, batches, load_fashion_mnist, load_mnist
+from .config import TrainConfig, build_models, picture_size, print_config, recipe_line, run_length
+from .data import (POINT_SETS, DatasetError, ImageFolder, LabelledImageFolder, PointSet, StackedMNIST, batches,
+                   load_fashion_mnist, load_mnist)
+from .collapse_eval import COLLAPSE_DATASETS, CollapseJudge
 from .divergence import Diverged
 from .judge import Judge, NoJudge
 from ..models import sample_noise, summary
@@ -43,6 +45,7 @@ from .side_tasks import Job
 from ..train import GANTrainer, NonFiniteLossError
 
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
+N_POINTS = 2_500                                 # a 2D run's: the points of its scatter plots
 PER_ROW = 8                                      # a conditional run's grid: one row of 8 per class
 
 
@@ -86,7 +89,7 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
             raise StopRun(f"error: cannot write to --out {folder.out}: {e.strerror or e}", 1) from None
 
         # ---- 3. data ----------------------------------------------------------------------------------
-        size = IMAGE_SIZE[cfg.arch]
+        size = picture_size(cfg)                     # 1 for 2D points: a (2, 1, 1) "picture"
         images, labels, class_names = load_data(cfg, size)   # uint8 (N, 28, 28) or (N, size, size, C); labels
         if cfg.conditional:                                  # (N,) int, or None without --conditional
             if cfg.class_names and list(cfg.class_names) != class_names:
@@ -115,16 +118,17 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                           f"{cfg.ndf}; try smaller values (the defaults are 100, 64, 64)", 1) from None
         K = len(class_names) if cfg.conditional else 0
         print("generator G:" + (f" reads z and the one-hot label of {K} classes" if K else ""))
-        summary(G, (G.layers[0].in_channels, 1, 1))
+        summary(G, getattr(G, "input_shape", None) or (G.layers[0].in_channels, 1, 1))
         print("discriminator D:" + {"concat": f" reads the picture and {K} label planes",
                                     "projection": " its conv stack (+ a class embedding)"}.get(cfg.conditional, ""))
-        summary(D, (D.layers[0].in_channels, size, size))
+        summary(D, getattr(D, "input_shape", None) or (D.layers[0].in_channels, size, size))
         trainer = GANTrainer(G, D, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), seed=cfg.seed, noise=cfg.noise,
                              label_smoothing=cfg.label_smoothing, n_critic=cfg.n_critic, ema=cfg.ema,
                              loss=cfg.loss, clip=cfg.clip, gp_weight=cfg.gp_weight, r1=cfg.r1,
                              lr_g=cfg.lr_g, lr_d=cfg.lr_d, augment=cfg.augment)
         judge = make_judge(cfg)                      # the classifier that evaluates G, or None
-        fixed_z = sample_noise(N_SAMPLES, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
+        n_fixed = N_POINTS if cfg.dataset in POINT_SETS else N_SAMPLES   # a 2D run's scatter plot: 2,500 points
+        fixed_z = sample_noise(n_fixed, cfg.nz, cfg.noise, np.random.default_rng([cfg.seed, 1]), cfg.dtype)
         if cfg.conditional:                          # a row per class, each row the same PER_ROW z
             fixed_z = np.tile(fixed_z[:PER_ROW], (len(class_names), 1, 1, 1))   # (K * PER_ROW, nz, 1, 1)
         epoch, batch = 0, 0                          # where we are: the next batch to train on
@@ -161,7 +165,10 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                     bar = EpochBar(f"epoch {e + 1}/{epochs}", steps_per_epoch, batch, end,
                                    run_left=last_step - trainer.step_count - (end - batch))
                     order = np.random.default_rng([cfg.seed, e])   # the same shuffle on every resume
-                    epoch_batches = batches(images, cfg.batch_size, order, size=size, start=batch, labels=labels)
+                    if hasattr(images, "batches"):   # 2D points, Stacked MNIST: their own epochs (data/points.py)
+                        epoch_batches = images.batches(cfg.batch_size, order, start=batch)
+                    else:
+                        epoch_batches = batches(images, cfg.batch_size, order, size=size, start=batch, labels=labels)
                     for b in itertools.islice(epoch_batches, end - batch):
                         x, y = b if labels is not None else (b, None)   # y: (B,) the pictures' classes
                         trainer.track_grad_flow = job.grad_flow_due(trainer.step_count + 1)
@@ -222,6 +229,11 @@ def load_data(cfg: TrainConfig, size: int):
     """``(images, labels, class_names)``: the training pictures as uint8, ``(N, 28, 28)`` for
     (Fashion-)MNIST, else ``(N, size, size, C)``; with ``--conditional`` their int labels ``(N,)``
     and the class names (label k is ``class_names[k]``), else None and None."""
+    if cfg.dataset in POINT_SETS:                    # 100,000 fixed 2D points (minigan/job/data/points.py)
+        return PointSet(cfg.dataset, cfg.seed), None, None
+    if cfg.dataset == "stacked-mnist":               # MNIST's digits, stacked afresh each epoch
+        digits, digit_labels = load_mnist(cfg.data_dir, train=True)
+        return StackedMNIST(digits, digit_labels), None, None
     if cfg.dataset in ("mnist", "fashion-mnist"):
         load = load_mnist if cfg.dataset == "mnist" else load_fashion_mnist
         images, labels = load(cfg.data_dir, train=True)
@@ -236,11 +248,15 @@ def load_data(cfg: TrainConfig, size: int):
     return folder.images, folder.labels, folder.class_names
 
 
-def make_judge(cfg: TrainConfig) -> Judge | None:
+def make_judge(cfg: TrainConfig) -> Judge | CollapseJudge | None:
     """The evaluation's classifier and real-image statistics (see minigan/job/judge.py), or None:
     with --eval-every 0, or for a dataset with no labels to train a classifier on."""
     if not cfg.eval_every:
         return None
+    if cfg.dataset in COLLAPSE_DATASETS:             # modes counted as the papers count them
+        judge = CollapseJudge(cfg.dataset, seed=cfg.seed, data_dir=cfg.data_dir, backend=cfg.backend)
+        print(f"evaluation: every {cfg.eval_every} steps and at the end, {judge.describe()}")
+        return judge
     try:
         judge = Judge(cfg.dataset, cfg.data_dir, n=cfg.eval_samples, backend=cfg.backend, seed=cfg.seed)
     except NoJudge as e:

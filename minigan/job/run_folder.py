@@ -179,14 +179,15 @@ class RunFolder:
                 checkpoint.checkpoint_path(self.out, s).unlink()
 
     def open_logs(self, step: int, judged: bool, grad_flow: bool, files: contextlib.ExitStack,
-                  conditional: bool = False, columns: tuple = COLUMNS):
+                  conditional: bool = False, columns: tuple = COLUMNS, eval_csv_columns=None):
         """``(metrics, evals, flows)``: the CSV logs, opened for appending after ``step``, closed by ``files``.
 
         eval.csv and gradflow.csv are None unless this run writes them (``judged``,
         ``grad_flow``) or an earlier part of the run did; a ``conditional`` run's eval.csv has
-        the conditional columns too (minigan/job/judge.py); metrics.csv has ``columns``
-        (:func:`metrics_columns`), or :data:`COLUMNS` when it was begun by a minigan that
-        logged no penalty columns (the log keeps its layout). Rows past ``step`` are
+        the conditional columns too (minigan/job/judge.py), a collapse-lab run's its own (``eval_csv_columns``,
+        minigan/job/collapse_eval.py); metrics.csv has ``columns`` (:func:`metrics_columns`), or
+        :data:`COLUMNS` when it was begun by a minigan that logged no penalty columns (the log keeps
+        its layout). Rows past ``step`` are
         dropped: they would repeat. Raises ``ValueError`` for a log this run cannot
         continue: other columns, or a damaged row (each log is read through once,
         so it fails now, not mid-run).
@@ -203,7 +204,7 @@ class RunFolder:
             if tuple(read_metrics(out / "metrics.csv")) == COLUMNS:
                 columns = COLUMNS
         return (open_log(out / "metrics.csv", columns, True, read_metrics),
-                open_log(out / "eval.csv", eval_columns(conditional), judged, read_metrics),
+                open_log(out / "eval.csv", eval_csv_columns or eval_columns(conditional), judged, read_metrics),
                 open_log(out / "gradflow.csv", gradflow.LOG_COLUMNS, grad_flow, gradflow.read_log,
                          text_fields=("net", "layer")))
 

@@ -5,7 +5,8 @@
     --out samples/       a folder (existing, new, or any name without an extension): 000000.png, 000001.png, ...
                          (a conditional run's names add the class: 000000_Sneaker.png)
     --out samples.npy    the raw array (N, C, H, W), float32 in [-1, 1], as G made it; a conditional
-                         run also writes samples.labels.npy, int64 (N,), the class of each picture
+                         run also writes samples.labels.npy, int64 (N,), the class of each picture;
+                         a 2D run (ring, grid) writes its points, (N, 2) float32
     --out grid.png       one grid picture (minigan/job/generate.py), the format its extension names
 
 Both writers take the pictures batch by batch from
@@ -32,6 +33,7 @@ from PIL import Image
 from ..fileio import reserve_space
 from .generate import BATCH, asked_labels, check_out_path, describe_classes, generate_batches, load_generator
 from .output_guard import OutputRefused, OutputTarget, run_file_of
+from .data import POINT_SETS
 from .viz.grid import to_uint8
 
 
@@ -67,6 +69,13 @@ def write_samples(checkpoint_path, out, n: int = 64, seed: int = 0, backend: str
     G = load_generator(checkpoint_path, backend, use_ema)
     labels = asked_labels(G, n, class_spec)                    # (n,) int64, or None: unconditional
     batches = generate_batches(G, n, seed, batch_size, labels)
+    if G.config.dataset in POINT_SETS:                         # a 2D run: (n, 2) points, float32
+        if kind != "npy":
+            raise ValueError(f"{G.config.dataset}'s samples are 2D points, not pictures: write them to a .npy "
+                             "file (an (N, 2) array) or a .png scatter plot")
+        write_npy(targets, (x.reshape(len(x), 2) for x in batches), n, (2,), None)
+        print(f"wrote {out}: {n:,} points (N, 2) float32 from {'EMA ' if G.ema else ''}G at step {G.step}")
+        return out
     if kind == "npy":
         if labels is not None:                                 # the class of each picture, beside it
             targets.append(OutputTarget(out.with_suffix(".labels.npy"), "array", force, flag="the labels file"))
@@ -81,7 +90,7 @@ def write_samples(checkpoint_path, out, n: int = 64, seed: int = 0, backend: str
 
 def image_size(G) -> tuple[int, int]:
     """The ``(H, W)`` of G's pictures, from the architecture it was built as."""
-    size = {"dcgan28": 28, "dcgan64": 64}[G.config.arch]
+    size = {"dcgan28": 28, "dcgan64": 64, "mlp": 28}[G.config.arch]
     return size, size
 
 

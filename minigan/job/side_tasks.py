@@ -4,7 +4,8 @@
     job.evaluate()                 G judged by the dataset's classifier: a row of eval.csv, metrics.png
     job.sample()                   the fixed noise through G: samples/step_*.png, the GIF, the curves, the report
                                    (and, opening a fresh run's logs, samples/step_000000.png: G untrained)
-                                   (a --conditional run: one row per class, each row the same z)
+                                   (a --conditional run: one row per class, each row the same z; a 2D run:
+                                   a scatter plot of 2,500 points over D's verdict on the plane)
     job.checkpoint(epoch, batch)   everything needed to continue exactly (after the divergence check)
     job.finish()                   the last grid, samples.png, interpolation.png, the report
 
@@ -18,6 +19,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .. import backend as B
+from .collapse_eval import COLLAPSE_DATASETS, CollapseJudge, collapse_columns
 from .divergence import DivergenceGuard
 from .game_views import game_view
 from .judge import eval_line, log_row
@@ -27,6 +29,11 @@ from ..models import class_rows
 from .report import write_report
 from .run_folder import RunFolder, metrics_columns
 from .viz import GifWriter, grid_scale, plot_eval_curves, plot_training_curves, save_grid
+from .data import POINT_SETS, PointSet              # a 2D run's pictures: its points, D over the plane
+from .plane import decision_field, warped_grid
+from .viz.scatter import plot_extent, save_scatter
+
+N_REAL_SHOWN = 2_500                                 # real points under a 2D run's samples
 
 
 class Job:
@@ -50,19 +57,21 @@ class Job:
         self.guard = DivergenceGuard()               # a diverged model is never saved
         self.saved_step = folder.latest_step()       # the step of the newest checkpoint
         self.metrics = self.evals = self.flows = None
+        self.points = PointSet(cfg.dataset, cfg.seed) if cfg.dataset in POINT_SETS else None   # a 2D run's data
 
     def open_logs(self, files: contextlib.ExitStack) -> None:
         """The CSV logs, open for appending (closed by ``files``), and what the curves and GIF show so far."""
         step = self.trainer.step_count
+        collapse = collapse_columns(self.cfg.dataset) if self.cfg.dataset in COLLAPSE_DATASETS else None
         self.metrics, self.evals, self.flows = self.folder.open_logs(
             step, self.judge is not None, self.cfg.grad_flow_every > 0, files, conditional=bool(self.cfg.conditional),
-            columns=metrics_columns(self.cfg.loss, self.cfg.r1))
+            columns=metrics_columns(self.cfg.loss, self.cfg.r1), eval_csv_columns=collapse)
         self.history = {k: list(v) for k, v in read_metrics(self.folder.out / "metrics.csv").items()}
         self.gif = GifWriter(self.folder.out / "training.gif")   # grown one frame per sample point
         self.gif.sync(self.folder.sample_frames())               # cut or filled to the grids this run keeps
         if step == 0:                                # the first frame: G before any training, noise
             path = self.folder.sample_path(0)
-            save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
+            self.save_picture(self.fixed_grid(), path, nrow=self.nrow, row_labels=self.row_names)
             self.gif.append(path)
 
     def grad_flow_due(self, step: int) -> bool:
@@ -86,6 +95,12 @@ class Job:
             return                                   # judged at this step already
         result = self.judge(lambda z, labels: self.trainer.generate(labels=labels, z=z), cfg.nz, cfg.noise,
                             cfg.dtype, num_classes=self.trainer.num_classes)
+        if isinstance(self.judge, CollapseJudge):     # ring, grid, Stacked MNIST: modes counted
+            self.evals.log(**self.judge.log_row(step, result))
+            self.judge.plot(read_metrics(self.folder.out / "eval.csv"), self.folder.out / "metrics.png",
+                            title=f"{self.title}: {self.judge.n:,} samples per evaluation")
+            say(self.judge.line(step, result))
+            return
         self.evals.log(**log_row(step, result))
         plot_eval_curves(read_metrics(self.folder.out / "eval.csv"), self.folder.out / "metrics.png",
                          title=f"{self.title}: {cfg.eval_samples:,} samples per evaluation")
@@ -94,7 +109,7 @@ class Job:
     def sample(self) -> None:
         """The fixed noise through G (the EMA copy when kept): one more frame of the GIF; the curves; the report."""
         path = self.folder.sample_path(self.trainer.step_count)
-        save_grid(self.fixed_grid(), path, nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
+        self.save_picture(self.fixed_grid(), path, nrow=self.nrow, row_labels=self.row_names)
         self.gif.append(path)                        # one frame encoded, whatever the GIF's length
         plot_training_curves(self.history, self.folder.out / "curves.png", title=self.title, game=self.game)
         write_report(self.folder.out)
@@ -102,6 +117,18 @@ class Job:
     def fixed_grid(self):
         """The fixed noise (and a conditional run's class of each row) through G: ``(N, C, H, W)``."""
         return self.trainer.generate(labels=self.fixed_labels, z=self.fixed_z)
+
+    def save_picture(self, samples, path, nrow: int, row_labels=None) -> None:
+        """A grid of the pictures ``samples`` (``row_labels`` beside its rows), or for a 2D run a scatter plot
+        of its points over the data."""
+        if self.points is None:
+            save_grid(samples, path, nrow=nrow, scale=self.scale, row_labels=row_labels)
+            return
+        real = self.points.points[:N_REAL_SHOWN]                         # the first of the (shuffled) points
+        field = decision_field(self.trainer.D, plot_extent(self.points.modes))   # D's verdict, behind the points
+        manifold = warped_grid(lambda z: self.trainer.generate(z=z), dtype=self.cfg.dtype) if self.cfg.nz == 2 else None
+        save_scatter(samples, path, self.points.modes, self.points.std, real=real, field=field, manifold=manifold,
+                     arrows=self.trainer.last_fakes, title=f"{self.title}, step {self.trainer.step_count}")
 
     def checkpoint(self, epoch: int, batch: int) -> None:
         """Save everything needed to continue exactly from here (minigan/job/checkpoint.py), unless saved already."""
@@ -120,13 +147,13 @@ class Job:
         out, trainer, cfg = self.folder.out, self.trainer, self.cfg
         if not self.gif.labels or self.gif.labels[-1] != self.folder.sample_path(trainer.step_count).stem:
             self.sample()
-        save_grid(self.fixed_grid(), out / "samples.png", nrow=self.nrow, scale=self.scale, row_labels=self.row_names)
+        self.save_picture(self.fixed_grid(), out / "samples.png", nrow=self.nrow, row_labels=self.row_names)
         z = latent_walk(cfg.nz, rows=8, steps=10, kind=cfg.noise, rng=np.random.default_rng([cfg.seed, 2]),
                         dtype=cfg.dtype)             # (80, nz, 1, 1): 8 rows, each from one z to another
         walk_labels = None if self.fixed_labels is None else np.repeat(np.arange(8) % len(cfg.class_names), 10)
         walk_names = None if walk_labels is None else [cfg.class_names[k] for k in walk_labels[::10]]
-        save_grid(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png", nrow=10,
-                  scale=self.scale, row_labels=walk_names)   # a conditional run: row r walks within class r
+        self.save_picture(trainer.generate(labels=walk_labels, z=z), out / "interpolation.png", nrow=10,
+                          row_labels=walk_names)     # a conditional run: row r walks within class r
         write_report(out)
 
     def after_failure(self) -> None:

@@ -203,7 +203,11 @@ def with_labels(build):
             return build(*args, **kwargs)
         settings = inspect.signature(build).bind(*args, **kwargs)
         settings.apply_defaults()                                      # every argument by name, build's defaults
-        return conditional_networks(build, num_classes, conditional, **settings.arguments)
+        arguments = dict(settings.arguments)
+        if arguments.pop("pack", 1) > 1 or arguments.pop("mbstd", False):
+            raise ValueError("--pack and --mbstd are not available with --conditional yet: leave them out, "
+                             "or train without --conditional")
+        return conditional_networks(build, num_classes, conditional, **arguments)
     return builder
 
 

@@ -26,8 +26,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..init import dcgan_init
-from ..nn import BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, ReLU, Sequential, Sigmoid, SpectralNorm, Tanh
+from ..nn import (BatchNorm2d, Conv2d, ConvTranspose2d, LeakyReLU, MinibatchStdDev, Pack, ReLU, Sequential, Sigmoid,
+                  SpectralNorm, Tanh)
 from .conditional import with_labels
+from .mlp import mlp
 
 
 def up(c_in, c_out, kernel, stride, padding, dtype):
@@ -44,7 +46,7 @@ def down(c_in, c_out, kernel, stride, padding, dtype, batchnorm=True):
 
 @with_labels
 def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
-            spectral_norm=False):
+            spectral_norm=False, pack=1, mbstd=False):
     """The DCGAN for 64x64 images: returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
     sigmoid: D ends with a Sigmoid (probabilities); False: with its last Conv2d (a raw score).
@@ -53,6 +55,10 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
     num_classes: None for the plain DCGAN; K for a class-conditional pair, ``G(z, labels)`` and
              ``D(x, labels)``, in the ``conditional`` form ``"concat"`` or ``"projection"``
              (minigan/models/conditional.py).
+    pack:    PacGAN's packing: D starts with :class:`~minigan.nn.Pack` ``(N, nc, H, W) -> (N/m, m nc, H, W)``
+             and judges m pictures at once (1: off).
+    mbstd:   a :class:`~minigan.nn.MinibatchStdDev` (groups of 4) before D's last conv, which reads one
+             more channel.
     """
     bn = _d_batchnorm(d_norm)
     G = Sequential(
@@ -63,19 +69,21 @@ def dcgan64(nz=100, ngf=64, ndf=64, nc=3, *, seed=0, dtype=None, sigmoid=True, d
         ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False, dtype=dtype), Tanh(),   # -> (N, nc, 64, 64)
     )
     D = Sequential(
-        *down(nc, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 64, 64) -> (N, ndf, 32, 32)
+        *([Pack(pack)] if pack > 1 else []),               # packing: (N, nc, 64, 64) -> (N/m, m nc, 64, 64)
+        *down(nc * pack, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 64, 64) -> (N, ndf, 32, 32)
         *down(ndf, ndf * 2, 4, 2, 1, dtype, bn),           #                 -> (N, 2ndf, 16, 16)
         *down(ndf * 2, ndf * 4, 4, 2, 1, dtype, bn),       #                 -> (N, 4ndf, 8, 8)
         *down(ndf * 4, ndf * 8, 4, 2, 1, dtype, bn),       #                 -> (N, 8ndf, 4, 4)
-        Conv2d(ndf * 8, 1, 4, 1, 0, bias=False, dtype=dtype),                 # -> (N, 1, 1, 1)
+        *([MinibatchStdDev(4)] if mbstd else []),          # --mbstd:        -> (N, 8ndf + 1, 4, 4)
+        Conv2d(ndf * 8 + bool(mbstd), 1, 4, 1, 0, bias=False, dtype=dtype),   # -> (N, 1, 1, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    return _initialized(G, D, seed, spectral_norm)
+    return _packed(*_initialized(G, D, seed, spectral_norm), pack, (nc, 64, 64))
 
 
 @with_labels
 def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="batch",
-            spectral_norm=False):
+            spectral_norm=False, pack=1, mbstd=False):
     """The MNIST-size DCGAN (28x28 images): returns ``(G, D)``, DCGAN-initialized from ``seed``.
 
     ``sigmoid``, ``d_norm``, ``spectral_norm``, ``num_classes`` and ``conditional`` as in :func:`dcgan64`.
@@ -87,12 +95,14 @@ def dcgan28(nz=100, ngf=64, ndf=64, nc=1, *, seed=0, dtype=None, sigmoid=True, d
         ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False, dtype=dtype), Tanh(),   # -> (N, nc, 28, 28)
     )
     D = Sequential(
-        *down(nc, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 28, 28) -> (N, ndf, 14, 14)
+        *([Pack(pack)] if pack > 1 else []),               # packing: (N, nc, 28, 28) -> (N/m, m nc, 28, 28)
+        *down(nc * pack, ndf, 4, 2, 1, dtype, batchnorm=False),   # (N, nc, 28, 28) -> (N, ndf, 14, 14)
         *down(ndf, ndf * 2, 4, 2, 1, dtype, bn),           #                 -> (N, 2ndf, 7, 7)
-        Conv2d(ndf * 2, 1, 7, 1, 0, bias=False, dtype=dtype),                 # -> (N, 1, 1, 1)
+        *([MinibatchStdDev(4)] if mbstd else []),          # --mbstd:        -> (N, 2ndf + 1, 7, 7)
+        Conv2d(ndf * 2 + bool(mbstd), 1, 7, 1, 0, bias=False, dtype=dtype),   # -> (N, 1, 1, 1)
         *([Sigmoid()] if sigmoid else []),
     )
-    return _initialized(G, D, seed, spectral_norm)
+    return _packed(*_initialized(G, D, seed, spectral_norm), pack, (nc, 28, 28))
 
 
 def _d_batchnorm(d_norm):
@@ -100,6 +110,13 @@ def _d_batchnorm(d_norm):
     if d_norm not in ("batch", "none"):
         raise ValueError(f"d_norm must be 'batch' or 'none', got {d_norm!r}")
     return d_norm == "batch"
+
+
+def _packed(G, D, pack, picture):
+    """``(G, D)`` with ``D.pack``, the samples D judges at once, and ``D.input_shape``, one picture's
+    ``(C, H, W)`` (the model summary feeds D that many pictures of that shape)."""
+    D.pack, D.input_shape = pack, picture
+    return G, D
 
 
 def _initialized(G, D, seed, spectral_norm=False):
@@ -110,7 +127,7 @@ def _initialized(G, D, seed, spectral_norm=False):
     return G, D
 
 
-ARCHITECTURES = {"dcgan28": dcgan28, "dcgan64": dcgan64}
+ARCHITECTURES = {"dcgan28": dcgan28, "dcgan64": dcgan64, "mlp": mlp}
 
 
 def conditional_dcgan(arch="dcgan28", num_classes=10, conditional="concat", *, nz=100, ngf=64, ndf=64,

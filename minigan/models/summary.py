@@ -14,7 +14,8 @@ def summary(model, input_shape, print_fn=print) -> str:
     state, backward caches included, is left as it was.
     """
     ref = next(iter(model.params.values()))
-    x = B.asarray(np.zeros((2, *input_shape)), B.backend_name(ref), ref.dtype)
+    n = 2 * getattr(model, "pack", 1)                               # a packed D judges pack samples at once
+    x = B.asarray(np.zeros((n, *input_shape)), B.backend_name(ref), ref.dtype)
     rows = [("input", "", f"(N, {', '.join(map(str, input_shape))})", "")]
     with model.evaluating():
         for i, layer in enumerate(model.layers):

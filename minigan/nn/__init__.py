@@ -8,13 +8,18 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import Sequential
 from .conv2d import Conv2d
 from .conv_transpose2d import ConvTranspose2d
+from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
+from .maxout import Maxout
+from .minibatch_stddev import MinibatchStdDev
 from .module import Module
+from .pack import Pack
 from .reshape import Flatten, Reshape
 from .spectral_norm import SpectralNorm
 
 __all__ = [
     "Module", "Sequential", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape", "SpectralNorm", "Embedding",
+    "Maxout", "Dropout", "Pack", "MinibatchStdDev",                # the collapse lab's layers
 ]

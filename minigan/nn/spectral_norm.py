@@ -31,6 +31,7 @@ from ..backend import get_array_module
 from .conv2d import Conv2d
 from .conv_transpose2d import ConvTranspose2d
 from .linear import Linear
+from .maxout import Maxout
 from .module import Module
 
 
@@ -56,7 +57,10 @@ def normalize(a, eps):
 
 
 class SpectralNorm(Module):
-    """``SpectralNorm(layer)``: ``layer`` (Conv2d, ConvTranspose2d or Linear) computing with ``W / sigma(W)``.
+    """``SpectralNorm(layer)``: ``layer`` (Conv2d, ConvTranspose2d, Linear or Maxout) computing with ``W / sigma(W)``.
+
+    A Maxout's weight stacks all its pieces' rows, and the layer stays 1-Lipschitz under ``W / sigma``:
+    each unit's change is at most its largest piece's, so ``|y(x) - y(x')|^2 <= |W_sn (x - x')|^2``.
 
     Shapes are the wrapped layer's. The wrapper is one leaf module: its
     ``params`` are ``weight`` (unnormalized, PyTorch's ``weight_orig``) and the
@@ -67,8 +71,8 @@ class SpectralNorm(Module):
 
     def __init__(self, layer, n_power_iterations=1, eps=1e-12, *, rng=None):
         super().__init__()
-        if not isinstance(layer, (Conv2d, ConvTranspose2d, Linear)):
-            raise TypeError(f"SpectralNorm wraps a Conv2d, ConvTranspose2d or Linear layer, "
+        if not isinstance(layer, (Conv2d, ConvTranspose2d, Linear, Maxout)):   # Maxout: its stacked pieces' matrix
+            raise TypeError(f"SpectralNorm wraps a Conv2d, ConvTranspose2d, Linear or Maxout layer, "
                             f"not {type(layer).__name__}; e.g. SpectralNorm(nn.Conv2d(3, 64, 4, 2, 1))")
         if not isinstance(n_power_iterations, (int, np.integer)) or n_power_iterations < 1:
             raise ValueError(f"SpectralNorm: n_power_iterations must be a positive int, got {n_power_iterations!r}")

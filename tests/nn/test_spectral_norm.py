@@ -195,7 +195,7 @@ def test_to_float32_and_the_cupy_stand_in(fake_cupy):
 
 
 def test_wrapping_an_unsupported_layer_is_a_clear_error():
-    with pytest.raises(TypeError, match="SpectralNorm wraps a Conv2d, ConvTranspose2d or Linear layer, not BatchNorm2d"):
+    with pytest.raises(TypeError, match="SpectralNorm wraps a Conv2d, ConvTranspose2d, Linear or Maxout layer, not BatchNorm2d"):
         nn.SpectralNorm(nn.BatchNorm2d(3))
     with pytest.raises(ValueError, match="n_power_iterations must be a positive int"):
         nn.SpectralNorm(nn.Linear(2, 2), n_power_iterations=0)

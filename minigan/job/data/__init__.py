@@ -7,6 +7,8 @@
     classes.py    LabelledImageFolder, find_classes: a sub-folder per class; class names of the datasets
     batches.py    batches: one shuffled epoch of float32 (B, C, H, W) in [-1, 1]
     errors.py     DatasetError, the one exception a user can meet here
+    points.py     PointSet: the 2D rings and grids of Gaussians (--dataset ring, grid)
+    stacked_mnist.py  StackedMNIST: three digits as the channels of one picture, 1,000 modes
 
 Typical use::
 
@@ -20,6 +22,8 @@ from .classes import DATASET_CLASSES, LabelledImageFolder, class_index, find_cla
 from .errors import DatasetError
 from .folder import ImageFolder
 from .idx import read_idx, write_idx
+from .points import POINT_SETS, PointSet, mixture
+from .stacked_mnist import StackedMNIST
 from .mnist import FASHION_MNIST, MNIST, IdxDataset, cache_dir, load_fashion_mnist, load_idx_dataset, load_mnist
 
 __all__ = [
@@ -36,4 +40,5 @@ __all__ = [
     "load_mnist",
     "read_idx",
     "write_idx",
+    "POINT_SETS", "PointSet", "mixture", "StackedMNIST",
 ]

@@ -8,7 +8,8 @@ what it sees:
     score.py      classifier score (the Inception Score's recipe) and mode coverage by class
     conditional.py  a conditional G: conditional accuracy and the Fréchet distance within each class
     evaluate.py   evaluate_generator: all of them for n samples of a generator, as a dict
-    folder.py     a folder with a sub-folder per class: the classifier trained on most of it, cached by content
+    folder_classifier.py  a folder with a sub-folder per class: the classifier trained on most of it, cached by content
+    modes.py      mode collapse counted: modes, % high quality, reverse KL (2D); modes, KL (Stacked MNIST)
 
 Typical use::
 
@@ -27,6 +28,7 @@ from .cache import CorruptClassifierCache, classifier_path, load_classifier, loa
 from .classifier import Classifier, accuracy, to_input, train_classifier
 from .conditional_accuracy import class_statistics, conditional_accuracy, conditional_measures
 from .evaluate import RealStatistics, array_source, evaluate_generator, real_statistics
+from .modes import mode_measures, reverse_kl, stacked_measures, stacked_modes
 from .frechet import feature_statistics, frechet_distance, sqrtm_psd, trace_sqrt_product
 from .score import class_histogram, classifier_score, coverage, reference_distribution
 
@@ -36,5 +38,5 @@ __all__ = [
     "classifier_path", "classifier_score", "coverage", "evaluate_generator", "feature_statistics",
     "frechet_distance", "load_classifier", "load_or_train_classifier", "real_statistics",
     "reference_distribution", "save_classifier", "sqrtm_psd", "to_input", "trace_sqrt_product",
-    "train_classifier",
+    "train_classifier", "mode_measures", "reverse_kl", "stacked_measures", "stacked_modes",
 ]

@@ -11,6 +11,7 @@ import shlex
 
 import numpy as np
 
+from ..collapse_eval import COLLAPSE_DATASETS
 from ..judge import DATASETS
 from .html import esc, img, num, positive, section
 from .run_files import Run
@@ -18,11 +19,13 @@ from .run_files import Run
 
 def metrics_section(run: Run) -> str:
     e = run.evals
+    if e.get("step") and "modes" in e:                                 # a ring, grid or Stacked MNIST run
+        return collapse_section(run)
     if not e.get("step"):
         how = ("train with <code>--eval-every N</code>, or measure a checkpoint afterwards with "
                f"<code>minigan evaluate --checkpoint {esc(shlex.quote(str(run.folder)))}</code>, which adds its "
                "result to this run's eval.csv and so to this page")
-        if run.config.get("dataset") not in DATASETS:
+        if run.config.get("dataset") not in (*DATASETS, *COLLAPSE_DATASETS):
             how = ("a folder is judged by <code>minigan evaluate</code> when it has a sub-folder per class, whose "
                    "labels train the judging classifier")
         return section("metrics", "Metrics", f'<p class="note">This run was not evaluated: {how}.</p>')
@@ -61,6 +64,48 @@ Fewer than {len(run.classes)} is <b>mode collapse</b>, often visible here before
     return section("metrics", "Metrics", f'<div class="wide">{plot}</div>'
                    f'<div class="cols"><div class="explain">{note}</div><div>{table}</div></div>{mix}'
                    f'{conditional_table(e, run.classes)}')
+
+
+def collapse_section(run: Run) -> str:
+    """A ring, grid or Stacked MNIST run's evaluations: modes, % high quality and reverse KL (or KL)."""
+    e = run.evals
+    points = "high_quality" in e
+    plot = img(run.folder / "metrics.png", "mode curves") if (run.folder / "metrics.png").is_file() else ""
+    of = 1000 if not points else (8 if run.config.get("dataset") == "ring" else 25)
+    note = (f"""<p>{int(e["n"][-1]):,} samples of G at each evaluation (always the same z), judged as PacGAN and
+VEEGAN judge them (minigan/job/metrics/modes.py).</p><ul>""" + (
+        "<li><b>Modes</b>: modes with at least one high-quality sample nearest to them.</li>"
+        "<li><b>High quality</b>: samples within 3 standard deviations of their nearest mode (a perfect "
+        "sampler: 98.9%).</li><li><b>Reverse KL</b>: how unevenly the high-quality samples spread over the "
+        f"modes; 0 is even, ln {of} = {math.log(of):.2f} is one mode.</li>" if points else
+        "<li><b>Modes</b>: digit triples present, each channel read by the MNIST classifier.</li>"
+        "<li><b>KL</b>: KL(triples || uniform over 1,000), in nats; 0 is even.</li>") + "</ul>")
+    columns = ("step", "n", "modes") + (("high_quality", "reverse_kl") if points else ("kl",))
+    head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{v:,.0f}</td>" if c in ("step", "n") else
+                                    f"<td>{int(v)} / {of}</td>" if c == "modes" else f"<td>{v:.3f}</td>"
+                                    for c, v in zip(columns, row)) + "</tr>"
+                   for row in list(zip(*(e[c] for c in columns)))[-12:])
+    histogram = mode_histogram(e, of) if points and "mode_0" in e else ""
+    return section("metrics", "Mode collapse", f'<div class="wide">{plot}</div><div class="cols"><div class="explain">'
+                   f'{note}</div><div><table class="small"><tr>{head}</tr>{body}</table></div></div>{histogram}')
+
+
+def mode_histogram(e, of) -> str:
+    """Horizontal bars: the high-quality samples nearest to each mode, at the latest evaluation."""
+    counts = [e[f"mode_{k}"][-1] for k in range(of)]
+    total = max(sum(counts), 1)
+    top = max(max(counts), 2 * total / of, 1) * 1.05
+    rows = "".join(f'<div class="mixrow"><span class="name">mode {k}</span><span class="track">'
+                   f'<span class="{"bar low" if c == 0 else "bar"}" style="width:{100 * c / top:.2f}%"></span>'
+                   f'<span class="tick even" style="left:{100 * total / of / top:.2f}%"></span></span>'
+                   f'<span class="val">{int(c):,}</span></div>' for k, c in enumerate(counts))
+    return f"""<div class="fig"><div class="mix"><h3>High-quality samples per mode at step {int(e["step"][-1]):,}</h3>
+{rows}<p class="legend"><span><span class="swatch even"></span>an even share</span>
+<span><span class="swatch low"></span>none: the mode is missed</span></p></div>
+<div class="explain"><p>Each bar counts the high-quality samples nearest to one mode: the histogram whose
+unevenness the reverse KL measures. A generator that collapsed puts all its samples on one or two modes;
+one that hops from mode to mode shows a different tall bar at each evaluation.</p></div></div>"""
 
 
 def conditional_table(e, classes) -> str:

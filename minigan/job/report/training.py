@@ -26,7 +26,12 @@ def overview(run: Run) -> str:
                   ("D(x) / D(G(z))", f"{h['d_x'][-1]:.3f} / {h['d_g_z'][-1]:.3f}")]
         if cfg.get("loss") in WASSERSTEIN_GAMES:     # the critic's estimate of the distance
             cards.append(("W = D(x) − D(G(z))", f"{h['d_x'][-1] - h['d_g_z'][-1]:.3f}"))
-    if run.evals.get("step"):
+    if run.evals.get("step") and "modes" in run.evals:             # a ring, grid or Stacked MNIST run
+        e = {k: v[-1] for k, v in run.evals.items()}
+        cards += [("modes", f"{int(e['modes'])} <small>at step {int(e['step']):,}</small>")]
+        cards += [("high quality / reverse KL", f"{e['high_quality']:.1f}% / {e['reverse_kl']:.3f}")
+                  if "high_quality" in e else ("KL", f"{e['kl']:.3f}")]
+    elif run.evals.get("step"):
         e = {k: v[-1] for k, v in run.evals.items()}
         cards += [("Frechet distance", f"{e['frechet_distance']:.2f} <small>at step {int(e['step']):,}</small>"),
                   ("classes present", f"{int(e['classes_present'])} / {len(run.classes)}")]

@@ -1,0 +1,179 @@
+"""Train the plain GAN and each stabilizer on the 2D rings and grids, count the modes, write one table.
+
+    python benchmarks/compare_collapse.py --out runs/collapse                      # every variant, 2 seeds
+    python benchmarks/compare_collapse.py --variants gan,pack2 --seeds 0,1,2,3,4 --datasets ring --steps 4000
+
+Each run is minigan's own job (``python -m minigan train``) in a child process with
+one BLAS thread, ``--jobs`` of them at a time (two fit a 2-core CPU), one run folder
+each, ``OUT/<dataset>-<variant>-seed<S>``. A run is judged at its end by
+``--eval-every`` (minigan/job/collapse_eval.py: 2,500 samples, modes captured, % high
+quality, reverse KL), so its ``eval.csv`` holds the result; a finished run (a
+``result.json``) is skipped when the comparison is run again, an interrupted one
+resumed (its time then covers only the part trained now, marked *).
+
+The base settings are PacGAN's protocol (Lin et al. 2018, synthetic_data_experiments):
+batch 100, Adam lr 1e-4 and beta1 0.8, its MLPs (``--arch mlp``); each variant adds
+flags (:data:`VARIANTS`). The table (``OUT/collapse.md``) gives the mean and standard
+error over the seeds of each measure and the time per run, with the command, the CPU and
+the date.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))     # machine_info, beside this file
+import machine_info  # noqa: E402
+
+from minigan.fileio import write_text_atomic  # noqa: E402
+from minigan.job.logs import read_metrics  # noqa: E402
+
+BASE = ["--batch-size", "100", "--lr", "1e-4", "--beta1", "0.8"]      # PacGAN's protocol
+VARIANTS = {                                                         # name: flags on top of BASE
+    "gan": [],
+    "minimax": ["--loss", "minimax"],
+    "lsgan": ["--loss", "lsgan"],
+    "hinge": ["--loss", "hinge"],
+    "wgan-gp": ["--loss", "wgan-gp", "--gp-weight", "0.1"],          # WGAN-GP's toy setting (gan_toy.py)
+    "r1": ["--r1", "1"],
+    "sn": ["--spectral-norm"],                                        # every Maxout and Linear of D
+    "pack2": ["--pack", "2"],
+    "pack3": ["--pack", "3", "--batch-size", "99"],                   # 3 does not divide 100 (the last flag wins)
+    "pack4": ["--pack", "4"],
+    "mbstd": ["--mbstd"],
+}
+MEASURES = (("modes", "modes", "{:.1f}"), ("high_quality", "% high quality", "{:.1f}"),
+            ("reverse_kl", "reverse KL", "{:.3f}"))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help=f"comma-separated (default: all: {','.join(VARIANTS)})")
+    p.add_argument("--datasets", default="ring,grid", help="comma-separated: ring, grid (default: both)")
+    p.add_argument("--seeds", default="0,1", help="comma-separated seeds, one run each (default: 0,1)")
+    p.add_argument("--steps", type=int, default=4000, help="steps per run (default: 4000)")
+    p.add_argument("--jobs", type=int, default=2, help="runs at a time, one BLAS thread each (default: 2)")
+    p.add_argument("--out", default="runs/collapse", help="folder for the runs and the table")
+    args = p.parse_args(argv)
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
+    args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    if any(d not in ("ring", "grid") for d in args.datasets):
+        p.error("--datasets: ring and/or grid")
+    args.seeds = [int(s) for s in args.seeds.split(",")]
+    return args
+
+
+def command(args, dataset, variant, seed) -> list[str]:
+    """The ``minigan train`` command line of one run."""
+    flags = BASE + VARIANTS[variant]                                 # argparse: a variant's flag overrides BASE's
+    folder = Path(args.out) / f"{dataset}-{variant}-seed{seed}"
+    resume = ["--resume"] if (folder / "latest").is_file() else []
+    return [sys.executable, "-m", "minigan", "train", "--dataset", dataset, "--seed", str(seed),
+            "--max-steps", str(args.steps), "--eval-every", str(args.steps), "--sample-every",
+            str(max(1, args.steps // 20)), "--grad-flow-every", "0", "--out", str(folder), *flags, *resume]
+
+
+def log_of(folder: Path) -> Path:
+    """Where a run's printed output goes: ``RUN.log`` beside the run's folder (a fresh run wants it empty)."""
+    return folder.with_name(folder.name + ".log")
+
+
+def result_of(folder: Path, seconds: float, resumed: bool) -> dict:
+    """The run's last evaluation (its end), its time, written to ``folder/result.json``."""
+    evals = read_metrics(folder / "eval.csv")
+    row = {k: float(evals[k][-1]) for k, _, _ in MEASURES}
+    result = {**row, "seconds": seconds, "resumed": resumed}
+    write_text_atomic(folder / "result.json", json.dumps(result) + "\n")
+    return result
+
+
+def run_all(args) -> dict:
+    """Every (dataset, variant, seed), ``args.jobs`` at a time: ``{(dataset, variant, seed): result}``."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    todo, results, running = [], {}, []
+    for dataset in args.datasets:
+        for variant in args.variants:
+            for seed in args.seeds:
+                folder = Path(args.out) / f"{dataset}-{variant}-seed{seed}"
+                if (folder / "result.json").is_file():
+                    results[dataset, variant, seed] = json.loads((folder / "result.json").read_text())
+                else:
+                    todo.append((dataset, variant, seed))
+    while todo or running:
+        while todo and len(running) < args.jobs:
+            key = todo.pop(0)
+            cmd = command(args, *key)
+            folder = Path(cmd[cmd.index("--out") + 1])
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            log = open(log_of(folder), "a")                    # beside the run: its folder is the job's own
+            running.append((key, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env),
+                            time.perf_counter(), "--resume" in cmd, log))
+        time.sleep(0.2)
+        for entry in [r for r in running if r[1].poll() is not None]:
+            key, proc, start, resumed, log = entry
+            running.remove(entry)
+            log.close()
+            folder = Path(args.out) / "{}-{}-seed{}".format(*key)
+            if proc.returncode != 0:
+                print(f"{folder}: exit {proc.returncode}; see {log_of(folder)}", file=sys.stderr)
+                continue
+            results[key] = result_of(folder, time.perf_counter() - start, resumed)
+            print(f"{folder.name}: " + ", ".join(f"{name} {fmt.format(results[key][k])}" for k, name, fmt in MEASURES))
+    return results
+
+
+def mean_se(values, fmt: str) -> str:
+    """``mean ± standard error`` (the error of the mean over the seeds; none for one seed)."""
+    if len(values) < 2:
+        return fmt.format(values[0]) if values else "-"
+    return f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values) / len(values) ** 0.5)}"
+
+
+def table(results: dict, args, cmd: str) -> str:
+    lines = [f"# Mode collapse on the 2D mixtures: {args.steps:,} steps, seeds {', '.join(map(str, args.seeds))}", "",
+             f"- command: `{cmd}`",
+             f"- machine: {machine_info.cpu_model()} ({platform.machine()}), {args.jobs} runs at a time, one BLAS "
+             "thread each",
+             f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+             f"- base settings (PacGAN's): `{' '.join(BASE)}`; mean ± standard error over the seeds", ""]
+    for dataset in args.datasets:
+        lines += [f"## {dataset}", "", "| variant | flags | " + " | ".join(n for _, n, _ in MEASURES) + " | s/run |",
+                  "|---|---|" + "---|" * (len(MEASURES) + 1)]
+        for variant in args.variants:
+            runs = [results[dataset, variant, s] for s in args.seeds if (dataset, variant, s) in results]
+            if not runs:
+                continue
+            cells = [mean_se([r[k] for r in runs], fmt) for k, _, fmt in MEASURES]
+            star = "*" if any(r["resumed"] for r in runs) else ""
+            lines.append(f"| {variant} | `{' '.join(VARIANTS[variant]) or '-'}` | " + " | ".join(cells)
+                         + f" | {statistics.mean(r['seconds'] for r in runs):.0f}{star} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cmd = "python benchmarks/compare_collapse.py " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    results = run_all(args)
+    text = table(results, args, cmd)
+    write_text_atomic(Path(args.out) / "collapse.md", text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
