@@ -102,6 +102,8 @@ class GANTrainer:
             raise ValueError(f"n_critic must be >= 1, got {n_critic}")
         if ema is not None and not 0.0 < ema < 1.0:
             raise ValueError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}")
+        clip = 0.01 if clip is None else clip                   # None: the default (a config leaves unset
+        gp_weight = 10.0 if gp_weight is None else gp_weight    # what its game does not read)
         if not (clip > 0 and gp_weight >= 0 and r1 >= 0):
             raise ValueError(f"need clip > 0, gp_weight >= 0 and r1 >= 0; got clip={clip}, "
                              f"gp_weight={gp_weight}, r1={r1}")

@@ -18,6 +18,12 @@ text stored under the key ``meta``, with each array replaced by a reference
 ``allow_pickle=False`` (a checkpoint can never run code) and puts the tree back
 together. ``numpy.load`` opens the file anywhere, no minigan needed.
 
+Reading is bounded (:func:`check_members`): before any array is read, each
+member's claimed size is checked against the bytes in the file (a compressed
+member may expand at most :data:`MAX_EXPANSION` times: no zip bomb), each
+``.npy`` header's shape against its member's size, and the JSON's nesting
+against :data:`MAX_DEPTH`. So a checkpoint costs the memory of its arrays, no more.
+
 Writing is atomic (:mod:`minigan.fileio`): a crash, a full disk or Ctrl-C
 while saving leaves the previous checkpoint as it was. After a checkpoint is
 complete, the text file ``<out>/latest`` is pointed at it (atomically too), and
@@ -30,6 +36,7 @@ then older checkpoints beyond the last ``keep`` are deleted.
 from __future__ import annotations
 
 import json
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -43,6 +50,8 @@ LATEST = "latest"                     # the pointer file, in the output folder
 FOLDER = "checkpoints"                # the checkpoints, under the output folder
 NAME = re.compile(r"step_(\d+)\.npz$")
 POINTER = re.compile(rf"(?:{FOLDER}/)?step_\d+\.npz")   # what a pointer holds: checkpoints/step_000400.npz
+MAX_EXPANSION = 100                   # a compressed member may hold at most 100x its stored bytes (+ 1 MiB)
+MAX_DEPTH = 100                       # the JSON's nesting (a checkpoint's is about 20 deep)
 
 
 class CheckpointError(Exception):
@@ -73,18 +82,20 @@ def load_checkpoint(path) -> dict:
             raise CheckpointError(f"{path} is not a minigan checkpoint (not a .npz file); pass a run's "
                                   "folder, its 'latest' pointer, or a checkpoints/step_*.npz file")
     try:
+        check_members(path)                       # every claimed size against the file, before reading
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise CheckpointError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
     try:
         meta = json.loads(arrays.pop("meta").item())
-        ok = meta.get("format") == FORMAT
-    except (KeyError, ValueError, AttributeError):
+        ok = meta.get("format") == FORMAT and nesting(meta) <= MAX_DEPTH
+    except (KeyError, ValueError, AttributeError, RecursionError):
         ok = False
     if not ok:
-        raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry)")
-    if meta.get("version", 0) > VERSION:
+        raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry, or one "
+                              f"nested deeper than {MAX_DEPTH})")
+    if not isinstance(meta.get("version", 0), int) or meta.get("version", 0) > VERSION:
         raise CheckpointError(f"{path} was written by a newer minigan (checkpoint version "
                               f"{meta['version']}, this one reads up to {VERSION}); upgrade minigan")
     try:
@@ -94,6 +105,44 @@ def load_checkpoint(path) -> dict:
                               "use an earlier checkpoint of the run (its checkpoints/ folder)") from None
     except (ValueError, TypeError, AttributeError, StopIteration):
         raise CheckpointError(f"{path} is damaged: its 'meta' entry does not describe a checkpoint") from None
+
+
+def check_members(path) -> None:
+    """Raise ``ValueError`` unless every member of the ``.npz`` at ``path`` holds what it claims.
+
+    Reads only the zip's directory and each ``.npy`` header: a compressed member
+    must not expand more than :data:`MAX_EXPANSION` times, a stored one holds
+    exactly its bytes, and each header's ``shape x itemsize`` fills its member exactly.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+                raise ValueError(f"member {info.filename!r} claims {info.file_size:,} bytes but stores "
+                                 f"{info.compress_size:,}")
+            if info.file_size > MAX_EXPANSION * info.compress_size + 2**20:
+                raise ValueError(f"member {info.filename!r} would expand from {info.compress_size:,} to "
+                                 f"{info.file_size:,} bytes (a zip bomb?)")
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(f)
+                data = math.prod(shape) * dtype.itemsize
+                if dtype.hasobject or f.tell() + data != info.file_size:
+                    raise ValueError(f"member {info.filename!r} claims an array {shape} of {dtype} that its "
+                                     f"{info.file_size:,} bytes do not hold")
+
+
+def nesting(tree) -> int:
+    """How deeply lists and dicts nest in ``tree`` (without recursion: a hostile file may nest 200,000 deep)."""
+    depth, level = 0, [tree]
+    while level:
+        depth += 1
+        level = [v for node in level if isinstance(node, (dict, list))
+                 for v in (node.values() if isinstance(node, dict) else node)]
+        if depth > MAX_DEPTH:
+            break
+    return depth - 1
 
 
 def _split(tree, prefix: str, arrays: dict):

@@ -150,6 +150,7 @@ class TrainConfig:
                              f"{self.dataset} pictures have 1 channel")
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
+        check_flags_apply(self)
         channels = self.channels or (3 if self.dataset == "folder" else 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
         class_names = self.class_names                       # a folder's classes: known once it is read
@@ -170,7 +171,7 @@ class TrainConfig:
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
 #: the data (the seed shuffles each epoch): a resumed run must keep them.
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
-                    "batch_size", "seed", "conditional")
+                    "batch_size", "seed", "conditional", "recipe", "loss")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -183,7 +184,12 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     """
     cfg = TrainConfig.from_dict(saved)
     cfg = replace(cfg, **{k: v for k, v in zip(("d_head", "d_norm", "spectral_norm"), _form_fields(cfg))})
-    overrides = dict(overrides)
+    cfg = replace(cfg, loss=cfg.loss or "bce")                    # runs before the games were all bce
+    cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # older configs kept
+    overrides = dict(overrides)                                                             # clip for every game
+    if "lr" in overrides:                          # --lr given now sets both rates, unless --lr-g/--lr-d are given too
+        overrides.setdefault("lr_g", None)
+        overrides.setdefault("lr_d", None)
     if ("epochs" in overrides) != ("max_steps" in overrides):     # one length flag given: it alone decides
         overrides.setdefault("epochs", None)
         overrides.setdefault("max_steps", None)
@@ -195,6 +201,24 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     return replace(cfg, **overrides)
 
 
+#: Settings that one game alone reads: the field -> the --loss it belongs to.
+GAME_ONLY = {"clip": "wgan", "gp_weight": "wgan-gp"}
+MAX_N_CRITIC = 100                               # D updates per step: beyond this, one step would run for hours
+
+
+def check_flags_apply(cfg: TrainConfig) -> None:
+    """A one-line ValueError for a flag the chosen game would ignore (call it before the defaults are filled)."""
+    recipe = RECIPES[cfg.recipe].settings if cfg.recipe else {}
+    loss = cfg.loss or recipe.get("loss", GAME_DEFAULTS["loss"])
+    for key, game in GAME_ONLY.items():
+        if getattr(cfg, key) is not None and loss != game:
+            raise ValueError(f"--{key.replace('_', '-')} applies to --loss {game} only, and this run plays {loss}: "
+                             f"leave it out, or add --loss {game}")
+    if cfg.n_critic is not None and cfg.n_critic > MAX_N_CRITIC:
+        raise ValueError(f"--n-critic {cfg.n_critic} is more than {MAX_N_CRITIC} D updates per step; "
+                         "papers use 1 to 5")
+
+
 #: The game's settings when neither a flag nor a recipe gives them: DCGAN's.
 GAME_DEFAULTS = {"loss": "bce", "n_critic": 1, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "clip": 0.01,
                  "gp_weight": 10.0, "r1": 0.0, "spectral_norm": False}
@@ -204,8 +228,11 @@ def with_game_defaults(cfg: TrainConfig) -> TrainConfig:
     """``cfg`` with each unset (None) game setting from its recipe, else :data:`GAME_DEFAULTS`, and
     D's form from the loss: no batch norm for the penalties, a Sigmoid head for bce/minimax only."""
     recipe = RECIPES[cfg.recipe].settings if cfg.recipe else {}
+    if cfg.lr is not None:                           # an explicit --lr beats the recipe's lr_g and lr_d
+        recipe = {k: v for k, v in recipe.items() if k not in ("lr_g", "lr_d")}
     fill = {k: v for k, v in {**GAME_DEFAULTS, **recipe}.items() if getattr(cfg, k) is None}
     cfg = replace(cfg, **fill)
+    cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # only its game reads it
     penalty = cfg.loss == "wgan-gp" or cfg.r1 > 0
     if cfg.d_norm is None:
         cfg = replace(cfg, d_norm="none" if penalty else "batch")
@@ -223,8 +250,7 @@ def check_game(cfg: TrainConfig) -> TrainConfig:
     if penalty and cfg.d_head == "sigmoid":
         raise ValueError(f"{penalty} acts on D's raw score: use --d-head raw")
     if GAN_LOSSES[cfg.loss].needs_raw_score and cfg.d_head == "sigmoid":
-        raise ValueError(f"--loss {cfg.loss} needs D's raw score, but --d-head is sigmoid: use --d-head raw "
-                         "(a resumed run keeps its D: resume with --loss bce or minimax, or start a new run)")
+        raise ValueError(f"--loss {cfg.loss} needs D's raw score, but --d-head is sigmoid: use --d-head raw")
     if cfg.label_smoothing and not GAN_LOSSES[cfg.loss].has_labels:
         raise ValueError(f"--label-smoothing works with the losses that have targets (bce, minimax, lsgan), "
                          f"not --loss {cfg.loss}: leave it out")
@@ -247,13 +273,15 @@ def recipe_line(cfg: TrainConfig) -> str | None:
     if not cfg.recipe:
         return None
     recipe = RECIPES[cfg.recipe]
-    overridden = [f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k, v in recipe.settings.items()
-                  if getattr(cfg, k) != v]
+    used = {**{k: getattr(cfg, k) for k in recipe.settings},        # what the run trains with:
+            "lr_g": cfg.lr if cfg.lr_g is None else cfg.lr_g,       # G's and D's rates, from --lr
+            "lr_d": cfg.lr if cfg.lr_d is None else cfg.lr_d}       # unless --lr-g/--lr-d give them
+    overridden = [f"--{k.replace('_', '-')} {used[k]}" for k, v in recipe.settings.items() if used[k] != v]
     return (f"recipe {recipe.describe()}" + (f"; overridden by flags: {', '.join(overridden)}" if overridden else ""))
 
 
 def print_config(cfg: TrainConfig, path) -> None:
-    print(f"config (saved to {path}):")
+    print(f"config (to be saved as {path}):")
     width = max(len(f.name) for f in fields(cfg))
     for f in fields(cfg):
         if f.name == "class_names" and cfg.class_names:      # a long list: its length and first few
@@ -282,6 +310,53 @@ def _form_fields(cfg: TrainConfig):
     """``(d_head, d_norm, spectral_norm)`` as saved, or as an older run (saved without them) had them."""
     form = d_form(cfg)
     return "sigmoid" if form["sigmoid"] else "raw", form["d_norm"], form["spectral_norm"]
+
+
+def model_layout(cfg: TrainConfig) -> dict:
+    """``{"G": {name: shape}, "D": {name: shape}}``: the state_dicts of ``build_models(cfg)``, nothing built.
+
+    A checkpoint's config is checked against its arrays with this before any network is
+    allocated (a config claiming --ngf 2048 must not cost 4.5 GB first). Every dimension is
+    affine in nz, ngf, ndf, channels and the number of classes (G's first weight is
+    ``(nz + K, 8 ngf, 4, 4)``), so networks of width 1 and 2 give each one's coefficients.
+    """
+    K = len(cfg.class_names or []) if cfg.conditional else 0
+    sizes = (cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, K)
+
+    def shapes(nz, ngf, ndf, channels, k):
+        probe = replace(cfg, nz=nz, ngf=ngf, ndf=ndf, channels=channels, backend="numpy", dtype="float32",
+                        class_names=[str(i) for i in range(k)] if cfg.conditional else None)
+        return [{name: v.shape for name, v in net.state_dict().items()} for net in build_models(probe)]
+    ones = (1, 1, 1, 1, 1 if cfg.conditional else 0)
+    base = shapes(*ones)
+    bumped = [shapes(*(2 if j == i else n for j, n in enumerate(ones))) for i in range(len(sizes) - (not K))]
+    layout = {}
+    for which, net_base in zip("GD", base):
+        idx = "GD".index(which)
+        layout[which] = {name: tuple(b + sum((bump[idx][name][d] - b) * (n - o)
+                                             for bump, n, o in zip(bumped, sizes, ones))
+                                     for d, b in enumerate(shape))
+                         for name, shape in net_base.items()}
+    return layout
+
+
+def check_weights_fit(cfg: TrainConfig, weights: dict, nets=("G", "D")) -> None:
+    """A one-line ``ValueError`` unless ``weights[net]`` (a checkpoint's ``trainer``) has exactly the arrays
+    :func:`model_layout` gives for ``cfg``: call it before :func:`build_models` on a checkpoint's config."""
+    layout = model_layout(cfg)
+    for net in nets:
+        expected, saved = layout[net[0]], weights.get(net) if isinstance(weights, dict) else None
+        if not isinstance(saved, dict):
+            raise ValueError(f"it has no {net} weights")
+        for name, shape in expected.items():
+            if name not in saved:
+                raise ValueError(f"its {net} weights have no {name!r} (its config describes a network that has)")
+            if tuple(getattr(saved[name], "shape", ())) != shape:
+                raise ValueError(f"its {net} weight {name!r} is {tuple(getattr(saved[name], 'shape', ()))}, but its "
+                                 f"config (--nz {cfg.nz} --ngf {cfg.ngf} --ndf {cfg.ndf}) makes it {shape}")
+        extra = sorted(set(saved) - set(expected))
+        if extra:
+            raise ValueError(f"its {net} weights have {extra[0]!r}, which the network its config describes has not")
 
 
 def build_models(cfg: TrainConfig):

@@ -37,7 +37,7 @@ import numpy as np
 
 from .. import backend as B
 from .checkpoint import CheckpointError, load_checkpoint, resolve
-from .config import TrainConfig, build_models
+from .config import TrainConfig, build_models, check_weights_fit
 from .data import class_index
 from ..models import class_rows, sample_noise
 from .viz import grid_scale, picture_format, save_grid
@@ -116,6 +116,8 @@ def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Genera
         config = TrainConfig.from_dict(saved)
         config.backend = "numpy"                                          # built on the CPU, moved below
         config = config.resolved()
+        use_ema = use_ema and state["trainer"].get("G_ema") is not None
+        check_weights_fit(config, state["trainer"], ("G_ema" if use_ema else "G",))   # before building anything
         G, _ = build_models(config)                                      # the architecture the run trained
         weights = state["trainer"].get("G_ema") if use_ema else None     # the checkpoint's weights replace G's
         G.load_state_dict(weights if weights is not None else state["trainer"]["G"])

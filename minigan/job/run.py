@@ -29,8 +29,8 @@ import numpy as np
 
 from .. import backend as B
 from ..fast import cores
-from .checkpoint import load_checkpoint, resolve
-from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
+from .checkpoint import CheckpointError, load_checkpoint, resolve
+from .config import IMAGE_SIZE, TrainConfig, build_models, check_weights_fit, print_config, recipe_line, run_length
 from .data import DatasetError, ImageFolder, LabelledImageFolder, batches, load_fashion_mnist, load_mnist
 from .divergence import Diverged
 from .judge import Judge, NoJudge
@@ -69,6 +69,12 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
     folder = RunFolder(Path(cfg.out).expanduser(), command)
     source = None if resume is None or isinstance(resume, dict) else resolve(resume)
     state = resume if isinstance(resume, dict) or resume is None else load_checkpoint(source)
+    if state is not None:
+        try:                                     # the checkpoint's arrays against its config, nothing built yet
+            check_weights_fit(cfg, state.get("trainer"))
+        except (ValueError, TypeError) as e:
+            raise CheckpointError(f"{source or 'the checkpoint'} does not match the networks its config "
+                                  f"describes: {e}") from None
     print_config(cfg, folder.out / "config.json")
     if cfg.recipe:
         print(recipe_line(cfg))                  # the paper's settings, and the flags that overrode them
