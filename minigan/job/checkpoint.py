@@ -134,15 +134,16 @@ def check_members(path) -> None:
 
 
 def nesting(tree) -> int:
-    """How deeply lists and dicts nest in ``tree`` (without recursion: a hostile file may nest 200,000 deep)."""
+    """How many levels of lists and dicts ``tree`` has, counted up to ``MAX_DEPTH + 1`` (without
+    recursion: a hostile file may nest 200,000 deep)."""
     depth, level = 0, [tree]
-    while level:
-        depth += 1
-        level = [v for node in level if isinstance(node, (dict, list))
-                 for v in (node.values() if isinstance(node, dict) else node)]
-        if depth > MAX_DEPTH:
+    while depth <= MAX_DEPTH:
+        level = [node for node in level if isinstance(node, (dict, list))]
+        if not level:
             break
-    return depth - 1
+        depth += 1
+        level = [v for node in level for v in (node.values() if isinstance(node, dict) else node)]
+    return depth
 
 
 def _split(tree, prefix: str, arrays: dict):
@@ -245,18 +246,52 @@ def resolve(path) -> Path:
     return path
 
 
-def resume_point(out) -> Path:
-    """The checkpoint ``--resume`` (no value) continues the run in ``out`` from.
+def resume_point(out) -> tuple[Path, str | None]:
+    """``(checkpoint, note)``: what ``--resume`` (no value) continues the run in ``out`` from, and why if
+    that is not simply ``latest``'s (a line to print; None otherwise).
 
     Normally ``latest``'s. A job killed between writing a checkpoint and moving
     the pointer (both atomic, but two steps) leaves a complete newer file that
     ``latest`` does not name yet: that one is the run's newest state, so it wins.
+    A pointer that is missing, empty, damaged or names a missing file heals: the
+    newest complete checkpoint in ``out/checkpoints`` is the run's state.
     """
-    path = resolve(out)
-    newest = saved_steps(out)
-    if newest and newest[-1] > _step_of(path):
-        return checkpoint_path(out, newest[-1])
-    return path
+    out = Path(out).expanduser()
+    named = _named_by_pointer(out)
+    complete = [s for s in reversed(saved_steps(out)) if is_complete(checkpoint_path(out, s))]
+    if named is not None:
+        if complete and complete[0] > _step_of(named):
+            return checkpoint_path(out, complete[0]), (
+                f"{out / LATEST} names step {_step_of(named)}, but the job was stopped after saving "
+                f"step_{complete[0]:06d}.npz completely; resuming from it")
+        return named, None
+    if not complete:
+        return resolve(out), None                 # no checkpoint to heal from: resolve says what is wrong
+    pointer = out / LATEST
+    what = ("is missing" if not pointer.exists() else "is empty" if pointer.is_file() and not pointer.stat().st_size
+            else "names no checkpoint there")
+    return checkpoint_path(out, complete[0]), (f"{pointer} {what}; resuming from the newest complete "
+                                               f"checkpoint, {FOLDER}/step_{complete[0]:06d}.npz")
+
+
+def _named_by_pointer(out: Path) -> Path | None:
+    """The checkpoint ``out/latest`` names, if it is a pointer and that file is there; else None."""
+    pointer = out / LATEST
+    if not pointer.is_file():
+        return None
+    target = _pointer_target(pointer)
+    if target is None or not (out / target).is_file() or not NAME.search(target):
+        return None
+    return out / target
+
+
+def is_complete(path) -> bool:
+    """Whether ``path`` is a whole ``.npz`` whose members hold what they claim (reads only headers)."""
+    try:
+        check_members(path)
+        return True
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return False
 
 
 def _pointer_target(path: Path) -> str | None:

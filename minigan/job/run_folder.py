@@ -94,9 +94,12 @@ class RunFolder:
         """
         out, newest = self.out, self.newest_step()
         if state is None:
-            if checkpoint.latest_step(out) is not None:
-                raise RunFolderError(f"{out} already holds a run (checkpoint {out / checkpoint.LATEST} -> "
-                                     f"step {checkpoint.latest_step(out)}). Continue it with: {self.resume_hint()}\n"
+            saved = checkpoint.saved_steps(out)
+            if checkpoint.latest_step(out) is not None or saved:
+                where = (f"checkpoint {out / checkpoint.LATEST} -> step {checkpoint.latest_step(out)}"
+                         if checkpoint.latest_step(out) is not None else
+                         f"checkpoints up to step {saved[-1]} in {out / checkpoint.FOLDER}")
+                raise RunFolderError(f"{out} already holds a run ({where}). Continue it with: {self.resume_hint()}\n"
                                      "or start a new run with another --out (or delete the folder).")
             if newest > 0 and not discard_newer:
                 raise RunFolderError(f"{out} holds {newest} steps of logs or samples of a run that saved no "
@@ -112,10 +115,11 @@ class RunFolder:
                                  "checkpoints. Continue it in a new folder with --out NEW_DIR.")
         saved = max([checkpoint.latest_step(out) or 0, *checkpoint.saved_steps(out)])
         if saved > step and not discard_newer:
+            doomed = [f"step_{s:06d}.npz" for s in checkpoint.saved_steps(out) if s > step]
             raise RunFolderError(f"{out} has this run saved up to step {saved}; resuming from step {step} would "
-                                 f"discard steps {step + 1}-{newest} (their log rows, samples and checkpoints). "
-                                 f"Keep them by continuing in a new folder with --out NEW_DIR, or add "
-                                 f"{DISCARD_FLAG} to go back to step {step}.")
+                                 f"discard steps {step + 1}-{newest} (their log rows, samples and checkpoints: "
+                                 f"{', '.join(doomed) or 'none saved'}). Keep them by continuing in a new folder "
+                                 f"with --out NEW_DIR, or add {DISCARD_FLAG} to delete them and go back to step {step}.")
         return self.run_id() or state.get("run_id") or uuid.uuid4().hex[:12]
 
     def _same_run(self, state, source) -> bool:

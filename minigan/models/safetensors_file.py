@@ -139,6 +139,12 @@ def _read(path, arrays: bool) -> tuple[dict, dict]:
         raise WeightsFileError(f"{path} is not a readable safetensors file ({e})") from None
 
 
+def _dtypes(path) -> list:
+    """The dtype of each array in the file, in the file's order (``"F32"``, ...), from its header."""
+    with safetensors.safe_open(str(path), framework="np") as f:
+        return [f.get_slice(key).get_dtype() for key in f.keys()]
+
+
 def load_safetensors(path, backend: str = "numpy", dtype=None):
     """The minigan network a safetensors file holds, with its weights, in eval mode.
 
@@ -161,15 +167,15 @@ def load_safetensors(path, backend: str = "numpy", dtype=None):
             raise StateMismatch(f"does not fit {spec}: {problem}")
     except (StateMismatch, WeightsFileError) as e:
         raise WeightsFileError(f"{path} {e}") from None
-    arrays, _ = read_safetensors(path)                        # now the arrays: exactly the network's
+    if dtype is None:
+        first = next((kind for kind in _dtypes(path) if kind.startswith("F")), None)   # the first weight's
+        dtype = "float64" if first == "F64" else "float32"
+    net = spec.build(dtype)                                   # the size the file's arrays show, no larger
+    arrays, _ = read_safetensors(path)                        # then the arrays (not both at their peaks)
     for key, value in arrays.items():
         if value.dtype.kind == "f" and not np.isfinite(value).all():
             raise WeightsFileError(f"{path}: '{key}' holds NaN or infinite values (weights of a diverged "
                                    "run?); export an earlier checkpoint")
-    if dtype is None:
-        weight = next((v for v in arrays.values() if v.dtype.kind == "f"), None)
-        dtype = "float64" if weight is not None and weight.dtype == np.float64 else "float32"
-    net = spec.build(dtype)
     try:
         load_torch_state_dict(net, arrays, spec)
     except StateMismatch as e:
