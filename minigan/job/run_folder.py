@@ -79,7 +79,7 @@ class RunFolder:
 
     def newest_step(self) -> int:
         """The last step anything in the folder records: a log row, a sample grid, a checkpoint (0: none)."""
-        steps = [0, checkpoint.latest_step(self.out) or 0, *checkpoint.saved_steps(self.out)]
+        steps = [0, self._pointed_step(), *checkpoint.saved_steps(self.out)]
         steps += [int(p.stem[5:]) for p in (self.out / "samples").glob("step_*.png") if p.stem[5:].isdigit()]
         with contextlib.suppress(OSError, ValueError, IndexError):   # a damaged log is reported when opened
             steps.append(int(read_metrics(self.out / "metrics.csv")["step"][-1]))
@@ -113,7 +113,7 @@ class RunFolder:
             raise RunFolderError(f"{out} holds another run (up to step {newest}); resuming "
                                  f"{source or 'this checkpoint'} there would overwrite its logs, samples and "
                                  "checkpoints. Continue it in a new folder with --out NEW_DIR.")
-        saved = max([checkpoint.latest_step(out) or 0, *checkpoint.saved_steps(out)])
+        saved = max([self._pointed_step(), *checkpoint.saved_steps(out)])
         if saved > step and not discard_newer:
             doomed = [f"step_{s:06d}.npz" for s in checkpoint.saved_steps(out) if s > step]
             raise RunFolderError(f"{out} has this run saved up to step {saved}; resuming from step {step} would "
@@ -121,6 +121,11 @@ class RunFolder:
                                  f"{', '.join(doomed) or 'none saved'}). Keep them by continuing in a new folder "
                                  f"with --out NEW_DIR, or add {DISCARD_FLAG} to delete them and go back to step {step}.")
         return self.run_id() or state.get("run_id") or uuid.uuid4().hex[:12]
+
+    def _pointed_step(self) -> int:
+        """The step ``latest`` names if that checkpoint is there (0 if not: a dangling pointer saves nothing)."""
+        step = checkpoint.latest_step(self.out)
+        return step if step is not None and checkpoint.checkpoint_path(self.out, step).is_file() else 0
 
     def _same_run(self, state, source) -> bool:
         if self.run_id() and state.get("run_id"):
