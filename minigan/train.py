@@ -113,9 +113,6 @@ class GANTrainer:
         self.loss = make_gan_loss(loss, sigmoid_head=isinstance(last, Sigmoid), label_smoothing=label_smoothing)
         self.clip = float(clip) if self.loss.weight_clipping else None   # wgan only
         self.gp_weight, self.r1 = float(gp_weight), float(r1)
-        if (self.loss.gradient_penalty or self.r1 > 0) and self.num_classes is not None:
-            raise ValueError("the gradient penalties (wgan-gp, r1) do not support a conditional D yet: "
-                             "train it with another loss, or without --r1")
         if self.loss.gradient_penalty or self.r1 > 0:         # a clear error now, not at the first step
             critic_layers(D, f"GANTrainer({'loss=' + repr(loss) if self.loss.gradient_penalty else 'r1=' + str(r1)})")
         self.opt_G = Adam(G, lr=lr if lr_g is None else lr_g, betas=betas)
@@ -196,12 +193,13 @@ class GANTrainer:
             loss_d = loss_real + loss_fake
             # 2b. Penalties on D's input gradient: each adds weight * dP/dtheta_D into D.grads.
             #     They judge D itself, at the un-augmented images (no T here).
+            y_pen = {"labels": y_real[0]} if y_real else {}   # conditional: D(., y) with the real pictures' labels
             if self.loss.gradient_penalty:                    # wgan-gp: lambda mean (||grad_x D(x_hat)|| - 1)^2
                 a = self._uniform(N)                          # (N, 1, 1, 1): a ~ U(0, 1), one per sample
                 x_hat = a * x_real + (1 - a) * x_fake         # random points between reals and fakes
-                loss_d += self.gp_weight * gradient_penalty_array(D, x_hat, weight=self.gp_weight)
+                loss_d += self.gp_weight * gradient_penalty_array(D, x_hat, weight=self.gp_weight, **y_pen)
             if self.r1 > 0:                                   # R1: (gamma / 2) mean ||grad_x D(x_real)||^2
-                loss_d += self.r1 / 2 * r1_penalty_array(D, x_real, weight=self.r1 / 2)
+                loss_d += self.r1 / 2 * r1_penalty_array(D, x_real, weight=self.r1 / 2, **y_pen)
             ok = check(loss_d, "Loss_D", self._critic_name(k), before)   # finite? (on a GPU: a device bool)
             self.opt_D.step(apply=ok)                         # Adam on D only
             if self.clip is not None:                         # wgan: every weight of D into [-c, c]

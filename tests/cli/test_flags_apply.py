@@ -100,3 +100,12 @@ def test_a_start_failing_after_the_lock_leaves_no_lock_and_no_folder(train, tmp_
     out.mkdir()                                                          # a folder of the user's: kept, no lock left
     rc, _, _ = train(out, "--batch-size", 1000)
     assert rc == 2 and out.is_dir() and list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags", [("--conditional", "concat", "--recipe", "wgan-gp"),
+                                   ("--conditional", "projection", "--loss", "hinge", "--r1", "1"),
+                                   ("--conditional", "projection", "--recipe", "wgan-gp")])
+def test_a_conditional_run_trains_with_the_gradient_penalties(train, tmp_path, flags):
+    rc, stdout, err = train(tmp_path / "run", *flags, "--max-steps", 2, "--sample-every", 2)
+    assert rc == 0, err
+    assert "Traceback" not in err and (tmp_path / "run" / "checkpoints" / "step_000002.npz").is_file()
