@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 
 from .. import backend as B
 from .arg_types import in_range, nonnegative_float, nonnegative_int, positive_float, positive_int, yes_no
@@ -70,6 +71,10 @@ class TrainConfig:
     class_names: list | None = field(default=None, metadata={
         "help": "the classes of a --conditional run, label k is class_names[k]: the dataset's, or a folder's "
                 "sub-folders, sorted; filled in by the job, not a flag", "group": "model", "flag": False})
+    data_fingerprint: dict | None = field(default=None, metadata={
+        "help": "the training data's fingerprint, {pictures, sha256} of the decoded arrays "
+                "(minigan/job/data/fingerprint.py): a resume on other data is refused; filled in by the job, "
+                "not a flag", "group": "data", "flag": False})
     dtype: str = option("float32", "floating-point type of weights and activations", "model",
                         choices=("float32", "float64"))
     backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
@@ -151,6 +156,9 @@ class TrainConfig:
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         check_flags_apply(self)
+        if self.dataset == "folder" and _inside(self.out, self.data_dir):
+            raise ValueError(f"--out {self.out} is inside --data-dir {self.data_dir}: the run would train on its own "
+                             "samples; put --out outside the pictures' folder")
         channels = self.channels or (3 if self.dataset == "folder" else 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
         class_names = self.class_names                       # a folder's classes: known once it is read
@@ -257,6 +265,12 @@ def check_game(cfg: TrainConfig) -> TrainConfig:
     if cfg.augment is not None:
         parse_policy(cfg.augment)                        # a ValueError naming the valid policies
     return cfg
+
+
+def _inside(path, folder) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (symlinks followed)."""
+    path, folder = Path(path).expanduser().resolve(), Path(folder).expanduser().resolve()
+    return path == folder or folder in path.parents
 
 
 def d_form(cfg: TrainConfig) -> dict:

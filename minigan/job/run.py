@@ -31,7 +31,8 @@ from .. import backend as B
 from ..fast import cores
 from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import IMAGE_SIZE, TrainConfig, build_models, check_weights_fit, print_config, recipe_line, run_length
-from .data import DatasetError, ImageFolder, LabelledImageFolder, batches, load_fashion_mnist, load_mnist
+from .data import (DatasetError, ImageFolder, LabelledImageFolder, batches, data_changed, fingerprint,
+                   load_fashion_mnist, load_mnist)
 from .divergence import Diverged
 from .judge import Judge, NoJudge
 from ..models import sample_noise, summary
@@ -98,6 +99,14 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                               f"{cfg.data_dir} now has {', '.join(class_names)}; resume with the data it was "
                               "trained on, or start a new run", 2)
             cfg = replace(cfg, class_names=class_names)      # saved in config.json and every checkpoint
+        now = fingerprint(images, labels)                    # the data, checked on resume (data/fingerprint.py)
+        changed = data_changed(cfg.data_fingerprint, now, cfg.data_dir or cfg.dataset)
+        if changed:
+            raise StopRun(f"error: {changed}", 2)
+        if state is not None and cfg.data_fingerprint is None:
+            print("note: this run was saved without a fingerprint of its data (an older minigan), so its data "
+                  "is not checked now; it is from this resume on")
+        cfg = replace(cfg, data_fingerprint=now)             # saved in config.json and every checkpoint
         N = len(images)
         steps_per_epoch = N // cfg.batch_size        # drop_last: every batch is full
         if steps_per_epoch == 0:

@@ -7,6 +7,7 @@
     classes.py    LabelledImageFolder, find_classes: a sub-folder per class; class names of the datasets
     batches.py    batches: one shuffled epoch of float32 (B, C, H, W) in [-1, 1]
     errors.py     DatasetError, the one exception a user can meet here
+    fingerprint.py  fingerprint, array_digest: what a resume and the classifier cache check the data by
 
 Typical use::
 
@@ -18,6 +19,7 @@ Typical use::
 from .batches import batches
 from .classes import DATASET_CLASSES, LabelledImageFolder, class_index, find_classes
 from .errors import DatasetError
+from .fingerprint import array_digest, data_changed, fingerprint
 from .folder import ImageFolder
 from .idx import read_idx, write_idx
 from .mnist import FASHION_MNIST, MNIST, IdxDataset, cache_dir, load_fashion_mnist, load_idx_dataset, load_mnist
@@ -25,6 +27,7 @@ from .mnist import FASHION_MNIST, MNIST, IdxDataset, cache_dir, load_fashion_mni
 __all__ = [
     "DATASET_CLASSES", "LabelledImageFolder", "class_index", "find_classes",
     "DatasetError",
+    "array_digest", "data_changed", "fingerprint",
     "FASHION_MNIST",
     "IdxDataset",
     "ImageFolder",
