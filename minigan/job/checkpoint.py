@@ -112,10 +112,14 @@ def check_members(path) -> None:
 
     Reads only the zip's directory and each ``.npy`` header: a compressed member
     must not expand more than :data:`MAX_EXPANSION` times, a stored one holds
-    exactly its bytes, and each header's ``shape x itemsize`` fills its member exactly.
+    exactly its bytes (and they are in the file), and each header's ``shape x itemsize`` fills its member exactly.
     """
+    size = Path(path).stat().st_size
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
+            if info.header_offset + info.compress_size > size:
+                raise ValueError(f"member {info.filename!r} claims {info.compress_size:,} stored bytes, more "
+                                 f"than the {size:,}-byte file holds")
             if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
                 raise ValueError(f"member {info.filename!r} claims {info.file_size:,} bytes but stores "
                                  f"{info.compress_size:,}")

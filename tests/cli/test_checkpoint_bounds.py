@@ -64,6 +64,21 @@ def test_a_header_claiming_more_than_its_member_holds_is_refused_before_allocati
     assert peak < 1 * MiB
 
 
+def test_a_directory_claiming_more_bytes_than_the_file_has_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "short.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        meta_member(archive)
+        archive.writestr("w.npy", npy_header((2**28,)) + bytes(2**10))
+    data = bytearray(path.read_bytes())
+    directory = data.rindex(b"PK\x01\x02")                              # w.npy's central directory entry
+    for field in (20, 24):                                             # its compressed and uncompressed sizes
+        data[directory + field:directory + field + 4] = (2**30).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    peak, error = peak_bytes(lambda: load_checkpoint(path))
+    assert isinstance(error, CheckpointError) and "more than the" in str(error)
+    assert peak < 1 * MiB
+
+
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 200_000])
 def test_deeply_nested_meta_json_is_one_line(tmp_path, depth):
     text = '{"format": "minigan-checkpoint", "version": 1, "state": ' + "[" * depth + "]" * depth + "}"
