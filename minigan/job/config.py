@@ -203,7 +203,8 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
         overrides.setdefault("max_steps", None)
     changed = [k for k in LOCKED_ON_RESUME if k in overrides and overrides[k] != getattr(cfg, k)]
     if changed:
-        was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
+        was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" if getattr(cfg, k) is not None
+                        else f"no --{k.replace('_', '-')}" for k in changed)
         raise ValueError(f"cannot resume with different {', '.join(changed)}: the checkpoint was "
                          f"trained with {was}. Leave these flags out, or start a new run in a new --out")
     return replace(cfg, **overrides)

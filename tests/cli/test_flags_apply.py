@@ -73,7 +73,7 @@ def test_a_resume_runs_the_rates_the_config_names(train, tmp_path):
 
 @pytest.mark.parametrize("flags, locked", [(("--recipe", "wgan"), "recipe"), (("--loss", "hinge"), "loss"),
                                            (("--recipe", "dcgan"), "recipe")])
-def test_resume_with_another_recipe_or_loss_is_refused(train, tmp_path, flags, locked):
+def test_resume_with_another_recipe_or_loss_is_refused(train, tmp_path, capsys, flags, locked):
     out = tmp_path / "run"
     assert train(out, "--max-steps", 1)[0] == 0
     before = (out / "config.json").read_bytes()
@@ -81,6 +81,9 @@ def test_resume_with_another_recipe_or_loss_is_refused(train, tmp_path, flags, l
         train(out, "--resume", "--max-steps", 2, *flags)
     assert e.value.code == 2
     assert (out / "config.json").read_bytes() == before
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"cannot resume with different {locked}: the checkpoint was trained with " in err
+    assert "None" not in err and ("no --recipe" in err) == (locked == "recipe")
 
 
 def test_an_old_bce_config_with_a_clip_still_resumes():
