@@ -45,7 +45,16 @@ from .optim import Adam
 from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
 from .step_stats import StepStats
 
-__all__ = ["GANTrainer", "NonFiniteLossError", "StepStats", "conditional_classes"]
+__all__ = ["GANTrainer", "NonFiniteLossError", "StepInterrupted", "StepStats", "conditional_classes"]
+
+
+class StepInterrupted(Exception):
+    """``interrupted()`` said stop between two D updates: ``done`` of ``n_critic`` are applied, the rest and
+    G's update are not. ``state_dict()`` now saves the step part-way; a trainer loaded from it finishes it."""
+
+    def __init__(self, done: int, n_critic: int):
+        super().__init__(f"stopped after {done} of {n_critic} D updates; the step goes on from there when resumed")
+        self.done, self.n_critic = done, n_critic
 
 
 class GANTrainer:
@@ -126,6 +135,8 @@ class GANTrainer:
         self.ema_decay = ema
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
+        self.critic_done = 0        # D updates of the current step done before it was cut short (saved, resumed)
+        self.interrupted = None     # None, or a callable (the job's signal flag) that stops a step between D updates
         G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
         self.track_grad_flow = track_grad_flow
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
@@ -171,7 +182,12 @@ class GANTrainer:
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 (or the chosen game's targets)
         D.layers[0].input_grad = False                        # D's inputs are constants in its update:
-        for k in range(self.n_critic):                        # skip dLoss/dx at its first layer
+                                                              # skip dLoss/dx at its first layer
+        start = min(self.critic_done, self.n_critic - 1)      # a step cut short goes on at its next D update
+        for k in range(start, self.n_critic):
+            if k > start and self.interrupted is not None and self.interrupted():
+                self.critic_done = k                          # saved with the state: a resume goes on from here,
+                raise StepInterrupted(k, self.n_critic)       # exactly as if the step had not stopped
             before = saved_buffers(G, D)                      # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
 
@@ -223,6 +239,7 @@ class GANTrainer:
             update_ema(self.G_ema, G, self.ema_decay, self.step_count, apply=ok)
 
         self.step_count += 1
+        self.critic_done = 0
         stats = {
             "loss_d": loss_d,                                 # bce: BCE(D(x), 1) + BCE(D(G(z)), 0)
             "loss_g": loss_g,                                 # bce: BCE(D(G(z)), 1), after D's update
@@ -273,6 +290,7 @@ class GANTrainer:
             "rng": self.rng.bit_generator.state, "sample_rng": self.sample_rng.bit_generator.state,
             "augment": self.augment.state_dict(),
             "step": self.step_count,
+            "critic_done": self.critic_done,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -291,6 +309,7 @@ class GANTrainer:
         if "augment" in state:                                # absent in checkpoints before DiffAugment
             self.augment.load_state_dict(state["augment"])
         self.step_count = int(state["step"])
+        self.critic_done = int(state.get("critic_done", 0))   # absent before steps could stop between D updates
 
     # -- labels: the conditional pair's extra input -----------------------------
     def _labels(self, labels, x, name):

@@ -40,7 +40,7 @@ from .progress import EpochBar, StopSignals
 from .run_folder import RunFolder, RunFolderError
 from .runlock import FolderInUse, RunLock
 from .side_tasks import Job
-from ..train import GANTrainer, NonFiniteLossError
+from ..train import GANTrainer, NonFiniteLossError, StepInterrupted
 
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
 PER_ROW = 8                                      # a conditional run's grid: one row of 8 per class
@@ -164,6 +164,7 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
               f"Each line: Loss_D and Loss_G of the {cfg.loss} game (docs/losses-and-stabilizers.md); D(x) and "
               f"D(G(z)) are D's mean outputs on the real and fake batch{'' if cfg.d_head == 'sigmoid' else ' (raw scores for lsgan, hinge and wgan)'}.")
         with StopSignals() as stop:                  # a signal lets the step in progress finish
+            trainer.interrupted = lambda: stop.received   # ... or stops it between two D updates
             try:
                 while trainer.step_count < last_step and not stop.received:
                     e = epoch
@@ -175,7 +176,11 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                     for b in itertools.islice(epoch_batches, end - batch):
                         x, y = b if labels is not None else (b, None)   # y: (B,) the pictures' classes
                         trainer.track_grad_flow = job.grad_flow_due(trainer.step_count + 1)
-                        stats = trainer.step(x, y)   # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                        try:
+                            stats = trainer.step(x, y)   # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                        except StepInterrupted as cut:   # a signal between two D updates (--n-critic > 1)
+                            bar.print(f"note: step {trainer.step_count + 1} {cut}")
+                            break
                         step = trainer.step_count
                         job.guard.check_step(step, stats, trainer)   # a diverged run stops here
                         batch += 1

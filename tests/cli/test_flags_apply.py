@@ -3,6 +3,8 @@ game is locked on resume, --n-critic is bounded, and a failed start leaves nothi
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 
@@ -112,3 +114,36 @@ def test_a_conditional_run_trains_with_the_gradient_penalties(train, tmp_path, f
     rc, stdout, err = train(tmp_path / "run", *flags, "--max-steps", 2, "--sample-every", 2)
     assert rc == 0, err
     assert "Traceback" not in err and (tmp_path / "run" / "checkpoints" / "step_000002.npz").is_file()
+
+
+def test_a_signal_between_d_updates_stops_the_step_and_the_resume_finishes_it_exactly(train, tmp_path, monkeypatch):
+    """--n-critic 3: SIGTERM during step 4's second D update stops before its third; the checkpoint
+    holds the step part-way, and the resumed run is bitwise the run that was never stopped."""
+    from minigan.job.checkpoint import load_checkpoint
+    from minigan.train import GANTrainer
+    from tests.cli.test_resume import assert_trees_equal
+    flags = ("--loss", "wgan", "--n-critic", 3, "--checkpoint-every", 1000, "--sample-every", 1000)
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert train(straight, *flags, "--max-steps", 6)[0] == 0
+
+    real_noise, calls = GANTrainer._noise, []
+
+    def noise(self, n, rng=None):
+        if rng is None:
+            calls.append(1)
+            if len(calls) == 11:                            # step 4 (3 draws a step), its 2nd D update
+                os.kill(os.getpid(), signal.SIGTERM)
+        return real_noise(self, n, rng)
+    monkeypatch.setattr(GANTrainer, "_noise", noise)
+    rc, stdout, err = train(split, *flags, "--max-steps", 6)
+    monkeypatch.undo()
+    assert rc == 143 and "Interrupted (SIGTERM) at step 3" in err, err
+    assert "note: step 4 stopped after 2 of 3 D updates" in stdout
+    state = load_checkpoint(split)
+    assert (state["step"], state["trainer"]["critic_done"]) == (3, 2)
+    rc, _, err = train(split, "--resume", "--max-steps", 6)
+    assert rc == 0, err
+    a, b = load_checkpoint(straight), load_checkpoint(split)
+    assert a["step"] == b["step"] == 6 and b["trainer"]["critic_done"] == 0
+    assert_trees_equal(a["trainer"], b["trainer"])
+    assert (straight / "metrics.csv").read_text() == (split / "metrics.csv").read_text()
