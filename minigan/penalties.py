@@ -50,7 +50,8 @@ import contextlib
 
 from .backend import get_array_module
 from .losses import as_float64
-from .models.conditional import LabelConcat, LabelPlanes, ProjectionD, ProjectionScore
+from .models.conditional import LabelConcat, ProjectionD
+from .models.conditional_chain import LabelPlanes, ProjectionScore
 from .nn import BatchNorm1d, BatchNorm2d, Sequential, Sigmoid, SpectralNorm, Tanh
 from .nn.module import Module
 

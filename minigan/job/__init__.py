@@ -8,7 +8,8 @@ The engine (``minigan/backend.py``, ``minigan/nn/``, ``minigan/optim.py``) and t
     run.py                ``train()``: the training job, top to bottom
     run_folder.py         what a run folder holds, and the rules that keep it safe
     runlock.py            one job per folder
-    checkpoint.py         save and resume, bit for bit
+    checkpoint.py         save and resume, bit for bit; reading bounded by the file's own bytes
+    weights_fit.py        a checkpoint's arrays against its config, before any network is built
     logs.py, progress.py  metrics.csv and the progress bar
     side_tasks.py         samples, checkpoints, evaluation and the report, one call each
     divergence.py         stopping a run whose losses blow up

@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 from .checkpoint import LATEST, CheckpointError, load_checkpoint, resolve
-from .config import TrainConfig, check_weights_fit, d_form
+from .config import TrainConfig, d_form
+from .weights_fit import check_weights_fit
 from ..models.pytorch_layout import NetSpec
 from ..models.safetensors_file import SafetensorsUnavailable, require_safetensors, save_safetensors
 

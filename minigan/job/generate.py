@@ -37,7 +37,8 @@ import numpy as np
 
 from .. import backend as B
 from .checkpoint import CheckpointError, load_checkpoint, resolve
-from .config import TrainConfig, build_models, check_weights_fit
+from .config import TrainConfig, build_models
+from .weights_fit import check_weights_fit
 from .data import class_index
 from ..models import class_rows, sample_noise
 from .viz import grid_scale, picture_format, save_grid

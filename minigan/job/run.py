@@ -30,7 +30,7 @@ import numpy as np
 from .. import backend as B
 from ..fast import cores
 from .checkpoint import CheckpointError, load_checkpoint, resolve
-from .config import IMAGE_SIZE, TrainConfig, build_models, check_weights_fit, print_config, recipe_line, run_length
+from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
 from .data import (DatasetError, ImageFolder, LabelledImageFolder, batches, data_changed, fingerprint,
                    load_fashion_mnist, load_mnist)
 from .divergence import Diverged
@@ -40,6 +40,7 @@ from .progress import EpochBar, StopSignals
 from .run_folder import RunFolder, RunFolderError
 from .runlock import FolderInUse, RunLock
 from .side_tasks import Job
+from .weights_fit import check_weights_fit
 from ..train import GANTrainer, NonFiniteLossError, StepInterrupted
 
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import tracemalloc
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from minigan.job.checkpoint import CheckpointError, MAX_DEPTH, load_checkpoint, save_checkpoint
 from minigan.job.cli import main
+from minigan.job.config import TrainConfig, build_models
+from minigan.job.weights_fit import check_weights_fit, model_layout
 
 MiB = 2**20
 
@@ -144,3 +148,20 @@ def test_the_member_checks_accept_numpys_own_compressed_files(tmp_path):
     np.savez_compressed(path, meta=np.array(meta), w=np.arange(1000.0))
     state = load_checkpoint(path)
     assert state["n"] == 3 and np.array_equal(state["w"], np.arange(1000.0))
+
+
+@settings(max_examples=15)
+@given(arch=st.sampled_from(["dcgan28", "dcgan64"]), sizes=st.tuples(*[st.integers(1, 6)] * 3),
+       channels=st.sampled_from([1, 3]), conditional=st.sampled_from([None, "concat", "projection"]),
+       K=st.integers(1, 4), recipe=st.sampled_from([None, "sngan", "wgan-gp"]))
+def test_the_layout_without_building_is_build_models(arch, sizes, channels, conditional, K, recipe):
+    nz, ngf, ndf = sizes
+    cfg = TrainConfig(dataset="folder", data_dir="pictures", arch=arch, nz=nz, ngf=ngf, ndf=ndf, channels=channels,
+                      conditional=conditional, recipe=recipe).resolved()
+    cfg = replace(cfg, class_names=[f"c{i}" for i in range(K)] if conditional else None)
+    G, D = build_models(cfg)
+    assert model_layout(cfg) == {"G": {k: v.shape for k, v in G.state_dict().items()},
+                                 "D": {k: v.shape for k, v in D.state_dict().items()}}
+    check_weights_fit(cfg, {"G": G.state_dict(), "D": D.state_dict()})          # its own arrays fit
+    with pytest.raises(ValueError, match="makes it"):
+        check_weights_fit(replace(cfg, ngf=ngf + 1), {"G": G.state_dict(), "D": D.state_dict()})
