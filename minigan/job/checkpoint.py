@@ -235,6 +235,13 @@ def resolve(path) -> Path:
     """A checkpoint file from a checkpoint file, a ``latest`` pointer, or an output folder."""
     path = Path(path).expanduser()
     if path.is_dir():
+        if _named_by_pointer(path) is None and saved_steps(path):        # a run whose pointer is damaged
+            newest, pointer = checkpoint_path(path, saved_steps(path)[-1]), path / LATEST
+            target = _pointer_target(pointer) if pointer.is_file() else None
+            what = (f"points to {path / target}, which does not exist" if target else
+                    "is missing" if not pointer.exists() else "is empty or damaged")
+            raise CheckpointError(f"{pointer} {what}; pass a checkpoint itself (the newest is {newest}), "
+                                  "or resume the run (--resume) to repair the pointer")
         if not (path / LATEST).is_file():
             raise CheckpointError(f"{path} is a folder with no '{LATEST}' pointer in it: "
                                   "no run has saved a checkpoint there yet")

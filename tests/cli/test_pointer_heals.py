@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from minigan.job.checkpoint import LATEST, resume_point
+from minigan.job.cli import main
 
 
 def snapshot(out):
@@ -70,3 +71,18 @@ def test_a_fresh_start_on_a_run_with_a_damaged_pointer_is_refused_without_advisi
     last = err.strip()
     assert "already holds a run" in last and "--resume" in last and "--discard-newer" not in last
     assert snapshot(run6) == before                                          # every checkpoint still there
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_other_commands_name_the_checkpoint_to_pass_instead(run6, tmp_path, capsys, damage):
+    pointer = run6 / LATEST
+    if DAMAGE[damage] is None:
+        pointer.unlink()
+    else:
+        pointer.write_bytes(DAMAGE[damage])
+    capsys.readouterr()
+    assert main(["generate", "--checkpoint", str(run6), "--n", "4", "--out", str(tmp_path / "g.png")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "step_000006.npz" in err and "--resume" in err
+    assert main(["generate", "--checkpoint", str(run6 / "checkpoints" / "step_000006.npz"), "--n", "4",
+                 "--out", str(tmp_path / "g.png")]) == 0
