@@ -205,3 +205,22 @@ def test_a_conditional_d_needs_its_labels_and_a_plain_one_none():
                             3, sigmoid=True)
     with pytest.raises(ValueError, match="build the ProjectionD with sigmoid=False"):
         chain_of(sigmoid_D, np.array([0, 1]))
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("kind", ["gp", "r1"])
+def test_conditional_penalties_on_the_cupy_stand_in(fake_cupy, form, kind):
+    from minigan import backend
+    rng = np.random.default_rng(5)
+    D = conditional_critic(form, 1, 2, 3, rng, spectral=True)
+    x, y = rng.standard_normal((3, 1, 8, 8)), np.array([2, 0, 2])
+    D.zero_grad()
+    value_cpu = penalty(kind, D, x, y, 3.0, 0.5)
+    grads_cpu = {k: g.copy() for k, g in D.grads.items()}
+    D.zero_grad()
+    D.to("cupy")
+    value = penalty(kind, D, backend.asarray(x, "cupy"), y, 3.0, 0.5)    # host labels: moved as the step moves them
+    assert value == pytest.approx(value_cpu, rel=1e-12)
+    for k, g in D.grads.items():
+        assert backend.backend_name(g) == "cupy"
+        np.testing.assert_allclose(backend.to_numpy(g), grads_cpu[k], rtol=1e-10, atol=1e-14, err_msg=k)
