@@ -62,14 +62,27 @@ class ProjectionScore(Module):
     its ``params`` name the arrays its weight product adds into (``head.weight``, ``embed.weight``).
     """
 
-    def __init__(self, D: "minigan.models.ProjectionD", labels):
+    def __init__(self, D, labels):
+        """``D``: a :class:`~minigan.models.conditional.ProjectionD`; ``labels``: (N,) ints, the batch's classes."""
         self.head, self.embed, self.labels, self.num_classes = D.head, D.embed, labels, D.num_classes
         self.cache = None
         self.training = True
 
-    requires_grad = property(lambda self: self.head.requires_grad,
-                             lambda self, flag: setattr(self.head, "requires_grad", flag))
-    input_grad = property(lambda self: self.head.input_grad, lambda self, flag: setattr(self.head, "input_grad", flag))
+    @property
+    def requires_grad(self):
+        return self.head.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.head.requires_grad = flag
+
+    @property
+    def input_grad(self):
+        return self.head.input_grad
+
+    @input_grad.setter
+    def input_grad(self, flag):
+        self.head.input_grad = flag
 
     @property
     def params(self):
