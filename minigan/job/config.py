@@ -192,9 +192,9 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     """
     cfg = TrainConfig.from_dict(saved)
     cfg = replace(cfg, **{k: v for k, v in zip(("d_head", "d_norm", "spectral_norm"), _form_fields(cfg))})
-    cfg = replace(cfg, loss=cfg.loss or "bce")                    # runs before the games were all bce
-    cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # older configs kept
-    overrides = dict(overrides)                                                             # clip for every game
+    cfg = replace(cfg, loss=cfg.loss or "bce")                    # a run from before the games played bce
+    cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # (older configs
+    overrides = dict(overrides)                                   # saved clip and gp_weight for every game)
     if "lr" in overrides:                          # --lr given now sets both rates, unless --lr-g/--lr-d are given too
         overrides.setdefault("lr_g", None)
         overrides.setdefault("lr_d", None)
