@@ -90,7 +90,7 @@ def load_checkpoint(path) -> dict:
     try:
         meta = json.loads(arrays.pop("meta").item())
         ok = meta.get("format") == FORMAT and nesting(meta) <= MAX_DEPTH
-    except (KeyError, ValueError, AttributeError, RecursionError):
+    except (KeyError, ValueError, AttributeError, TypeError, RecursionError):
         ok = False
     if not ok:
         raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry, or one "

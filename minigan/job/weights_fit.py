@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from .config import TrainConfig, build_models
 
 
@@ -45,7 +47,7 @@ def model_layout(cfg: TrainConfig) -> dict:
 
 def check_weights_fit(cfg: TrainConfig, weights: dict, nets=("G", "D")) -> None:
     """A one-line ``ValueError`` unless ``weights[net]`` (a checkpoint's ``trainer``) has exactly the arrays
-    :func:`model_layout` gives for ``cfg``: call it before :func:`build_models` on a checkpoint's config."""
+    :func:`model_layout` gives for ``cfg``, all finite: call it before :func:`build_models` on a checkpoint's config."""
     layout = model_layout(cfg)
     for net in nets:
         expected, saved = layout[net[0]], weights.get(net) if isinstance(weights, dict) else None
@@ -60,3 +62,6 @@ def check_weights_fit(cfg: TrainConfig, weights: dict, nets=("G", "D")) -> None:
         extra = sorted(set(saved) - set(expected))
         if extra:
             raise ValueError(f"its {net} weights have {extra[0]!r}, which the network its config describes has not")
+        for name, value in saved.items():
+            if np.asarray(value).dtype.kind == "f" and not np.isfinite(value).all():
+                raise ValueError(f"its {net} weight {name!r} holds NaN or infinite values")

@@ -165,3 +165,23 @@ def test_the_layout_without_building_is_build_models(arch, sizes, channels, cond
     check_weights_fit(cfg, {"G": G.state_dict(), "D": D.state_dict()})          # its own arrays fit
     with pytest.raises(ValueError, match="makes it"):
         check_weights_fit(replace(cfg, ngf=ngf + 1), {"G": G.state_dict(), "D": D.state_dict()})
+
+
+def test_nan_weights_in_a_checkpoint_are_refused_naming_the_tensor(train, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", 2)[0] == 0
+    path = out / "checkpoints" / "step_000002.npz"
+    state = load_checkpoint(path)
+    state["trainer"]["G"]["3.weight"][0] = np.inf
+    save_checkpoint(path, state)
+    capsys.readouterr()
+    assert main(["generate", "--checkpoint", str(out), "--n", "4", "--out", str(tmp_path / "g.png")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'3.weight' holds NaN or infinite values" in err
+
+
+def test_a_meta_entry_of_another_type_is_one_line(tmp_path):
+    path = tmp_path / "odd.npz"
+    np.savez(path, meta=np.array(3.5))
+    with pytest.raises(CheckpointError, match="not a minigan checkpoint"):
+        load_checkpoint(path)
