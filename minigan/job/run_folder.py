@@ -35,6 +35,11 @@ before anything is written:
   (checkpoint.py). (Rows and samples after the newest checkpoint are the
   same run's unsaved steps, lost with a crash or a NaN: a resume redoes
   them, step for step, so they are replaced without asking.)
+- **A damaged pointer heals, and never costs a checkpoint.** An empty, damaged or
+  dangling ``latest`` makes ``--resume`` continue from the newest complete checkpoint
+  (checkpoint.py's ``resume_point``, with a note); a fresh start on such a folder is
+  refused like one on any run, and a message advising ``--discard-newer`` lists the
+  checkpoints it would delete.
 - **Leftovers of a killed writer** (``.*.tmp``, minigan/fileio.py) are removed at start.
 
 Every log is resume-safe: a resumed run drops the rows logged after its
