@@ -156,9 +156,6 @@ class TrainConfig:
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
         check_flags_apply(self)
-        if self.dataset == "folder" and _inside(self.out, self.data_dir):
-            raise ValueError(f"--out {self.out} is inside --data-dir {self.data_dir}: the run would train on its own "
-                             "samples; put --out outside the pictures' folder")
         channels = self.channels or (3 if self.dataset == "folder" else 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
         class_names = self.class_names                       # a folder's classes: known once it is read
@@ -173,7 +170,10 @@ class TrainConfig:
     def from_dict(cls, saved: dict) -> "TrainConfig":
         """The config a checkpoint or config.json saved; keys this version has no field for are skipped."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in saved.items() if k in names})
+        cfg = cls(**{k: v for k, v in saved.items() if k in names})
+        loss = cfg.loss or "bce"                             # a run from before the games played bce; older
+        return replace(cfg, **{k: None for k, game in GAME_ONLY.items() if loss != game})   # configs saved clip
+                                                             # and gp_weight for every game: its own alone count
 
 
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
@@ -193,8 +193,7 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     cfg = TrainConfig.from_dict(saved)
     cfg = replace(cfg, **{k: v for k, v in zip(("d_head", "d_norm", "spectral_norm"), _form_fields(cfg))})
     cfg = replace(cfg, loss=cfg.loss or "bce")                    # a run from before the games played bce
-    cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # (older configs
-    overrides = dict(overrides)                                   # saved clip and gp_weight for every game)
+    overrides = dict(overrides)
     if "lr" in overrides:                          # --lr given now sets both rates, unless --lr-g/--lr-d are given too
         overrides.setdefault("lr_g", None)
         overrides.setdefault("lr_d", None)
@@ -266,6 +265,14 @@ def check_game(cfg: TrainConfig) -> TrainConfig:
     if cfg.augment is not None:
         parse_policy(cfg.augment)                        # a ValueError naming the valid policies
     return cfg
+
+
+def check_out_path(cfg: TrainConfig) -> None:
+    """A one-line ValueError if a run writing into ``cfg.out`` would train on its own files: ``--out`` inside
+    a folder dataset's ``--data-dir`` (the pictures it saves would join the data on the next start)."""
+    if cfg.dataset == "folder" and cfg.data_dir and _inside(cfg.out, cfg.data_dir):
+        raise ValueError(f"--out {cfg.out} is inside --data-dir {cfg.data_dir}: the run would train on its own "
+                         "samples; put --out outside the pictures' folder")
 
 
 def _inside(path, folder) -> bool:

@@ -30,7 +30,7 @@ import numpy as np
 from .. import backend as B
 from ..fast import cores
 from .checkpoint import CheckpointError, load_checkpoint, resolve
-from .config import IMAGE_SIZE, TrainConfig, build_models, print_config, recipe_line, run_length
+from .config import IMAGE_SIZE, TrainConfig, build_models, check_out_path, print_config, recipe_line, run_length
 from .data import (DatasetError, ImageFolder, LabelledImageFolder, batches, data_changed, fingerprint,
                    load_fashion_mnist, load_mnist)
 from .divergence import Diverged
@@ -67,6 +67,10 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
     """
     # ---- 0. config, and 1. the backend: fail before anything is written ---------------------------
     cfg = cfg.resolved()
+    try:
+        check_out_path(cfg)                      # not inside a folder dataset's pictures
+    except ValueError as e:
+        raise StopRun(f"error: {e}", 2) from None
     B.get_backend(cfg.backend)                   # raises BackendUnavailable, saying what to do
     folder = RunFolder(Path(cfg.out).expanduser(), command)
     source = None if resume is None or isinstance(resume, dict) else resolve(resume)
