@@ -28,6 +28,12 @@ Training D on P needs dP/dtheta, the derivative of a derivative. Four passes giv
    the weight product backward already computes, with the input replaced by
    the tangent. SpectralNorm chains it through ``W / sigma`` as its backward does.
 
+A class-conditional D (minigan/models/conditional.py) scores ``s(x, y)``; the labels y
+are constants of the input gradient (g is d s / d x alone). The passes run through it as
+through a Sequential, its label input made a layer of the chain (:func:`chain_of`): a concat
+D is ``[LabelPlanes(y)] + its layers`` (the planes' tangent is zero), a projection D is
+``its body + [ProjectionScore(y)]`` (``<e_y, sum phi>``'s tangent is ``<e_y, sum phi_dot>``).
+
 docs/gradient-penalty.md derives each step. At ``g_i = 0`` the norm has no
 derivative; we take v_i = 0 there (the subgradient 0, as PyTorch's
 ``torch.linalg.vector_norm`` does; ``sqrt(sum(g**2))`` in autograd gives NaN).
@@ -44,20 +50,23 @@ import contextlib
 
 from .backend import get_array_module
 from .losses import as_float64
+from .models.conditional import LabelConcat, ProjectionD
+from .models.conditional_chain import LabelPlanes, ProjectionScore
 from .nn import BatchNorm1d, BatchNorm2d, MinibatchStdDev, Sequential, Sigmoid, SpectralNorm, Tanh
 from .nn.module import Module
 
 
-def gradient_penalty(D, x, weight=1.0, target=1.0) -> float:
+def gradient_penalty(D, x, weight=1.0, target=1.0, labels=None) -> float:
     """WGAN-GP's ``P = mean_i (||grad_x D(x)_i||_2 - target)^2``; adds ``weight * dP/dtheta`` into ``D.grads``.
 
-    D: a Sequential critic giving one raw score per sample, (N, 1) or (N, 1, 1, 1)
+    D: a Sequential critic giving one raw score per sample, (N, 1) or (N, 1, 1, 1), or a
+       conditional D (``D(x, labels)``: pass ``labels``, (N,) ints; the gradient is x's alone)
     x: (N, C, H, W) (or (N, features)), e.g. WGAN-GP's x_hat = a x_real + (1 - a) x_fake
     """
-    return float(gradient_penalty_array(D, x, weight, target))
+    return float(gradient_penalty_array(D, x, weight, target, labels))
 
 
-def gradient_penalty_array(D, x, weight=1.0, target=1.0, with_norm=False):
+def gradient_penalty_array(D, x, weight=1.0, target=1.0, labels=None, with_norm=False):
     """:func:`gradient_penalty` with P left on x's backend, a 0-d float64 array (what the trainer
     uses: ``float()`` would wait for the GPU). ``with_norm``: ``(P, mean_i ||g_i||)``, the mean
     input-gradient norm the job logs beside the penalty."""
@@ -67,27 +76,28 @@ def gradient_penalty_array(D, x, weight=1.0, target=1.0, with_norm=False):
         safe = xp.where(norm > 0, norm, 1)                            # at ||g_i|| = 0: v_i = 0 (subgradient)
         coef = (2 / N) * (norm - target) / safe                       # d/dg_i (|g_i| - t)^2 / N = 2/N (|g_i| - t) g_i/|g_i|
         return P, coef
-    return _penalty("gradient_penalty", D, x, weight, dP_dg, with_norm)
+    return _penalty("gradient_penalty", D, x, weight, dP_dg, labels, with_norm)
 
 
-def r1_penalty(D, x, weight=1.0) -> float:
+def r1_penalty(D, x, weight=1.0, labels=None) -> float:
     """R1's ``P = mean_i ||grad_x D(x)_i||^2``; adds ``weight * dP/dtheta`` into ``D.grads``.
 
     Mescheder et al.'s regularizer is ``(gamma / 2) P`` on real images: pass ``weight=gamma / 2``.
+    A conditional D takes the pictures' ``labels`` (N,), as :func:`gradient_penalty`.
     """
-    return float(r1_penalty_array(D, x, weight))
+    return float(r1_penalty_array(D, x, weight, labels))
 
 
-def r1_penalty_array(D, x, weight=1.0, with_norm=False):
+def r1_penalty_array(D, x, weight=1.0, labels=None, with_norm=False):
     """:func:`r1_penalty` with P left on x's backend, a 0-d float64 array (``with_norm``: and mean_i ||g_i||)."""
     def dP_dg(norm, N):
         xp = get_array_module(norm)
         return (norm * norm).mean(), xp.full_like(norm, 2 / N)        # d/dg_i |g_i|^2 / N = 2/N g_i
-    return _penalty("r1_penalty", D, x, weight, dP_dg, with_norm)
+    return _penalty("r1_penalty", D, x, weight, dP_dg, labels, with_norm)
 
 
-def _penalty(name, D, x, weight, dP_dg, with_norm=False):
-    layers = critic_layers(D, name)
+def _penalty(name, D, x, weight, dP_dg, labels=None, with_norm=False):
+    layers = chain_of(D, labels, name)
     with _flags_restored(layers):
         g, deltas = input_gradient(layers, x, name)                   # passes 1 and 2
         N = deltas[-1].shape[0]                                       # D's scores: the samples, or packs of m
@@ -133,14 +143,37 @@ def add_tangent_weight_grads(layers, deltas, v):
     """
     a_dot = v                                                         # a_dot_0 = v, the input's tangent
     for l, layer in enumerate(layers, start=1):                       # layer l maps a_{l-1} to a_l, as above
-        if "weight" in layer.params:
+        if layer.params:                                              # a weight layer (critic_layers checked it)
             layer.add_weight_grad(deltas[l - 1], a_dot)               # d s_dot/dW_l = delta_l (x) a_dot_{l-1}
         if l < len(layers):
             a_dot = layer.tangent(a_dot)                              # a_dot_l = J_l a_dot_{l-1} (no bias)
 
 
+def chain_of(D, labels=None, name="critic"):
+    """D as the chain of layers the four passes run through: :func:`critic_layers`, with a conditional
+    D's label input made a layer for this batch's ``labels`` (see the module docstring)."""
+    conditional = isinstance(D, (LabelConcat, ProjectionD))
+    if conditional != (labels is not None):
+        raise ValueError(f"{name}: " + ("a conditional D needs the pictures' labels" if conditional else
+                                        "labels given, but D is not conditional"))
+    layers = critic_layers(D, name)
+    if isinstance(D, LabelConcat):
+        return [LabelPlanes(labels, D.num_classes)] + layers                 # s(x, y) = D([x, planes(y)])
+    if isinstance(D, ProjectionD):
+        return layers[:-1] + [ProjectionScore(D, labels)]                    # body, then head + <e_y, sum phi>
+    return layers
+
+
 def critic_layers(D, name="critic_layers"):
-    """D's layers in the order they run (nested Sequentials flattened), or a clear error for one we cannot handle."""
+    """D's layers in the order they run (nested Sequentials flattened), or a clear error for one we cannot handle.
+
+    A conditional D's: a concat D's stack (after its label planes), a projection D's body and head.
+    """
+    if isinstance(D, ProjectionD):
+        if D.sigmoid is not None:
+            raise ValueError(f"{name}: D's Sigmoid is not piecewise linear, and the penalties act on D's raw "
+                             "score: build the ProjectionD with sigmoid=False")
+        D = Sequential(*D.body.layers, D.head)
     layers = list(_flatten(D))
     for where, layer in layers:
         problem = _unsupported(layer)
@@ -185,4 +218,4 @@ def _flags_restored(layers):
             layer.requires_grad, layer.input_grad = requires_grad, input_grad
 
 
-__all__ = ["gradient_penalty", "r1_penalty", "input_gradient", "add_tangent_weight_grads", "critic_layers"]
+__all__ = ["gradient_penalty", "r1_penalty", "input_gradient", "add_tangent_weight_grads", "critic_layers", "chain_of"]

@@ -47,7 +47,16 @@ from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
 from .step_stats import StepStats
 from .trainer_state import SamplingAndSaving
 
-__all__ = ["GANTrainer", "NonFiniteLossError", "StepStats", "conditional_classes"]
+__all__ = ["GANTrainer", "NonFiniteLossError", "StepInterrupted", "StepStats", "conditional_classes"]
+
+
+class StepInterrupted(Exception):
+    """``interrupted()`` said stop between two D updates: ``done`` of ``n_critic`` are applied, the rest and
+    G's update are not. ``state_dict()`` now saves the step part-way; a trainer loaded from it finishes it."""
+
+    def __init__(self, done: int, n_critic: int):
+        super().__init__(f"stopped after {done} of {n_critic} D updates; the step goes on from there when resumed")
+        self.done, self.n_critic = done, n_critic
 
 
 class GANTrainer(SamplingAndSaving):
@@ -105,6 +114,8 @@ class GANTrainer(SamplingAndSaving):
             raise ValueError(f"n_critic must be >= 1, got {n_critic}")
         if ema is not None and not 0.0 < ema < 1.0:
             raise ValueError(f"ema decay must be in (0, 1), e.g. 0.999; got {ema}")
+        clip = 0.01 if clip is None else clip                   # None: the default (a config leaves unset
+        gp_weight = 10.0 if gp_weight is None else gp_weight    # what its game does not read)
         if not (clip > 0 and gp_weight >= 0 and r1 >= 0):
             raise ValueError(f"need clip > 0, gp_weight >= 0 and r1 >= 0; got clip={clip}, "
                              f"gp_weight={gp_weight}, r1={r1}")
@@ -114,9 +125,6 @@ class GANTrainer(SamplingAndSaving):
         self.loss = make_gan_loss(loss, sigmoid_head=isinstance(last, Sigmoid), label_smoothing=label_smoothing)
         self.clip = float(clip) if self.loss.weight_clipping else None   # wgan only
         self.gp_weight, self.r1 = float(gp_weight), float(r1)
-        if (self.loss.gradient_penalty or self.r1 > 0) and self.num_classes is not None:
-            raise ValueError("the gradient penalties (wgan-gp, r1) do not support a conditional D yet: "
-                             "train it with another loss, or without --r1")
         if self.loss.gradient_penalty or self.r1 > 0:         # a clear error now, not at the first step
             critic_layers(D, f"GANTrainer({'loss=' + repr(loss) if self.loss.gradient_penalty else 'r1=' + str(r1)})")
         self.opt_G = Adam(G, lr=lr if lr_g is None else lr_g, betas=betas)
@@ -134,6 +142,8 @@ class GANTrainer(SamplingAndSaving):
         self.G_ema = copy.deepcopy(G).eval() if ema is not None else None
         self.step_count = 0
         self.last_fakes = None                                # (x_fake, dLoss_G/dx_fake) of the latest G update
+        self.critic_done = 0        # D updates of the current step done before it was cut short (saved, resumed)
+        self.interrupted = None     # None, or a callable (the job's signal flag) that stops a step between D updates
         G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
         self.track_grad_flow = track_grad_flow
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
@@ -181,7 +191,11 @@ class GANTrainer(SamplingAndSaving):
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 (or the chosen game's targets)
         D.layers[0].input_grad = False                        # D's inputs are constants in its update
-        for k in range(self.n_critic):
+        start = min(self.critic_done, self.n_critic - 1)      # a step cut short goes on at its next D update
+        for k in range(start, self.n_critic):
+            if k > start and self.interrupted is not None and self.interrupted():
+                self.critic_done = k                          # saved with the state: a resume goes on from here,
+                raise StepInterrupted(k, self.n_critic)       # exactly as if the step had not stopped
             before = saved_buffers(G, D)                      # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
 
@@ -197,7 +211,7 @@ class GANTrainer(SamplingAndSaving):
             loss_fake, ds_fake = self.loss.d_fake(s_fake)     # bce: BCE(D(G(z)), 0)
             D.backward(ds_fake)                               # D.grads += dLoss_fake/dtheta_D; the dx it
                                                               # returns is dropped: nothing flows into G
-            penalty, penalties = self._penalties(x_real, x_fake)   # 2b. wgan-gp, R1 (if on); their terms, logged
+            penalty, penalties = self._penalties(x_real, x_fake, y_real)   # 2b. wgan-gp, R1 (if on); their terms, logged
             loss_d = loss_real + loss_fake + penalty
             ok = check(loss_d, "Loss_D", self._critic_name(k), before)   # finite? (on a GPU: a device bool)
             self.opt_D.step(apply=ok)                         # Adam on D only
@@ -221,6 +235,7 @@ class GANTrainer(SamplingAndSaving):
         self._update_ema(ok)                                  # the moving average of G, if kept
 
         self.step_count += 1
+        self.critic_done = 0                                  # the step is whole
         return self._statistics(loss_d, loss_g, s_real, s_fake, s_fake_g, penalties, check, flow)
 
     # -- the named steps the algorithm above calls (each one a reader can skip) --
@@ -234,13 +249,14 @@ class GANTrainer(SamplingAndSaving):
         z_k = self._noise(N) if z is None else self._to_model(z, "z")
         return z_k, self._fake_labels(N, fake_labels, x_real)
 
-    def _penalties(self, x_real, x_fake):
+    def _penalties(self, x_real, x_fake, y_real):
         """Loss_D's penalty terms: ``(their sum, {name: weight * P, name_grad_norm: mean ||grad_x D||})``.
 
         Each adds its ``weight * dP/dtheta_D`` into D.grads. wgan-gp: ``lambda * mean
         (||grad_x D(x_hat)|| - 1)^2`` at random points between reals and fakes; R1 (``--r1
         gamma``): ``gamma/2 * mean ||grad_x D(x_real)||^2``. They judge D itself, at the
-        un-augmented images (no T). ``(0.0, {})`` when neither is on.
+        un-augmented images (no T); a conditional D with the real pictures' labels ``y_real``.
+        ``(0.0, {})`` when neither is on.
         """
         terms = []
         if self.loss.gradient_penalty:
@@ -249,8 +265,9 @@ class GANTrainer(SamplingAndSaving):
         if self.r1 > 0:
             terms.append(("r1", r1_penalty_array, x_real, self.r1 / 2))
         total, logged = 0.0, {}
+        labels = y_real[0] if y_real else None                 # conditional: D(., y) with the reals' labels
         for name, penalty, x, weight in terms:
-            P, norm = penalty(self.D, x, weight=weight, with_norm=True)   # adds weight * dP/dtheta_D into D.grads
+            P, norm = penalty(self.D, x, weight=weight, labels=labels, with_norm=True)   # + weight * dP/dtheta_D
             logged[name], logged[f"{name}_grad_norm"] = weight * P, norm   # ... and weight * P into Loss_D:
             total = total + logged[name]                                   # the weight, in one place
         return total, logged

@@ -51,6 +51,7 @@ class SamplingAndSaving:
             "augment": self.augment.state_dict(),
             "dropout_rng": self.dropout_rng.bit_generator.state,
             "step": self.step_count,
+            "critic_done": self.critic_done,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -71,3 +72,4 @@ class SamplingAndSaving:
         if "dropout_rng" in state:                            # absent in checkpoints before Dropout
             self.dropout_rng.bit_generator.state = state["dropout_rng"]
         self.step_count = int(state["step"])
+        self.critic_done = int(state.get("critic_done", 0))   # absent before steps could stop between D updates

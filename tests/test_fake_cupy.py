@@ -378,7 +378,7 @@ def test_the_judge_is_trained_on_the_device_when_none_is_cached(fake_cupy, tiny_
     clf = load_or_train_classifier("mnist", root=tiny_job.data_dir, cache_dir=tmp_path / "new", backend="cupy",
                                    progress=False)             # RECIPE: 2 epochs of 1 batch of 128 here
     assert on_device(next(iter(clf.params.values()))) and 0 <= clf.test_accuracy <= 1
-    saved = load_classifier(classifier_path("mnist", tmp_path / "new"), "mnist")    # saved from the device
+    saved = load_classifier(classifier_path("mnist", tmp_path / "new", clf.meta["data"]), "mnist")   # saved from the device
     assert_same(saved.state_dict(), clf.state_dict(), rtol=0, atol=0)
 
 

@@ -56,6 +56,8 @@ CASES = {
     "sngan-hinge": dict(loss="hinge", spectral_norm=True),
     "conditional-concat": dict(loss="bce", num_classes=3),
     "conditional-projection": dict(loss="hinge", num_classes=3, conditional="projection"),
+    "conditional-wgan-gp": dict(loss="wgan-gp", num_classes=3, n_critic=2),
+    "conditional-projection-r1": dict(loss="hinge", num_classes=3, conditional="projection", r1=1.0),
 }
 
 

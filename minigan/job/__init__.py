@@ -10,7 +10,8 @@ The engine (``minigan/backend.py``, ``minigan/nn/``, ``minigan/optim.py``) and t
     runlock.py            one job per folder
     output_guard.py       where a command may write: never over a run's file or one that is not its own
     interrupts.py         SIGTERM and SIGHUP like Ctrl-C; a closed stdout is no error
-    checkpoint.py         save and resume, bit for bit
+    checkpoint.py         save and resume, bit for bit; reading bounded by the file's own bytes
+    weights_fit.py        a checkpoint's arrays against its config, before any network is built
     logs.py, progress.py  metrics.csv and the progress bar
     side_tasks.py         samples, checkpoints, evaluation and the report, one call each
     divergence.py         stopping a run whose losses blow up

@@ -18,6 +18,12 @@ text stored under the key ``meta``, with each array replaced by a reference
 ``allow_pickle=False`` (a checkpoint can never run code) and puts the tree back
 together. ``numpy.load`` opens the file anywhere, no minigan needed.
 
+Reading is bounded (:func:`check_members`): before any array is read, each
+member's claimed size is checked against the bytes in the file (a compressed
+member may expand at most :data:`MAX_EXPANSION` times: no zip bomb), each
+``.npy`` header's shape against its member's size, and the JSON's nesting
+against :data:`MAX_DEPTH`. So a checkpoint costs the memory of its arrays, no more.
+
 Writing is atomic (:mod:`minigan.fileio`): a crash, a full disk or Ctrl-C
 while saving leaves the previous checkpoint as it was. After a checkpoint is
 complete, the text file ``<out>/latest`` is pointed at it (atomically too), and
@@ -30,6 +36,7 @@ then older checkpoints beyond the last ``keep`` are deleted.
 from __future__ import annotations
 
 import json
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -43,6 +50,8 @@ LATEST = "latest"                     # the pointer file, in the output folder
 FOLDER = "checkpoints"                # the checkpoints, under the output folder
 NAME = re.compile(r"step_(\d+)\.npz$")
 POINTER = re.compile(rf"(?:{FOLDER}/)?step_\d+\.npz")   # what a pointer holds: checkpoints/step_000400.npz
+MAX_EXPANSION = 100                   # a compressed member may hold at most 100x its stored bytes (+ 1 MiB)
+MAX_DEPTH = 100                       # the JSON's nesting (a checkpoint's is about 20 deep)
 
 
 class CheckpointError(Exception):
@@ -73,18 +82,20 @@ def load_checkpoint(path) -> dict:
             raise CheckpointError(f"{path} is not a minigan checkpoint (not a .npz file); pass a run's "
                                   "folder, its 'latest' pointer, or a checkpoints/step_*.npz file")
     try:
+        check_members(path)                       # every claimed size against the file, before reading
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise CheckpointError(f"{path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
     try:
         meta = json.loads(arrays.pop("meta").item())
-        ok = meta.get("format") == FORMAT
-    except (KeyError, ValueError, AttributeError):
+        ok = meta.get("format") == FORMAT and nesting(meta) <= MAX_DEPTH
+    except (KeyError, ValueError, AttributeError, TypeError, RecursionError):
         ok = False
     if not ok:
-        raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry)")
-    if meta.get("version", 0) > VERSION:
+        raise CheckpointError(f"{path} is a .npz file but not a minigan checkpoint (no 'meta' entry, or one "
+                              f"nested deeper than {MAX_DEPTH})")
+    if not isinstance(meta.get("version", 0), int) or meta.get("version", 0) > VERSION:
         raise CheckpointError(f"{path} was written by a newer minigan (checkpoint version "
                               f"{meta['version']}, this one reads up to {VERSION}); upgrade minigan")
     try:
@@ -94,6 +105,49 @@ def load_checkpoint(path) -> dict:
                               "use an earlier checkpoint of the run (its checkpoints/ folder)") from None
     except (ValueError, TypeError, AttributeError, StopIteration):
         raise CheckpointError(f"{path} is damaged: its 'meta' entry does not describe a checkpoint") from None
+
+
+def check_members(path) -> None:
+    """Raise ``ValueError`` unless every member of the ``.npz`` at ``path`` holds what it claims.
+
+    Reads only the zip's directory and each ``.npy`` header: a compressed member
+    must not expand more than :data:`MAX_EXPANSION` times, a stored one holds
+    exactly its bytes (and they are in the file), and each header's ``shape x itemsize`` fills its member exactly.
+    """
+    size = Path(path).stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.header_offset + info.compress_size > size:
+                raise ValueError(f"member {info.filename!r} claims {info.compress_size:,} stored bytes, more "
+                                 f"than the {size:,}-byte file holds")
+            if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+                raise ValueError(f"member {info.filename!r} claims {info.file_size:,} bytes but stores "
+                                 f"{info.compress_size:,}")
+            if info.file_size > MAX_EXPANSION * info.compress_size + 2**20:
+                raise ValueError(f"member {info.filename!r} would expand from {info.compress_size:,} to "
+                                 f"{info.file_size:,} bytes (a zip bomb?)")
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(f)
+                data = math.prod(shape) * dtype.itemsize
+                if dtype.hasobject or f.tell() + data != info.file_size:
+                    raise ValueError(f"member {info.filename!r} claims an array {shape} of {dtype} that its "
+                                     f"{info.file_size:,} bytes do not hold")
+
+
+def nesting(tree) -> int:
+    """How many levels of lists and dicts ``tree`` has, counted up to ``MAX_DEPTH + 1`` (without
+    recursion: a hostile file may nest 200,000 deep)."""
+    depth, level = 0, [tree]
+    while depth <= MAX_DEPTH:
+        level = [node for node in level if isinstance(node, (dict, list))]
+        if not level:
+            break
+        depth += 1
+        level = [v for node in level for v in (node.values() if isinstance(node, dict) else node)]
+    return depth
 
 
 def _split(tree, prefix: str, arrays: dict):
@@ -181,6 +235,13 @@ def resolve(path) -> Path:
     """A checkpoint file from a checkpoint file, a ``latest`` pointer, or an output folder."""
     path = Path(path).expanduser()
     if path.is_dir():
+        if _named_by_pointer(path) is None and saved_steps(path):        # a run whose pointer is damaged
+            newest, pointer = checkpoint_path(path, saved_steps(path)[-1]), path / LATEST
+            target = _pointer_target(pointer) if pointer.is_file() else None
+            what = (f"points to {path / target}, which does not exist" if target else
+                    "is missing" if not pointer.exists() else "is empty or damaged")
+            raise CheckpointError(f"{pointer} {what}; pass a checkpoint itself (the newest is {newest}), "
+                                  "or resume the run (--resume) to repair the pointer")
         if not (path / LATEST).is_file():
             raise CheckpointError(f"{path} is a folder with no '{LATEST}' pointer in it: "
                                   "no run has saved a checkpoint there yet")
@@ -196,18 +257,52 @@ def resolve(path) -> Path:
     return path
 
 
-def resume_point(out) -> Path:
-    """The checkpoint ``--resume`` (no value) continues the run in ``out`` from.
+def resume_point(out) -> tuple[Path, str | None]:
+    """``(checkpoint, note)``: what ``--resume`` (no value) continues the run in ``out`` from, and why if
+    that is not simply ``latest``'s (a line to print; None otherwise).
 
     Normally ``latest``'s. A job killed between writing a checkpoint and moving
     the pointer (both atomic, but two steps) leaves a complete newer file that
     ``latest`` does not name yet: that one is the run's newest state, so it wins.
+    A pointer that is missing, empty, damaged or names a missing file heals: the
+    newest complete checkpoint in ``out/checkpoints`` is the run's state.
     """
-    path = resolve(out)
-    newest = saved_steps(out)
-    if newest and newest[-1] > _step_of(path):
-        return checkpoint_path(out, newest[-1])
-    return path
+    out = Path(out).expanduser()
+    named = _named_by_pointer(out)
+    complete = [s for s in reversed(saved_steps(out)) if is_complete(checkpoint_path(out, s))]
+    if named is not None:
+        if complete and complete[0] > _step_of(named):
+            return checkpoint_path(out, complete[0]), (
+                f"{out / LATEST} names step {_step_of(named)}, but the job was stopped after saving "
+                f"step_{complete[0]:06d}.npz completely; resuming from it")
+        return named, None
+    if not complete:
+        return resolve(out), None                 # no checkpoint to heal from: resolve says what is wrong
+    pointer = out / LATEST
+    what = ("is missing" if not pointer.exists() else "is empty" if pointer.is_file() and not pointer.stat().st_size
+            else "names no checkpoint there")
+    return checkpoint_path(out, complete[0]), (f"{pointer} {what}; resuming from the newest complete "
+                                               f"checkpoint, {FOLDER}/step_{complete[0]:06d}.npz")
+
+
+def _named_by_pointer(out: Path) -> Path | None:
+    """The checkpoint ``out/latest`` names, if it is a pointer and that file is there; else None."""
+    pointer = out / LATEST
+    if not pointer.is_file():
+        return None
+    target = _pointer_target(pointer)
+    if target is None or not (out / target).is_file() or not NAME.search(target):
+        return None
+    return out / target
+
+
+def is_complete(path) -> bool:
+    """Whether ``path`` is a whole ``.npz`` whose members hold what they claim (reads only headers)."""
+    try:
+        check_members(path)
+        return True
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        return False
 
 
 def _pointer_target(path: Path) -> str | None:

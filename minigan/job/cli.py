@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..backend import BackendUnavailable
-from .checkpoint import CheckpointError, latest_step, load_checkpoint, resolve, resume_point
+from .checkpoint import CheckpointError, load_checkpoint, resolve, resume_point
 from .arg_types import nonnegative_int, positive_int
 from .config import TrainConfig, config_for_resume
 from .data import DatasetError
@@ -103,10 +103,9 @@ def run_train(args, parser) -> int:
             cfg = TrainConfig(**given)
         else:
             out = Path(given.get("out", TrainConfig.out)).expanduser()
-            path = resolve(args.resume) if args.resume else resume_point(out)
-            if not args.resume and path != resolve(out):
-                print(f"note: {out / 'latest'} names step {latest_step(out)}, but the job was stopped after saving "
-                      f"{path.name} completely; resuming from it")
+            path, note = (resolve(args.resume), None) if args.resume else resume_point(out)
+            if note:
+                print(f"note: {note}")
             state = load_checkpoint(path)
             if "out" not in given and path.parent.name == "checkpoints":
                 given["out"] = str(path.parent.parent)   # keep writing beside the checkpoint

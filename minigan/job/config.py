@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 
 from .. import backend as B
 from .arg_types import in_range, nonnegative_float, nonnegative_int, positive_float, positive_int, yes_no
@@ -83,6 +84,10 @@ class TrainConfig:
     class_names: list | None = field(default=None, metadata={
         "help": "the classes of a --conditional run, label k is class_names[k]: the dataset's, or a folder's "
                 "sub-folders, sorted; filled in by the job, not a flag", "group": "model", "flag": False})
+    data_fingerprint: dict | None = field(default=None, metadata={
+        "help": "the training data's fingerprint, {pictures, sha256} of the decoded arrays "
+                "(minigan/job/data/fingerprint.py): a resume on other data is refused; filled in by the job, "
+                "not a flag", "group": "data", "flag": False})
     dtype: str = option("float32", "floating-point type of weights and activations", "model",
                         choices=("float32", "float64"))
     backend: str = option("numpy", "array backend: numpy on the CPU, cupy on an NVIDIA GPU", "model",
@@ -171,6 +176,7 @@ class TrainConfig:
                              f"channel{'s' * (own > 1)}")
         if self.eval_samples < 2:
             raise ValueError("--eval-samples must be at least 2 (the Frechet distance needs a covariance)")
+        check_flags_apply(self)
         channels = self.channels or DATASET_CHANNELS.get(self.dataset, 1)
         grad_flow_every = self.sample_every if self.grad_flow_every is None else self.grad_flow_every
         class_names = self.class_names                       # a folder's classes: known once it is read
@@ -186,13 +192,16 @@ class TrainConfig:
     def from_dict(cls, saved: dict) -> "TrainConfig":
         """The config a checkpoint or config.json saved; keys this version has no field for are skipped."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in saved.items() if k in names})
+        cfg = cls(**{k: v for k, v in saved.items() if k in names})
+        loss = cfg.loss or "bce"                             # a run from before the games played bce; older
+        return replace(cfg, **{k: None for k, game in GAME_ONLY.items() if loss != game})   # configs saved clip
+                                                             # and gp_weight for every game: its own alone count
 
 
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
 #: the data (the seed shuffles each epoch): a resumed run must keep them.
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
-                    "batch_size", "seed", "conditional", "pack", "mbstd")
+                    "batch_size", "seed", "conditional", "pack", "mbstd", "recipe", "loss")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -205,16 +214,39 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     """
     cfg = TrainConfig.from_dict(saved)
     cfg = replace(cfg, **{k: v for k, v in zip(("d_head", "d_norm", "spectral_norm"), _form_fields(cfg))})
+    cfg = replace(cfg, loss=cfg.loss or "bce")                    # a run from before the games played bce
     overrides = dict(overrides)
+    if "lr" in overrides:                          # --lr given now sets both rates, unless --lr-g/--lr-d are given too
+        overrides.setdefault("lr_g", None)
+        overrides.setdefault("lr_d", None)
     if ("epochs" in overrides) != ("max_steps" in overrides):     # one length flag given: it alone decides
         overrides.setdefault("epochs", None)
         overrides.setdefault("max_steps", None)
     changed = [k for k in LOCKED_ON_RESUME if k in overrides and overrides[k] != getattr(cfg, k)]
     if changed:
-        was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in changed)
+        was = ", ".join(f"--{k.replace('_', '-')} {getattr(cfg, k)}" if getattr(cfg, k) is not None
+                        else f"no --{k.replace('_', '-')}" for k in changed)
         raise ValueError(f"cannot resume with different {', '.join(changed)}: the checkpoint was "
                          f"trained with {was}. Leave these flags out, or start a new run in a new --out")
     return replace(cfg, **overrides)
+
+
+#: Settings that one game alone reads: the field -> the --loss it belongs to.
+GAME_ONLY = {"clip": "wgan", "gp_weight": "wgan-gp"}
+MAX_N_CRITIC = 100                               # D updates per step: beyond this, one step would run for hours
+
+
+def check_flags_apply(cfg: TrainConfig) -> None:
+    """A one-line ValueError for a flag the chosen game would ignore (call it before the defaults are filled)."""
+    recipe = RECIPES[cfg.recipe].settings if cfg.recipe else {}
+    loss = cfg.loss or recipe.get("loss", GAME_DEFAULTS["loss"])
+    for key, game in GAME_ONLY.items():
+        if getattr(cfg, key) is not None and loss != game:
+            raise ValueError(f"--{key.replace('_', '-')} applies to --loss {game} only, and this run plays {loss}: "
+                             f"leave it out, or add --loss {game}")
+    if cfg.n_critic is not None and cfg.n_critic > MAX_N_CRITIC:
+        raise ValueError(f"--n-critic {cfg.n_critic} is more than {MAX_N_CRITIC} D updates per step; "
+                         "papers use 1 to 5")
 
 
 #: The game's settings when neither a flag nor a recipe gives them: DCGAN's.
@@ -226,8 +258,11 @@ def with_game_defaults(cfg: TrainConfig) -> TrainConfig:
     """``cfg`` with each unset (None) game setting from its recipe, else :data:`GAME_DEFAULTS`, and
     D's form from the loss: no batch norm for the penalties, a Sigmoid head for bce/minimax only."""
     recipe = RECIPES[cfg.recipe].settings if cfg.recipe else {}
+    if cfg.lr is not None:                           # an explicit --lr beats the recipe's lr_g and lr_d
+        recipe = {k: v for k, v in recipe.items() if k not in ("lr_g", "lr_d")}
     fill = {k: v for k, v in {**GAME_DEFAULTS, **recipe}.items() if getattr(cfg, k) is None}
     cfg = replace(cfg, **fill)
+    cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # only its game reads it
     penalty = cfg.loss == "wgan-gp" or cfg.r1 > 0
     if cfg.d_norm is None:
         cfg = replace(cfg, d_norm="none" if penalty else "batch")
@@ -245,8 +280,7 @@ def check_game(cfg: TrainConfig) -> TrainConfig:
     if penalty and cfg.d_head == "sigmoid":
         raise ValueError(f"{penalty} acts on D's raw score: use --d-head raw")
     if GAN_LOSSES[cfg.loss].needs_raw_score and cfg.d_head == "sigmoid":
-        raise ValueError(f"--loss {cfg.loss} needs D's raw score, but --d-head is sigmoid: use --d-head raw "
-                         "(a resumed run keeps its D: resume with --loss bce or minimax, or start a new run)")
+        raise ValueError(f"--loss {cfg.loss} needs D's raw score, but --d-head is sigmoid: use --d-head raw")
     if cfg.label_smoothing and not GAN_LOSSES[cfg.loss].has_labels:
         raise ValueError(f"--label-smoothing works with the losses that have targets (bce, minimax, lsgan), "
                          f"not --loss {cfg.loss}: leave it out")
@@ -297,6 +331,20 @@ def picture_size(cfg: TrainConfig) -> int:
     return 1 if cfg.dataset in POINT_SETS else IMAGE_SIZE[cfg.arch]
 
 
+def check_out_path(cfg: TrainConfig) -> None:
+    """A one-line ValueError if a run writing into ``cfg.out`` would train on its own files: ``--out`` inside
+    a folder dataset's ``--data-dir`` (the pictures it saves would join the data on the next start)."""
+    if cfg.dataset == "folder" and cfg.data_dir and _inside(cfg.out, cfg.data_dir):
+        raise ValueError(f"--out {cfg.out} is inside --data-dir {cfg.data_dir}: the run would train on its own "
+                         "samples; put --out outside the pictures' folder")
+
+
+def _inside(path, folder) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (symlinks followed)."""
+    path, folder = Path(path).expanduser().resolve(), Path(folder).expanduser().resolve()
+    return path == folder or folder in path.parents
+
+
 def d_form(cfg: TrainConfig) -> dict:
     """D's form as the model builders take it: ``{"sigmoid": ..., "d_norm": ..., "spectral_norm": ...}``.
 
@@ -311,13 +359,15 @@ def recipe_line(cfg: TrainConfig) -> str | None:
     if not cfg.recipe:
         return None
     recipe = RECIPES[cfg.recipe]
-    overridden = [f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k, v in recipe.settings.items()
-                  if getattr(cfg, k) != v]
+    used = {**{k: getattr(cfg, k) for k in recipe.settings},        # what the run trains with:
+            "lr_g": cfg.lr if cfg.lr_g is None else cfg.lr_g,       # G's and D's rates, from --lr
+            "lr_d": cfg.lr if cfg.lr_d is None else cfg.lr_d}       # unless --lr-g/--lr-d give them
+    overridden = [f"--{k.replace('_', '-')} {used[k]}" for k, v in recipe.settings.items() if used[k] != v]
     return (f"recipe {recipe.describe()}" + (f"; overridden by flags: {', '.join(overridden)}" if overridden else ""))
 
 
 def print_config(cfg: TrainConfig, path) -> None:
-    print(f"config (saved to {path}):")
+    print(f"config (to be saved as {path}):")
     width = max(len(f.name) for f in fields(cfg))
     for f in fields(cfg):
         if f.name == "class_names" and cfg.class_names:      # a long list: its length and first few

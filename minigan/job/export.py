@@ -25,6 +25,7 @@ from pathlib import Path
 from .checkpoint import LATEST, CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, d_form
 from .output_guard import OutputTarget
+from .weights_fit import check_weights_fit
 from ..models.pytorch_layout import NetSpec
 from ..models.safetensors_file import SafetensorsUnavailable, require_safetensors, save_safetensors
 
@@ -70,6 +71,11 @@ def export_checkpoint(checkpoint, out, net: str = "G", ema: bool | None = None, 
                          "drop --ema, or pass --no-ema")
     use_ema = has_ema if ema is None else ema
     step = int(state.get("step", 0))
+    try:                                              # every array against the config, before building anything
+        check_weights_fit(TrainConfig.from_dict(config).resolved(), weights,
+                          [("G_ema" if which == "G" and use_ema else which) for which in targets])
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"{source} does not match the networks its config describes: {e}") from None
     for which, target in targets.items():
         key = "G_ema" if which == "G" and use_ema else which
         spec = _spec(config, which, source)

@@ -42,6 +42,7 @@ from .checkpoint import CheckpointError, load_checkpoint, resolve
 from .config import TrainConfig, build_models
 from .data import POINT_SETS, class_index, mixture
 from .output_guard import OutputTarget
+from .weights_fit import check_weights_fit
 from ..models import sample_noise
 from .viz import grid_scale, picture_format, save_grid
 from .viz.scatter import save_scatter
@@ -120,6 +121,8 @@ def load_generator(path, backend: str = "numpy", use_ema: bool = True) -> Genera
         config = TrainConfig.from_dict(saved)
         config.backend = "numpy"                                          # built on the CPU, moved below
         config = config.resolved()
+        use_ema = use_ema and state["trainer"].get("G_ema") is not None
+        check_weights_fit(config, state["trainer"], ("G_ema" if use_ema else "G",))   # before building anything
         G, _ = build_models(config)                                      # the architecture the run trained
         weights = state["trainer"].get("G_ema") if use_ema else None     # the checkpoint's weights replace G's
         G.load_state_dict(weights if weights is not None else state["trainer"]["G"])

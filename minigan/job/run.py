@@ -30,10 +30,11 @@ import numpy as np
 from .. import backend as B
 from .. import fast
 from ..fast import cores
-from .checkpoint import load_checkpoint, resolve
-from .config import TrainConfig, build_models, picture_size, print_config, recipe_line, run_length
+from .checkpoint import CheckpointError, load_checkpoint, resolve
+from .config import (TrainConfig, build_models, check_out_path, picture_size, print_config, recipe_line,
+                     run_length)
 from .data import (POINT_SETS, DatasetError, ImageFolder, LabelledImageFolder, PointSet, StackedMNIST, batches,
-                   load_fashion_mnist, load_mnist)
+                   data_changed, fingerprint, load_fashion_mnist, load_mnist)
 from .collapse_eval import COLLAPSE_DATASETS, CollapseJudge
 from .divergence import Diverged
 from .judge import Judge, NoJudge
@@ -42,7 +43,8 @@ from .progress import EpochBar, StopSignals
 from .run_folder import RunFolder, RunFolderError
 from .runlock import FolderInUse, RunLock
 from .side_tasks import Job
-from ..train import GANTrainer, NonFiniteLossError
+from .weights_fit import check_weights_fit
+from ..train import GANTrainer, NonFiniteLossError, StepInterrupted
 
 N_SAMPLES = 64                                   # the fixed noise batch: an 8 x 8 sample grid
 N_POINTS = 2_500                                 # a 2D run's: the points of its scatter plots
@@ -69,10 +71,20 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
     """
     # ---- 0. config, and 1. the backend: fail before anything is written ---------------------------
     cfg = cfg.resolved()
+    try:
+        check_out_path(cfg)                      # not inside a folder dataset's pictures
+    except ValueError as e:
+        raise StopRun(f"error: {e}", 2) from None
     B.get_backend(cfg.backend)                   # raises BackendUnavailable, saying what to do
     folder = RunFolder(Path(cfg.out).expanduser(), command)
     source = None if resume is None or isinstance(resume, dict) else resolve(resume)
     state = resume if isinstance(resume, dict) or resume is None else load_checkpoint(source)
+    if state is not None:
+        try:                                     # the checkpoint's arrays against its config, nothing built yet
+            check_weights_fit(cfg, state.get("trainer"))
+        except (ValueError, TypeError) as e:
+            raise CheckpointError(f"{source or 'the checkpoint'} does not match the networks its config "
+                                  f"describes: {e}") from None
     print_config(cfg, folder.out / "config.json")
     if cfg.recipe:
         print(recipe_line(cfg))                  # the paper's settings, and the flags that overrode them
@@ -97,6 +109,14 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                               f"{cfg.data_dir} now has {', '.join(class_names)}; resume with the data it was "
                               "trained on, or start a new run", 2)
             cfg = replace(cfg, class_names=class_names)      # saved in config.json and every checkpoint
+        now = fingerprint(images, labels)                    # the data, checked on resume (data/fingerprint.py)
+        changed = data_changed(cfg.data_fingerprint, now, cfg.data_dir or cfg.dataset)
+        if changed:
+            raise StopRun(f"error: {changed}", 2)
+        if state is not None and cfg.data_fingerprint is None:
+            print("note: this run was saved without a fingerprint of its data (an older minigan), so its data "
+                  "is not checked now; it is from this resume on")
+        cfg = replace(cfg, data_fingerprint=now)             # saved in config.json and every checkpoint
         N = len(images)
         steps_per_epoch = N // cfg.batch_size        # drop_last: every batch is full
         if steps_per_epoch == 0:
@@ -158,6 +178,7 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
               f"Each line: Loss_D and Loss_G of the {cfg.loss} game (docs/losses-and-stabilizers.md); D(x) and "
               f"D(G(z)) are D's mean outputs on the real and fake batch{'' if cfg.d_head == 'sigmoid' else ' (raw scores for lsgan, hinge and wgan)'}.")
         with StopSignals() as stop:                  # a signal lets the step in progress finish
+            trainer.interrupted = lambda: stop.received   # ... or stops it between two D updates
             try:
                 while trainer.step_count < last_step and not stop.received:
                     e = epoch
@@ -172,7 +193,11 @@ def train(cfg: TrainConfig, resume=None, *, command: str = "minigan train", disc
                     for b in itertools.islice(epoch_batches, end - batch):
                         x, y = b if labels is not None else (b, None)   # y: (B,) the pictures' classes
                         trainer.track_grad_flow = job.grad_flow_due(trainer.step_count + 1)
-                        stats = trainer.step(x, y)   # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                        try:
+                            stats = trainer.step(x, y)   # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                        except StepInterrupted as cut:   # a signal between two D updates (--n-critic > 1)
+                            bar.print(f"note: step {trainer.step_count + 1} {cut}")
+                            break
                         step = trainer.step_count
                         job.guard.check_step(step, stats, trainer)   # a diverged run stops here
                         batch += 1

@@ -39,6 +39,11 @@ before anything is written:
   (checkpoint.py). (Rows and samples after the newest checkpoint are the
   same run's unsaved steps, lost with a crash or a NaN: a resume redoes
   them, step for step, so they are replaced without asking.)
+- **A damaged pointer heals, and never costs a checkpoint.** An empty, damaged or
+  dangling ``latest`` makes ``--resume`` continue from the newest complete checkpoint
+  (checkpoint.py's ``resume_point``, with a note); a fresh start on such a folder is
+  refused like one on any run, and a message advising ``--discard-newer`` lists the
+  checkpoints it would delete.
 - **Leftovers of a killed writer** (``.*.tmp``, minigan/fileio.py) are removed at start.
 
 Every log is resume-safe: a resumed run drops the rows logged after its
@@ -91,7 +96,7 @@ class RunFolder:
 
     def newest_step(self) -> int:
         """The last step anything in the folder records: a log row, a sample grid, a checkpoint (0: none)."""
-        steps = [0, checkpoint.latest_step(self.out) or 0, *checkpoint.saved_steps(self.out)]
+        steps = [0, self._pointed_step(), *checkpoint.saved_steps(self.out)]
         steps += [int(p.stem[5:]) for p in (self.out / "samples").glob("step_*.png") if p.stem[5:].isdigit()]
         with contextlib.suppress(OSError, ValueError, IndexError):   # a damaged log is reported when opened
             steps.append(int(read_metrics(self.out / "metrics.csv")["step"][-1]))
@@ -124,9 +129,12 @@ class RunFolder:
         """
         out, newest = self.out, self.newest_step()
         if state is None:
-            if checkpoint.latest_step(out) is not None:
-                raise RunFolderError(f"{out} already holds a run (checkpoint {out / checkpoint.LATEST} -> "
-                                     f"step {checkpoint.latest_step(out)}). Continue it with: {self.resume_hint()}\n"
+            saved = checkpoint.saved_steps(out)
+            if checkpoint.latest_step(out) is not None or saved:
+                where = (f"checkpoint {out / checkpoint.LATEST} -> step {checkpoint.latest_step(out)}"
+                         if checkpoint.latest_step(out) is not None else
+                         f"checkpoints up to step {saved[-1]} in {out / checkpoint.FOLDER}")
+                raise RunFolderError(f"{out} already holds a run ({where}). Continue it with: {self.resume_hint()}\n"
                                      "or start a new run with another --out (or delete the folder).")
             if newest > 0 and not discard_newer:
                 raise RunFolderError(f"{out} holds {newest} steps of logs or samples of a run that saved no "
@@ -140,13 +148,19 @@ class RunFolder:
             raise RunFolderError(f"{out} holds another run (up to step {newest}); resuming "
                                  f"{source or 'this checkpoint'} there would overwrite its logs, samples and "
                                  "checkpoints. Continue it in a new folder with --out NEW_DIR.")
-        saved = max([checkpoint.latest_step(out) or 0, *checkpoint.saved_steps(out)])
+        saved = max([self._pointed_step(), *checkpoint.saved_steps(out)])
         if saved > step and not discard_newer:
+            doomed = [f"step_{s:06d}.npz" for s in checkpoint.saved_steps(out) if s > step]
             raise RunFolderError(f"{out} has this run saved up to step {saved}; resuming from step {step} would "
-                                 f"discard steps {step + 1}-{newest} (their log rows, samples and checkpoints). "
-                                 f"Keep them by continuing in a new folder with --out NEW_DIR, or add "
-                                 f"{DISCARD_FLAG} to go back to step {step}.")
+                                 f"discard steps {step + 1}-{newest} (their log rows, samples and checkpoints: "
+                                 f"{', '.join(doomed) or 'none saved'}). Keep them by continuing in a new folder "
+                                 f"with --out NEW_DIR, or add {DISCARD_FLAG} to delete them and go back to step {step}.")
         return self.run_id() or state.get("run_id") or uuid.uuid4().hex[:12]
+
+    def _pointed_step(self) -> int:
+        """The step ``latest`` names if that checkpoint is there (0 if not: a dangling pointer saves nothing)."""
+        step = checkpoint.latest_step(self.out)
+        return step if step is not None and checkpoint.checkpoint_path(self.out, step).is_file() else 0
 
     def _same_run(self, state, source) -> bool:
         if self.run_id() and state.get("run_id"):

@@ -14,10 +14,11 @@ for the open file and drops it when the process ends, however it ends (a
 crash, ``kill -9``, a power cut), so a lock left by a dead job is no lock at
 all: the next job simply takes it, with no guessing whether a pid is still
 alive. The file itself stays in the folder (deleting a lock file while
-another process opens it is a race); it holds the pid, host, start time and
-command of the job that holds it, which is what the refusal message names;
-a job that ends (done, failed, or stopped by a signal) empties it as it lets go,
-so only a job killed outright (``kill -9``) leaves a note naming it.
+another process opens it is a race), except after a start that failed before writing
+anything: a lock file it created is removed then, with the folder if the job made it. It
+holds the pid, host, start time and command of the job that holds it, which is what the
+refusal message names; a job that ends (done, failed, or stopped by a signal) empties it
+as it lets go, so only a job killed outright (``kill -9``) leaves a note naming it.
 
 The lock file names no data: ``minigan report`` and the folder listing skip
 it (it starts with a dot). On a system without ``fcntl`` (Windows) the lock
@@ -56,6 +57,7 @@ class RunLock:
         if fcntl is None:
             print(f"note: no file locking on this system; make sure no other job trains into {self.folder}")
             return self
+        self._created = [p for p in (self.folder, self.path) if not p.exists()]   # to tidy after a failed start
         self.folder.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a+", encoding="utf-8")          # "a+": never truncates the holder's note
         try:
@@ -74,15 +76,21 @@ class RunLock:
         self._file = f
         return self
 
-    def __exit__(self, *exc):
-        if self._file is not None:
+    def __exit__(self, kind, value, traceback):
+        if self._file is None:
+            return
+        if kind is not None and self.path in self._created and os.listdir(self.folder) == [LOCK_FILE]:
+            self.path.unlink(missing_ok=True)                 # a start that failed before writing anything
+            if self.folder in self._created:                  # leaves no lock, and no folder it made
+                self.folder.rmdir()
+        else:
             try:
                 self._file.seek(0)
                 self._file.truncate()                         # no holder now: the note names no finished job
             except OSError:
                 pass
-            self._file.close()                                # closing the file releases the lock
-            self._file = None
+        self._file.close()                                    # closing the file releases the lock
+        self._file = None
 
 
 def describe(note: str) -> str:

@@ -28,6 +28,7 @@ where each architecture shows its sizes, and :func:`infer_spec` tries each.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -102,11 +103,57 @@ class NetSpec:
         """The sizes that shape this network: nz, ngf, nc for G; ndf, nc for D."""
         return {k: getattr(self, k) for k in (("nz", "ngf", "nc") if self.net == "G" else ("ndf", "nc"))}
 
+    def layout(self) -> dict:
+        """``torch_layout(self.build())`` without building: ``{PyTorch key: (shape, required)}``.
+
+        A file's claimed sizes are checked against its arrays with this *before* any
+        network is allocated (a 188-byte file claiming ngf 1024 must not cost 2.75 GB).
+        Every dimension of every array is affine in the sizes (a conv weight is
+        ``(8 ngf, 4 ngf, 4, 4)``, a BatchNorm's ``(2 ngf,)``), so three or so networks of
+        width 1 and 2 give each dimension's ``c_0 + sum_s c_s size_s`` (:func:`_affine_layout`).
+        """
+        sizes = (self.nz, self.ngf, self.ndf, self.nc) + ((self.num_classes,) if self.num_classes else ())
+        return {key: (tuple(c0 + sum(c * n for c, n in zip(cs, sizes)) for c0, cs in dims), required)
+                for key, (dims, required) in _affine_layout(self.arch, self.net, *self.form_key()).items()}
+
+    def num_elements(self) -> int:
+        """How many numbers the network's arrays hold (from :meth:`layout`, nothing built)."""
+        return sum(int(np.prod(shape)) for shape, _ in self.layout().values())
+
+    def form_key(self) -> tuple:
+        """What shapes the layout besides the sizes: D's form, and a conditional pair's form ("" if none)."""
+        return self.sigmoid, self.d_norm, self.spectral_norm, self.conditional if self.num_classes else ""
+
     def __str__(self):
         form = self.form()
         shown = {**self.sizes(), **{k: v for k, v in form.items() if v != NetSpec.__dataclass_fields__[k].default},
                  **self.labels()}
         return f"{self.arch} {self.net} ({', '.join(f'{k}={v}' for k, v in shown.items())})"
+
+
+SIZE_NAMES = ("nz", "ngf", "ndf", "nc")
+
+
+@lru_cache(maxsize=None)
+def _affine_layout(arch: str, net: str, sigmoid: bool, d_norm: str, spectral_norm: bool,
+                   conditional: str = "") -> dict:
+    """``{key: (((c_0, (c_nz, c_ngf, c_ndf, c_nc[, c_K])), ...) per dimension, required)}`` for one network.
+
+    Built from the network at every size 1 (``c_0 + sum c_s``) and at one size 2 at a time
+    (``c_s`` = the difference); a conditional pair's number of classes K is one more size.
+    tests/test_interop.py holds it equal to ``torch_layout(build())``.
+    """
+    form = dict(sigmoid=sigmoid, d_norm=d_norm, spectral_norm=spectral_norm,
+                **({"conditional": conditional} if conditional else {}))
+    names = SIZE_NAMES + (("num_classes",) if conditional else ())
+    ones = dict.fromkeys(names, 1)
+    base = torch_layout(NetSpec(arch, net, **ones, **form).build())
+    bumped = [torch_layout(NetSpec(arch, net, **{**ones, s: 2}, **form).build()) for s in names]
+    table = {}
+    for key, (shape, required) in base.items():
+        slopes = [[b[key][0][d] - shape[d] for b in bumped] for d in range(len(shape))]   # c_s per dimension
+        table[key] = (tuple((shape[d] - sum(slopes[d]), tuple(slopes[d])) for d in range(len(shape))), required)
+    return table
 
 
 # ---- minigan <-> PyTorch keys -----------------------------------------------------------------
@@ -207,8 +254,8 @@ def infer_spec(shapes: dict) -> NetSpec:
     """
     closest = None                                  # (keys shared, spec or name, first mismatch)
     for (arch, net), where, form in _candidates():
-        probe = NetSpec(arch, net, 1, 1, 1, 1, **form).build()     # keys do not depend on the sizes
-        keys_only = {k: (None, required) for k, (_, required) in torch_layout(probe).items()}
+        probe = NetSpec(arch, net, 1, 1, 1, 1, **form).layout()    # keys do not depend on the sizes
+        keys_only = {k: (None, required) for k, (_, required) in probe.items()}
         shared = len(keys_only.keys() & shapes.keys())
         problem = first_mismatch(keys_only, shapes)
         spec = f"{arch} {net}"
@@ -219,7 +266,7 @@ def infer_spec(shapes: dict) -> NetSpec:
                     f"{size}: {key} axis {axis}" for size, (key, axis, _) in where.items()) + ")"
             else:
                 spec = NetSpec(arch, net, **sizes, **form)
-                problem = first_mismatch(torch_layout(spec.build()), shapes)
+                problem = first_mismatch(spec.layout(), shapes)      # nothing built: the sizes may be huge
                 if problem is None:
                     return spec
         if closest is None or shared > closest[0]:

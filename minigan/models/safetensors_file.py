@@ -35,7 +35,7 @@ import numpy as np
 from ..fileio import write_bytes_atomic
 from .conditional import CONDITIONAL_FORMS
 from .dcgan import ARCHITECTURES
-from .pytorch_layout import (NetSpec, StateMismatch, infer_spec, load_torch_state_dict, torch_layout,
+from .pytorch_layout import (NetSpec, StateMismatch, first_mismatch, infer_spec, load_torch_state_dict, torch_layout,
                              torch_state_dict, with_form_of)
 
 try:
@@ -122,20 +122,37 @@ def save_safetensors(net, path, spec: NetSpec | None = None, *, steps: int = 0, 
 
 def read_safetensors(path) -> tuple[dict, dict]:
     """``(arrays, metadata)`` of a safetensors file: ``{key: NumPy array}`` and ``{text: text}``."""
+    return _read(path, arrays=True)
+
+
+def read_safetensors_shapes(path) -> tuple[dict, dict]:
+    """``({key: shape}, metadata)``: the file's header alone, no array read (nothing allocated)."""
+    return _read(path, arrays=False)
+
+
+def _read(path, arrays: bool) -> tuple[dict, dict]:
     require_safetensors()
     path = Path(path)
     if not path.is_file():
         raise WeightsFileError(f"no weights file at {path}")
-    try:
+    try:     # safetensors checks the header: every tensor's bytes inside the file, none overlapping
         with safetensors.safe_open(str(path), framework="np") as f:
             for key in f.keys():
                 kind = f.get_slice(key).get_dtype()
                 if kind not in READABLE:
                     raise WeightsFileError(f"{path}: '{key}' is {kind}, which minigan cannot read; save float32 "
                                            "from PyTorch ({k: v.float() for k, v in G.state_dict().items()})")
+            if not arrays:
+                return {key: tuple(f.get_slice(key).get_shape()) for key in f.keys()}, dict(f.metadata() or {})
             return {key: f.get_tensor(key) for key in f.keys()}, dict(f.metadata() or {})
     except safetensors.SafetensorError as e:
         raise WeightsFileError(f"{path} is not a readable safetensors file ({e})") from None
+
+
+def _dtypes(path) -> list:
+    """The dtype of each array in the file, in the file's order (``"F32"``, ...), from its header."""
+    with safetensors.safe_open(str(path), framework="np") as f:
+        return [f.get_slice(key).get_dtype() for key in f.keys()]
 
 
 def load_safetensors(path, backend: str = "numpy", dtype=None):
@@ -145,17 +162,32 @@ def load_safetensors(path, backend: str = "numpy", dtype=None):
     (``safetensors.torch.save_file(G.state_dict(), path)`` in PyTorch), from its
     keys and shapes (:func:`~minigan.models.pytorch_layout.infer_spec`). ``dtype``
     defaults to the file's (float64 stays float64, anything else becomes float32).
-    Raises :class:`WeightsFileError` naming the first key or shape that does not fit.
-    Call ``.train()`` on the result to train it further.
+    Raises :class:`WeightsFileError` naming the first key or shape that does not fit,
+    or the first array holding NaN or an infinity. Call ``.train()`` on the result to train it further.
+
+    Nothing is allocated before the file's header is checked against the network's
+    layout (:meth:`~minigan.models.pytorch_layout.NetSpec.layout`, computed without
+    building it): a file cannot make minigan build a network larger than its arrays.
     """
-    arrays, meta = read_safetensors(path)
+    shapes, meta = read_safetensors_shapes(path)            # the header only
     try:
-        spec = spec_from_metadata(meta) or infer_spec({k: v.shape for k, v in arrays.items()})
-        if dtype is None:
-            weight = next((v for v in arrays.values() if v.dtype.kind == "f"), None)
-            dtype = "float64" if weight is not None and weight.dtype == np.float64 else "float32"
-        net = spec.build(dtype)
-        load_torch_state_dict(net, arrays, spec)
+        spec = spec_from_metadata(meta) or infer_spec(shapes)
+        problem = first_mismatch(spec.layout(), shapes)      # every claimed size against the file's arrays
+        if problem:
+            raise StateMismatch(f"does not fit {spec}: {problem}")
     except (StateMismatch, WeightsFileError) as e:
+        raise WeightsFileError(f"{path} {e}") from None
+    if dtype is None:
+        first = next((kind for kind in _dtypes(path) if kind.startswith("F")), None)   # the first weight's
+        dtype = "float64" if first == "F64" else "float32"
+    net = spec.build(dtype)                                   # the size the file's arrays show, no larger
+    arrays, _ = read_safetensors(path)                        # then the arrays (not both at their peaks)
+    for key, value in arrays.items():
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            raise WeightsFileError(f"{path}: '{key}' holds NaN or infinite values (weights of a diverged "
+                                   "run?); export an earlier checkpoint")
+    try:
+        load_torch_state_dict(net, arrays, spec)
+    except StateMismatch as e:
         raise WeightsFileError(f"{path} {e}") from None
     return net.to(backend=backend).eval()

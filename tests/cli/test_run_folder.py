@@ -50,7 +50,7 @@ def test_a_lock_left_by_a_killed_job_is_taken_over(idx_dir, tmp_path, train):
     job.kill()                                          # kill -9: no cleanup at all
     job.communicate(timeout=60)
     assert (out / ".lock").exists() and str(job.pid) in (out / ".lock").read_text()
-    saved = load_checkpoint(resume_point(out))["step"]  # the kill may fall between a checkpoint and `latest`
+    saved = load_checkpoint(resume_point(out)[0])["step"]  # the kill may fall between a checkpoint and `latest`
     rc, stdout, stderr = train(out, "--max-steps", saved + 3, "--resume")
     assert rc == 0, stderr
     assert f"resumed from step {saved}" in stdout

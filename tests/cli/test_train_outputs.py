@@ -22,7 +22,7 @@ def test_short_run_writes_every_output(train, tmp_path):
     # the resolved config: printed, and saved
     config = json.loads((out / "config.json").read_text())
     assert config["ngf"] == 4 and config["ema"] == 0.999 and config["channels"] == 1 and config["seed"] == 3
-    assert "config (saved to" in stdout and "ngf              = 4" in stdout
+    assert "config (to be saved as" in stdout and "ngf              = 4" in stdout
     assert "generator G:" in stdout and "ConvTranspose2d" in stdout       # the summary tables
 
     # the classic lines, every number labelled; a progress bar with rate and ETA on stderr

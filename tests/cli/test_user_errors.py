@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minigan.job import checkpoint
-from minigan.job.checkpoint import load_checkpoint
+from minigan.job.checkpoint import load_checkpoint, save_checkpoint
 from minigan.job.data import write_idx
 from minigan.job.logs import read_metrics
 
@@ -62,6 +62,13 @@ def test_resuming_with_a_smaller_dataset(train, tmp_path):
     small.mkdir()
     write_idx(small / "train-images-idx3-ubyte", squares(80))      # 5 batches of 16
     write_idx(small / "train-labels-idx1-ubyte", np.zeros(80, np.uint8))
+    rc, _, stderr = train(out, "--max-steps", 9, "--resume", "--data-dir", small)
+    assert rc == 2 and one_line(stderr)
+    assert "the run was trained on 160 pictures, but" in stderr and "now gives 80 (80 fewer)" in stderr
+    path = out / "checkpoints" / "step_000007.npz"          # a run saved before data fingerprints: the
+    state = load_checkpoint(path)                            # position check still catches it
+    del state["config"]["data_fingerprint"]
+    save_checkpoint(path, state)
     rc, _, stderr = train(out, "--max-steps", 9, "--resume", "--data-dir", small)
     assert rc == 2 and one_line(stderr)
     assert "the checkpoint stands at batch 7 of an epoch, but this data makes only 5 batches of 16" in stderr

@@ -66,15 +66,27 @@ def test_stale_or_foreign_files_are_refused(toy_classifier, tmp_path):
         load_classifier(tmp_path / "missing.npz")
 
 
+TOY_SPLITS = {"mnist": (np.zeros((4, 28, 28), np.uint8), np.arange(4, dtype=np.uint8)),
+              "fashion-mnist": (np.full((4, 28, 28), 7, np.uint8), np.arange(4, dtype=np.uint8))}
+
+
+def toy_digest(name):
+    return cache.array_digest(*TOY_SPLITS[name])
+
+
 @pytest.fixture
 def fake_training(monkeypatch, toy_classifier):
-    """Replace the minutes-long training on the real data set by the toy classifier; count the calls."""
+    """Replace the minutes-long training on the real data set by the toy classifier, and the data
+    by TOY_SPLITS (the loaders read ``root`` as a TOY_SPLITS name when given one); count the calls."""
     calls = []
 
-    def train_and_test(dataset, root, backend, progress):
+    def train_and_test(dataset, root, backend, progress, images, labels):
         calls.append(dataset)
         return copy.deepcopy(toy_classifier), dict(dataset=dataset, test_accuracy=0.95, train_seconds=1.0)
     monkeypatch.setattr(cache, "_train_and_test", train_and_test)
+    for name in TOY_SPLITS:
+        monkeypatch.setitem(cache.LOADERS, name, lambda root, train=True, progress=None, name=name:
+                            TOY_SPLITS[root or name])
     return calls
 
 
@@ -82,13 +94,13 @@ def test_trains_once_then_loads_from_the_cache(fake_training, tmp_path):
     log = io.StringIO()
     first = load_or_train_classifier("mnist", cache_dir=tmp_path, progress=log)
     assert fake_training == ["mnist"] and first.test_accuracy == 0.95
-    assert classifier_path("mnist", tmp_path).exists() and "training one" in log.getvalue()
+    assert classifier_path("mnist", tmp_path, toy_digest("mnist")).exists() and "training one" in log.getvalue()
     second = load_or_train_classifier("mnist", cache_dir=tmp_path, progress=False)
     assert fake_training == ["mnist"] and same_weights(first, second) and second.test_accuracy == 0.95
 
 
 def test_a_corrupt_cache_is_retrained_over_or_refused(fake_training, tmp_path):
-    path = classifier_path("mnist", tmp_path)
+    path = classifier_path("mnist", tmp_path, toy_digest("mnist"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a zip file")
     with pytest.raises(CorruptClassifierCache, match="Delete it"):
@@ -98,6 +110,24 @@ def test_a_corrupt_cache_is_retrained_over_or_refused(fake_training, tmp_path):
     load_or_train_classifier("mnist", cache_dir=tmp_path, progress=log)
     assert fake_training == ["mnist"] and "damaged" in log.getvalue() and "training a new one" in log.getvalue()
     assert load_classifier(path).test_accuracy == 0.95                  # the bad file was replaced
+
+
+def test_the_cache_is_keyed_by_the_datas_content_not_the_datasets_name(fake_training, tmp_path):
+    """MNIST's files passed as --dataset fashion-mnist train a judge of their own, kept apart from the
+    one trained on Fashion-MNIST's files, and neither is used for the other."""
+    mnist_as_fashion = load_or_train_classifier("fashion-mnist", root="mnist", cache_dir=tmp_path, progress=False)
+    assert fake_training == ["fashion-mnist"] and mnist_as_fashion.meta["data"] == toy_digest("mnist")
+    load_or_train_classifier("fashion-mnist", root="fashion-mnist", cache_dir=tmp_path, progress=False)
+    assert fake_training == ["fashion-mnist"] * 2                         # the real files: not the digit judge
+    assert {p.name for p in tmp_path.iterdir()} == {
+        classifier_path("fashion-mnist", tmp_path, toy_digest(name)).name for name in TOY_SPLITS}
+    load_or_train_classifier("fashion-mnist", root="fashion-mnist", cache_dir=tmp_path, progress=False)
+    assert fake_training == ["fashion-mnist"] * 2                         # ... and each is reused for its own data
+    moved = classifier_path("fashion-mnist", tmp_path, toy_digest("fashion-mnist"))
+    moved.replace(classifier_path("fashion-mnist", tmp_path, toy_digest("mnist")))   # a file under another key
+    with pytest.raises(CorruptClassifierCache, match="trained on data"):
+        load_classifier(classifier_path("fashion-mnist", tmp_path, toy_digest("mnist")), "fashion-mnist",
+                        toy_digest("mnist"))
 
 
 def test_default_location_follows_minigan_data(monkeypatch, tmp_path):

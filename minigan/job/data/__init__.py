@@ -9,6 +9,7 @@
     errors.py     DatasetError, the one exception a user can meet here
     points.py     PointSet: the 2D rings and grids of Gaussians (--dataset ring, grid)
     stacked_mnist.py  StackedMNIST: three digits as the channels of one picture, 1,000 modes
+    fingerprint.py  fingerprint, array_digest: what a resume and the classifier cache check the data by
 
 Typical use::
 
@@ -20,6 +21,7 @@ Typical use::
 from .batches import batches
 from .classes import DATASET_CLASSES, LabelledImageFolder, class_index, find_classes
 from .errors import DatasetError
+from .fingerprint import array_digest, data_changed, fingerprint
 from .folder import ImageFolder
 from .idx import read_idx, write_idx
 from .points import POINT_SETS, PointSet, mixture
@@ -29,6 +31,7 @@ from .mnist import FASHION_MNIST, MNIST, IdxDataset, cache_dir, load_fashion_mni
 __all__ = [
     "DATASET_CLASSES", "LabelledImageFolder", "class_index", "find_classes",
     "DatasetError",
+    "array_digest", "data_changed", "fingerprint",
     "FASHION_MNIST",
     "IdxDataset",
     "ImageFolder",

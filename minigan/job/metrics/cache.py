@@ -3,9 +3,12 @@
     clf = load_or_train_classifier("fashion-mnist")    # first call: trains (about a minute on 2 idle cores)
     clf = load_or_train_classifier("fashion-mnist")    # later calls: loads in well under a second
 
-The classifier lives in ``<cache>/classifiers/<dataset>-cnn-v<VERSION>.npz``
+The classifier lives in ``<cache>/classifiers/<dataset>-cnn-v<VERSION>-<data>.npz``
 (``<cache>`` is ``$MINIGAN_DATA`` or ``~/.cache/minigan``, as for the data
-sets). One ``.npz`` file holds the weights, the BatchNorm running statistics
+sets), where ``<data>`` is the fingerprint of the training split it learned from
+(:func:`minigan.job.data.array_digest` of its images and labels): the cache is keyed
+by the data's content, not the dataset's name, so MNIST files passed as
+``--dataset fashion-mnist`` get a judge of their own, never the Fashion-MNIST one. One ``.npz`` file holds the weights, the BatchNorm running statistics
 and a JSON record (dataset, architecture, training recipe, test accuracy,
 training time), written with :func:`minigan.fileio.atomic_write`: a crash
 mid-write leaves the old file or none, never half of one.
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import array_digest
 from ..data import cache_dir as data_cache_dir
 from ..data import load_fashion_mnist, load_mnist
 from ..progress import resolve_stream
@@ -46,11 +50,12 @@ class CorruptClassifierCache(RuntimeError):
     """A cached classifier file exists but cannot be trusted."""
 
 
-def classifier_path(dataset="fashion-mnist", cache_dir=None) -> Path:
-    """``<cache_dir>/<dataset>-cnn-v<VERSION>.npz``; ``cache_dir`` defaults to ``<data cache>/classifiers``."""
+def classifier_path(dataset="fashion-mnist", cache_dir=None, data: str | None = None) -> Path:
+    """``<cache_dir>/<dataset>-cnn-v<VERSION>-<data>.npz``, ``data`` the training split's digest (without it, no
+    ``-<data>``: a name for a file made elsewhere); ``cache_dir`` defaults to ``<data cache>/classifiers``."""
     _check_dataset(dataset)
     folder = Path(cache_dir).expanduser() if cache_dir is not None else data_cache_dir() / "classifiers"
-    return folder / f"{dataset}-cnn-v{VERSION}.npz"
+    return folder / f"{dataset}-cnn-v{VERSION}{'-' + data if data else ''}.npz"
 
 
 def save_classifier(classifier, path, **meta) -> None:
@@ -62,11 +67,12 @@ def save_classifier(classifier, path, **meta) -> None:
         np.savez(f, **arrays)
 
 
-def load_classifier(path, dataset=None) -> Classifier:
+def load_classifier(path, dataset=None, data=None) -> Classifier:
     """The classifier saved at ``path`` (NumPy, float32, eval mode), with ``.test_accuracy`` and ``.meta`` set.
 
     Raises ``FileNotFoundError`` if there is no file, :class:`CorruptClassifierCache`
-    if there is one that cannot be trusted (or was made for another ``dataset``).
+    if there is one that cannot be trusted (or was made for another ``dataset``, or from
+    training data whose digest is not ``data``).
     """
     path = Path(path)
     if not path.exists():
@@ -79,6 +85,8 @@ def load_classifier(path, dataset=None) -> Classifier:
             raise ValueError(f"it is version {record.get('version')}, this minigan reads version {VERSION}")
         if dataset is not None and record.get("dataset") != dataset:
             raise ValueError(f"it was trained on {record.get('dataset')!r}, not {dataset!r}")
+        if data is not None and record.get("data") != data:
+            raise ValueError(f"it was trained on data {record.get('data')}, not on these files ({data})")
         accuracy_ = float(record["test_accuracy"])
         if not 0.0 <= accuracy_ <= 1.0:
             raise ValueError(f"its recorded test accuracy {accuracy_} is not a fraction")
@@ -107,9 +115,12 @@ def load_or_train_classifier(dataset="fashion-mnist", root=None, cache_dir=None,
     Returns a :class:`Classifier` in eval mode; ``.test_accuracy`` is its accuracy on the test split.
     """
     stream = resolve_stream(progress)
-    path = classifier_path(dataset, cache_dir)
+    _check_dataset(dataset)
+    images, labels = LOADERS[dataset](root, train=True, progress=progress)   # what the judge learns from:
+    data = array_digest(images, labels)                                      # its content keys the cache
+    path = classifier_path(dataset, cache_dir, data)
     try:
-        return load_classifier(path, dataset).to(backend)
+        return load_classifier(path, dataset, data).to(backend)
     except FileNotFoundError:
         _say(stream, f"minigan: no cached {dataset} classifier at {path}; training one (done once)")
     except CorruptClassifierCache as e:
@@ -117,7 +128,8 @@ def load_or_train_classifier(dataset="fashion-mnist", root=None, cache_dir=None,
             raise
         _say(stream, f"minigan: {e}\nminigan: training a new one over it")
 
-    clf, meta = _train_and_test(dataset, root, backend, progress)
+    clf, meta = _train_and_test(dataset, root, backend, progress, images, labels)
+    meta["data"] = data
     target = TARGET_ACCURACY[dataset]
     _say(stream, f"minigan: {dataset} classifier: test accuracy {meta['test_accuracy']:.2%} "
                  f"(target {target:.0%}), trained in {meta['train_seconds']:.0f} s")
@@ -134,11 +146,10 @@ def load_or_train_classifier(dataset="fashion-mnist", root=None, cache_dir=None,
     return clf
 
 
-def _train_and_test(dataset, root, backend, progress):
-    """Train with :data:`RECIPE` on the training split; measure on the test split. Returns ``(clf, meta)``."""
-    load = LOADERS[dataset]
-    images, labels = load(root, train=True, progress=progress)
-    test_images, test_labels = load(root, train=False, progress=progress)
+def _train_and_test(dataset, root, backend, progress, images, labels):
+    """Train with :data:`RECIPE` on the training split ``images, labels``; measure on the test split.
+    Returns ``(clf, meta)``."""
+    test_images, test_labels = LOADERS[dataset](root, train=False, progress=progress)
     t0 = time.perf_counter()
     clf = train_classifier(images, labels, backend=backend, progress=progress, **RECIPE)
     seconds = time.perf_counter() - t0
