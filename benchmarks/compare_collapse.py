@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # machine_info, beside this file
 import machine_info  # noqa: E402
+from choices import comma_ints, comma_list  # noqa: E402
 
 from minigan.fileio import write_text_atomic  # noqa: E402
 from minigan.job.logs import read_metrics  # noqa: E402
@@ -65,14 +66,9 @@ def parse_args(argv=None):
     p.add_argument("--jobs", type=int, default=2, help="runs at a time, one BLAS thread each (default: 2)")
     p.add_argument("--out", default="runs/collapse", help="folder for the runs and the table")
     args = p.parse_args(argv)
-    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = [v for v in args.variants if v not in VARIANTS]
-    if unknown:
-        p.error(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
-    args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
-    if any(d not in ("ring", "grid") for d in args.datasets):
-        p.error("--datasets: ring and/or grid")
-    args.seeds = [int(s) for s in args.seeds.split(",")]
+    args.variants = comma_list(p, "--variants", args.variants, VARIANTS)
+    args.datasets = comma_list(p, "--datasets", args.datasets, ("ring", "grid"))
+    args.seeds = comma_ints(p, "--seeds", args.seeds)
     return args
 
 

@@ -43,6 +43,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))     # machine_info, beside this file
 import machine_info  # noqa: E402
+from choices import comma_ints, comma_list  # noqa: E402
 
 from minigan.job.checkpoint import resolve  # noqa: E402
 from minigan.job.config import TrainConfig  # noqa: E402
@@ -74,14 +75,8 @@ def parse_args(argv=None):
     p.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
     p.add_argument("--out", default="runs/compare_recipes", help="folder for the runs, the table and the picture")
     args = p.parse_args(argv)
-    args.recipes = [r.strip() for r in args.recipes.split(",") if r.strip()]
-    unknown = [r for r in args.recipes if r not in RECIPES]
-    if unknown:
-        p.error(f"unknown recipe {unknown[0]!r}; choose from {', '.join(RECIPES)}")
-    try:
-        args.seeds = [int(s) for s in args.seeds.split(",")]
-    except ValueError:
-        p.error(f"--seeds must be whole numbers separated by commas, e.g. 0,1; got {args.seeds!r}")
+    args.recipes = comma_list(p, "--recipes", args.recipes, RECIPES)
+    args.seeds = comma_ints(p, "--seeds", args.seeds)
     return args
 
 

@@ -2,7 +2,7 @@
 
 The real judge needs Fashion-MNIST and its trained classifier; here a stand-in judge (below) scores
 the samples, so this test checks the comparison's plumbing -- runs, skipping, table, picture -- and
-not the numbers. The real judge is tested in tests/metrics/.
+not the numbers. The real judge is tested in tests/job/metrics/.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from tests.cli.conftest import squares
+from tests.job.cli.conftest import squares
 from tests.test_benchmark import load
 from minigan.job.data import write_idx
 

@@ -26,7 +26,7 @@ from minigan.optim import SGD, Adam
 from minigan.train import GANTrainer
 
 from . import fakecupy
-from .cli.conftest import squares
+from .job.cli.conftest import squares
 
 
 def on_device(a):
@@ -163,9 +163,9 @@ def test_frozen_layers_and_first_layers_match_numpy(fake_cupy, name, make, shape
 def test_the_gpu_only_tests_pass_on_the_fake(fake_cupy, tmp_path, monkeypatch):
     """The tests skipped without a GPU, and the GPU half of docs/backends.md, run on the fake."""
     from . import test_docs
-    from .metrics import test_classifier
+    from .job.metrics import test_classifier
     from .nn import test_cupy_parity
-    from .viz import test_grid
+    from .job.viz import test_grid
     test_cupy_parity.test_forward_and_backward_match_between_numpy_and_cupy()
     test_cupy_parity.test_numpy_input_to_cupy_module_is_a_clear_error()
     test_classifier.test_cupy_features_match_numpy()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--fake-cupy", "--configs", "dcgan28:2", "--bench-args", "--warmup 0 --repeats 1 --rounds 1 --threads 1",
-        "--suite", "tests/viz/test_grid.py"]
+        "--suite", "tests/job/viz/test_grid.py"]
 SECTIONS = ["# minigan GPU check", "## Machine", "## Parts", "## CuPy parity tests", "## CuPy-capable tests",
             "## The user's command on the GPU", "## Step benchmark: minigan on CuPy against PyTorch CUDA"]
 
@@ -55,7 +55,7 @@ def test_the_script_writes_every_section_on_the_stand_in(tmp_path):
     assert "python benchmarks/gpu_user_run.py --steps 10,15 --tiny" in user and "**passed**" in user
     assert "- PASS: the resumed run to step 15 exits 0" in user and "FAIL" not in user
     suite = section(text, "## CuPy-capable tests")
-    assert "-k 'cupy or gpu or cuda' tests/viz/test_grid.py" in suite and "**passed**: 1 passed" in suite
+    assert "-k 'cupy or gpu or cuda' tests/job/viz/test_grid.py" in suite and "**passed**: 1 passed" in suite
     bench = section(text, "## Step benchmark: minigan on CuPy against PyTorch CUDA")
     assert bench.splitlines()[1].startswith("| configuration | minigan ms/step |")
     assert bench.splitlines()[3].startswith("| dcgan28, batch 2 | ")
@@ -125,7 +125,7 @@ def test_terminated_the_check_stops_its_part_and_keeps_what_it_has(tmp_path):
 
 def test_the_cupy_capable_tests_are_found_by_what_they_say():
     files = load_gpu_check().cupy_test_files()
-    assert {"tests/metrics/test_classifier.py", "tests/viz/test_grid.py", "tests/test_cupy_steps.py"} <= set(files)
+    assert {"tests/job/metrics/test_classifier.py", "tests/job/viz/test_grid.py", "tests/test_cupy_steps.py"} <= set(files)
     assert not {"tests/nn/test_cupy_parity.py", "tests/test_fake_cupy.py", "tests/test_gpu_check.py",
                 "tests/test_benchmark.py"} & set(files)
 

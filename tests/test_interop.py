@@ -237,7 +237,7 @@ def test_bfloat16_from_pytorch_is_refused_clearly(tmp_path):
 
 def test_every_architecture_has_a_pytorch_twin_here():
     # but the collapse lab's MLP: its Maxout layers have no torch.nn twin, and export refuses it in one
-    # line (tests/cli/test_collapse_runs.py::test_a_ring_run_is_an_mlp_on_2d_points_and_its_samples_a_scatter_plot)
+    # line (tests/job/cli/test_collapse_runs.py::test_a_ring_run_is_an_mlp_on_2d_points_and_its_samples_a_scatter_plot)
     assert set(ARCHITECTURES) - {"mlp"} == set(IMAGE_SIZE) == {s.arch for s in SPECS}
 
 

@@ -22,7 +22,7 @@ from minigan.optim import Adam
 from minigan.step_stats import StepStats
 from minigan.train import GANTrainer, NonFiniteLossError
 
-from .cli.conftest import squares
+from .job.cli.conftest import squares
 from .fakecupy import transfers
 
 def test_the_stand_in_counts_every_way_out_and_nothing_else(fake_cupy):

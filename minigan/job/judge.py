@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import resolve
-from .config import IMAGE_SIZE
+from .settings_checks import IMAGE_SIZE
 from .data import FASHION_MNIST, MNIST
 from .generate import load_generator
 from .logs import MetricsLog, read_metrics

@@ -68,21 +68,9 @@ class ProjectionScore(Module):
         self.cache = None
         self.training = True
 
-    @property
-    def requires_grad(self):
-        return self.head.requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, flag):
-        self.head.requires_grad = flag
-
-    @property
-    def input_grad(self):
-        return self.head.input_grad
-
-    @input_grad.setter
-    def input_grad(self, flag):
-        self.head.input_grad = flag
+    requires_grad = property(lambda self: self.head.requires_grad,       # the head's flags are the layer's
+                             lambda self, flag: setattr(self.head, "requires_grad", flag))
+    input_grad = property(lambda self: self.head.input_grad, lambda self, flag: setattr(self.head, "input_grad", flag))
 
     @property
     def params(self):

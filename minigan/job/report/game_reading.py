@@ -7,7 +7,7 @@ So the note beside curves.png, the table of recent means against the
 equilibrium, and the verdict are written for the run's game. The verdict's
 advice, where it has any, is a command to paste: it continues this run
 (``--resume``) with one flag changed, a flag the command line accepts for
-this run's game (tests/report/test_game_reading.py parses each one).
+this run's game (tests/job/report/test_game_reading.py parses each one).
 """
 from __future__ import annotations
 

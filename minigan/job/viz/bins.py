@@ -7,7 +7,7 @@ cost grow with the run. :func:`bin_history` cuts the steps into at most
 (the curve through the means has the same shape, and its moving average the
 same smoothness, measured in stretches instead of rows) and the lowest and
 highest value (so a one-step spike is still drawn). Exact: a stretch's mean is
-the mean of its rows (``tests/viz/test_curves.py`` checks it against
+the mean of its rows (``tests/job/viz/test_curves.py`` checks it against
 ``np.mean``). It is one vectorised pass over the rows, a few milliseconds at
 200,000; everything drawn after it costs the same at any length.
 """

@@ -18,7 +18,7 @@ from minigan.job.cli import main
 
 from .conftest import TINY
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SIGNALS = [(signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")]
 
 

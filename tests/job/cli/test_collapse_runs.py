@@ -13,7 +13,7 @@ from minigan.job.checkpoint import load_checkpoint
 from minigan.job.cli import main
 from minigan.job.config import TrainConfig
 from minigan.job.data import StackedMNIST
-from tests.cli.test_resume import assert_trees_equal
+from tests.job.cli.test_resume import assert_trees_equal
 
 RUNS = {
     "ring":    ("--dataset", "ring"),
@@ -122,7 +122,7 @@ def test_evaluate_counts_the_modes_of_a_ring_run(train, tmp_path, capsys):
 
 
 def test_evaluate_reads_each_channel_of_a_stacked_mnist_run(train, tmp_path, capsys, monkeypatch):
-    from tests.metrics.test_modes import FakeClassifier
+    from tests.job.metrics.test_modes import FakeClassifier
     import minigan.job.collapse_eval as collapse_eval
     out = tmp_path / "stacked"
     assert train(out, "--dataset", "stacked-mnist", "--max-steps", 1)[0] == 0
@@ -172,7 +172,7 @@ def test_eval_every_logs_the_modes_of_a_ring_run_and_the_report_shows_them(train
 
 
 def test_eval_every_on_stacked_mnist_reads_each_channel(train, tmp_path, monkeypatch):
-    from tests.metrics.test_modes import FakeClassifier
+    from tests.job.metrics.test_modes import FakeClassifier
     import minigan.job.collapse_eval as collapse_eval
     monkeypatch.setattr(collapse_eval, "load_or_train_classifier", lambda *a, **k: FakeClassifier())
     monkeypatch.setattr(collapse_eval, "SAMPLES_STACKED", 200)

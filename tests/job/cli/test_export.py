@@ -126,7 +126,7 @@ def test_a_conditional_run_exports_and_draws_the_same_pictures_in_pytorch(idx_di
     assert state["config"]["conditional"] == "projection"
     torch = pytest.importorskip("torch")
     st_torch = pytest.importorskip("safetensors.torch")
-    from ..test_interop import pytorch_conditional
+    from ...test_interop import pytorch_conditional
     from minigan.models.safetensors_file import spec_from_metadata
     for net, path, inputs in ((G, "c.G.safetensors", z), (D, "c.D.safetensors", G(z, y))):
         spec = spec_from_metadata(read_safetensors(tmp_path / path)[1])

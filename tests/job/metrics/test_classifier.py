@@ -6,7 +6,7 @@ from minigan import backend as B
 from minigan.losses import softmax_cross_entropy
 from minigan.job.metrics import Classifier, accuracy, to_input
 from tests.gradcheck import assert_close, batchnorm_margin, kink_margin, numerical_gradient
-from tests.metrics.conftest import toy_dataset
+from tests.job.metrics.conftest import toy_dataset
 from tests.strategies import seeds
 
 

@@ -11,7 +11,7 @@ from minigan.job import generate
 from minigan.job.cli import main
 from minigan.job.generate import latent_walk, slerp
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_generate_from_a_run(train, tmp_path):

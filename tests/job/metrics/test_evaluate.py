@@ -5,7 +5,7 @@ import pytest
 
 from minigan.job.data import DatasetError, load_fashion_mnist
 from minigan.job.metrics import Classifier, array_source, evaluate_generator, real_statistics, train_classifier
-from tests.metrics.conftest import toy_dataset, toy_images
+from tests.job.metrics.conftest import toy_dataset, toy_images
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from minigan.job.data import DatasetError, load_fashion_mnist
 from minigan.job.metrics import (CorruptClassifierCache, accuracy, array_source, cache, classifier_path,
                              evaluate_generator, load_classifier, load_or_train_classifier, real_statistics,
                              save_classifier)
-from tests.metrics.conftest import toy_dataset
+from tests.job.metrics.conftest import toy_dataset
 
 
 def same_weights(a, b):

@@ -22,7 +22,7 @@ from minigan.job.output_guard import OutputRefused, OutputTarget
 
 from .conftest import TINY
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_export_and_evaluate_replace_their_own_files_only(runs, tmp_path, capsys
     notes.write_text('{"my": "notes"}')
     line = refused(capsys, "evaluate", "--checkpoint", a, "--json", notes)           # before any evaluation
     assert line.endswith("so it may be yours)") and notes.read_text() == '{"my": "notes"}'
-    assert not output_guard.marked(notes, "evaluation")   # its own result: tests/report/test_evaluate_command.py
+    assert not output_guard.marked(notes, "evaluation")   # its own result: tests/job/report/test_evaluate_command.py
 
 
 def test_links_devices_fifos_and_folders_are_refused(runs, tmp_path, capsys):

@@ -12,7 +12,7 @@ from PIL import Image
 from minigan.job.checkpoint import load_checkpoint, save_checkpoint
 from minigan.job.cli import main
 from minigan.job.data import array_digest, data_changed, fingerprint, write_idx
-from tests.cli.conftest import N_IMAGES, TINY, squares, train_on
+from tests.job.cli.conftest import N_IMAGES, TINY, squares, train_on
 
 
 def snapshot(out):

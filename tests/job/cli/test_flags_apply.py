@@ -9,8 +9,9 @@ import signal
 import pytest
 
 from minigan.job.cli import main
-from minigan.job.config import MAX_N_CRITIC, TrainConfig, config_for_resume, recipe_line
-from tests.cli.conftest import TINY
+from minigan.job.config import TrainConfig, config_for_resume, recipe_line
+from minigan.job.settings_checks import MAX_N_CRITIC
+from tests.job.cli.conftest import TINY
 
 
 def refused(idx_dir, tmp_path, capsys, *flags):
@@ -121,7 +122,7 @@ def test_a_signal_between_d_updates_stops_the_step_and_the_resume_finishes_it_ex
     holds the step part-way, and the resumed run is bitwise the run that was never stopped."""
     from minigan.job.checkpoint import load_checkpoint
     from minigan.train import GANTrainer
-    from tests.cli.test_resume import assert_trees_equal
+    from tests.job.cli.test_resume import assert_trees_equal
     flags = ("--loss", "wgan", "--n-critic", 3, "--checkpoint-every", 1000, "--sample-every", 1000)
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert train(straight, *flags, "--max-steps", 6)[0] == 0

@@ -18,7 +18,7 @@ from minigan.train import GANTrainer
 
 from .conftest import TINY
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def run_minigan(*args, **kwargs):
