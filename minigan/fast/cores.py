@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import queue
+from concurrent.futures import Future
 
 from .blas import spins_short
 
@@ -88,7 +89,7 @@ def set_threads(n: int) -> None:
     if int(n) < 1:
         raise ValueError(f"set_threads: need at least 1 thread, got {n}")
     if _pool is not None:
-        _pool.shutdown(wait=True)
+        _pool.shutdown()
     _threads, _pool = int(n), None
 
 
@@ -117,7 +118,7 @@ def run_all(fn, pieces):
     if len(groups) == 1:
         return [_one_slice(fn, p) for p in pieces]
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_threads - 1, thread_name_prefix="minigan-core")
+        _pool = Helpers(_threads - 1)
     futures = [_pool.submit(_run_group, fn, g) for g in groups[1:]]
     first = _run_group(fn, groups[0])
     return first + [r for f in futures for r in f.result()]
@@ -125,6 +126,45 @@ def run_all(fn, pieces):
 
 def _run_group(fn, group):
     return [_one_slice(fn, p) for p in group]
+
+
+class Helpers:
+    """``n`` daemon threads that run submitted calls: a thread pool with no lock a signal can strand.
+
+    ``concurrent.futures.ThreadPoolExecutor`` takes a lock shared by every pool in ``submit``
+    and again at interpreter exit, where it also joins its threads. Ctrl-C or SIGTERM raised
+    in the main thread at the wrong bytecode can leave that lock held, and the process then
+    hangs at exit after its last line (seen once in a suite of 1,400 tests: ``generate``
+    stopped by SIGHUP). Here a submit is one ``SimpleQueue.put`` (no Python-level lock), and
+    the threads are daemons, which exit with the process.
+    """
+
+    def __init__(self, n: int):
+        self._tasks = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"minigan-core-{i}", daemon=True)
+                         for i in range(n)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, fn, *args) -> Future:
+        future = Future()
+        self._tasks.put((future, fn, args))
+        return future
+
+    def _work(self):
+        while (task := self._tasks.get()) is not None:
+            future, fn, args = task
+            try:
+                future.set_result(fn(*args))
+            except BaseException as e:           # the caller's f.result() raises it
+                future.set_exception(e)
+
+    def shutdown(self):
+        """Stop the threads once the calls already submitted have run."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for t in self._threads:
+            t.join()
 
 
 def row_slices(n: int, parts: int) -> list[slice]:

@@ -75,7 +75,12 @@ def test_generate_interrupted_mid_npy_leaves_nothing(run, tmp_path, sig, name):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.01)
     proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=60)
+    try:
+        _, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:                        # hung after its cleanup: fail, leaving no process
+        proc.kill()
+        proc.communicate()
+        raise
     assert proc.returncode == 128 + sig and stderr == f"\ninterrupted ({name}); no half-written file was left\n"
     assert list(tmp_path.iterdir()) == []
 
