@@ -12,11 +12,9 @@ that sum is one GEMM, and the backward products are GEMMs too::
     dcols = dy @ Wm              (N*Ho*Wo, C_in*kH*kW) then col2im adds windows back: dx
     db    = sum of dy over N, Ho, Wo
 
-(``dy`` here is the upstream gradient as a matrix, one row per output pixel.)
-The code below is exactly those lines. ``minigan/fast/conv2d.py`` computes the
-same numbers faster (channels-last memory, batch chunks, a blocked col2im);
-``forward`` takes it when :func:`minigan.fast.enabled`, and the tests hold the
-two equal.
+(``dy``: the upstream gradient, a row per output pixel.) The code below is exactly those
+lines; ``minigan/fast/conv2d.py`` computes the same numbers faster, taken when
+:func:`minigan.fast.enabled`, and the tests hold the two equal.
 
 Second-order pass (the gradient penalties, ``minigan/penalties.py``): ``tangent(x_dot)``
 is the same GEMM on ``x_dot`` without bias, and ``add_weight_grad(dy, x_dot)``
