@@ -58,8 +58,9 @@ class TrainConfig:
     ndf: int = option(64, "discriminator width (feature maps of D's first layer)", "model",
                       type=positive_int)
     d_norm: str | None = option(None, "D's normalization: batch norm, or none (the penalties, wgan-gp and "
-                                "--r1, need none); default: the recipe's, else none for wgan-gp or --r1 and "
-                                "batch otherwise", "model", choices=("batch", "none"), type=str)
+                                "--r1, need none); default: the recipe's, else none for wgan-gp, --r1 or "
+                                "--spectral-norm (which replaces it, as the SN papers do) and batch otherwise",
+                                "model", choices=("batch", "none"), type=str)
     spectral_norm: bool | None = option(
         None, "spectral normalization of every Conv2d (an MLP: Maxout and Linear) of D (Miyato et al. 2018); "
         "--spectral-norm alone means yes; default: the recipe's, else no",

@@ -53,7 +53,8 @@ GAME_DEFAULTS = {"loss": "bce", "n_critic": 1, "lr": 2e-4, "beta1": 0.5, "beta2"
 
 def with_game_defaults(cfg: TrainConfig) -> TrainConfig:
     """``cfg`` with each unset (None) game setting from its recipe, else :data:`GAME_DEFAULTS`, and
-    D's form from the loss: no batch norm for the penalties, a Sigmoid head for bce/minimax only."""
+    D's form from the loss: no batch norm for the penalties or with spectral norm (Miyato et al.'s
+    D has none; ``--d-norm batch`` keeps it), a Sigmoid head for bce/minimax only."""
     recipe = RECIPES[cfg.recipe].settings if cfg.recipe else {}
     if cfg.lr is not None:                           # an explicit --lr beats the recipe's lr_g and lr_d
         recipe = {k: v for k, v in recipe.items() if k not in ("lr_g", "lr_d")}
@@ -61,8 +62,8 @@ def with_game_defaults(cfg: TrainConfig) -> TrainConfig:
     cfg = replace(cfg, **fill)
     cfg = replace(cfg, **{k: None for k, game in GAME_ONLY.items() if cfg.loss != game})   # only its game reads it
     penalty = cfg.loss == "wgan-gp" or cfg.r1 > 0
-    if cfg.d_norm is None:
-        cfg = replace(cfg, d_norm="none" if penalty else "batch")
+    if cfg.d_norm is None:                           # spectral norm replaces batch norm, as the SN papers do
+        cfg = replace(cfg, d_norm="none" if penalty or cfg.spectral_norm else "batch")
     if cfg.d_head is None:
         cfg = replace(cfg, d_head="sigmoid" if cfg.loss in ("bce", "minimax") and not penalty else "raw")
     return cfg

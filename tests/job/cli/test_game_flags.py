@@ -79,6 +79,14 @@ def test_wgan_gp_recipe_is_the_papers_and_a_flag_overrides_it():
     assert (sngan.loss, sngan.spectral_norm, sngan.d_norm) == ("hinge", True, "batch")
 
 
+def test_spectral_norm_alone_replaces_batch_norm_unless_it_is_asked_for():
+    assert parsed(*TINY, "--spectral-norm").d_norm == "none"                     # as the SN papers' D
+    assert parsed(*TINY, "--spectral-norm", "--d-norm", "batch").d_norm == "batch"   # the hybrid, on request
+    assert parsed(*TINY).d_norm == "batch" and parsed(*TINY, "--spectral-norm", "no").d_norm == "batch"
+    D = trainer_for(parsed(*TINY, "--spectral-norm")).D
+    assert not any(isinstance(m, nn.BatchNorm2d) for _, m in D.named_modules())
+
+
 @pytest.mark.parametrize("flags, message", [
     (("--loss", "wgan-gp", "--d-norm", "batch"), "--loss wgan-gp needs D without batch norm .*: use --d-norm none"),
     (("--r1", "10", "--d-norm", "batch"), "--r1 10 needs D without batch norm"),
