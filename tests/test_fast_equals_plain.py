@@ -116,10 +116,11 @@ def test_convolutions_with_gradients_switched_off(kind, input_grad, requires_gra
 @pytest.mark.parametrize("shape, make", [
     ((4, 7), lambda: nn.Linear(7, 5, dtype="float64", rng=np.random.default_rng(1))),
     ((4, 64), lambda: nn.Linear(64, 3, dtype="float64", rng=np.random.default_rng(1))),    # tall dW
-])
-def test_linear(shape, make):
+    ((5, 7), lambda: nn.Maxout(7, 3, 4, dtype="float64", rng=np.random.default_rng(1))),
+], ids=["Linear", "Linear, tall dW", "Maxout"])
+def test_linear_and_maxout(shape, make):
     rng = np.random.default_rng(2)
-    check_paths(both_paths(make, rng.standard_normal(shape), rng, tangent=True), "Linear")
+    check_paths(both_paths(make, rng.standard_normal(shape), rng, tangent=True), repr(make()))
 
 
 @given(N=st.integers(2, 6), C=st.integers(1, 4), H=st.integers(1, 5), channels_last=st.booleans(),
@@ -258,3 +259,26 @@ def test_whole_training_steps(case):
             continue
         for key in state_p[net]:
             assert_equal_paths(state_f[net][key], state_p[net][key], f"{net}.{key} after 3 steps")
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 3, 4, 2, 1, dtype="float64", rng=np.random.default_rng(0)),
+                                  lambda: nn.ConvTranspose2d(2, 3, 4, 2, 1, dtype="float64", rng=np.random.default_rng(0)),
+                                  lambda: nn.BatchNorm2d(2, dtype="float64"), lambda: nn.LeakyReLU(0.2)],
+                         ids=["Conv2d", "ConvTranspose2d", "BatchNorm2d", "LeakyReLU"])
+def test_a_switch_flipped_between_forward_and_backward_mixes_nothing(make):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 2, 6, 6))
+    reference = both_paths(make, x, rng)["plain"]
+    for first, then in ((fast.on, minigan.plain), (minigan.plain, fast.on)):
+        layer = make()
+        with first():
+            layer.forward(x)
+        layer.zero_grad()
+        dy = rng.standard_normal(reference["y"].shape)
+        with then():
+            dx = layer.backward(dy)
+        with minigan.plain():
+            twin = make()
+            twin.forward(x)
+            twin.zero_grad()
+            assert_equal_paths(dx, twin.backward(dy), f"{layer!r} dx, forward and backward on other paths")

@@ -26,9 +26,11 @@ The switch (fast is the default for training)::
     MINIGAN_PLAIN=1 python ...     # the same for a whole process
     minigan train --plain ...      # the same for a training job
 
-A layer asks :func:`enabled` at ``forward``; its ``backward`` follows whichever
-path its forward took (:func:`made`), so flipping the switch between the two
-cannot mix them. The switch is one process-wide setting, not per thread.
+A layer asks :func:`enabled` at ``forward``. The convolutions' fast caches
+differ from the plain ones, so their ``backward`` follows whichever path the
+forward took (:func:`made`); the other layers keep the same cache on both
+paths, so either backward reads it. Flipping the switch between a forward and
+its backward cannot mix them. The switch is one process-wide setting, not per thread.
 """
 from __future__ import annotations
 

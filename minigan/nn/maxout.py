@@ -27,6 +27,7 @@ change when x moves a little, so Maxout is piecewise linear like ReLU::
 from __future__ import annotations
 
 from ..backend import get_array_module
+from .. import fast
 from ..fast.gemm import matmul_tn
 from .module import Module, init_uniform
 
@@ -61,7 +62,7 @@ class Maxout(Module):
         x, win = self.check_backward(dy)
         du = self._to_winners(dy, win)                               # (N, out*pieces): dy on each winner
         if self.requires_grad:
-            self.add_weight_grad(dy, x)                              # dL/dW = du^T x
+            self._add_weight_product(du, x)                          # dL/dW = du^T x
             self.grads["bias"] += du.sum(axis=0)                     # dL/db = sum over the batch of du
         if not self.input_grad:
             return None
@@ -76,7 +77,14 @@ class Maxout(Module):
     def add_weight_grad(self, dy, x):
         """``grads["weight"] += du^T x``, du = ``dy`` (N, out) placed on the latest forward's winners."""
         _, win = self.cache
-        self.grads["weight"] += matmul_tn(self._to_winners(dy, win), x)
+        self._add_weight_product(self._to_winners(dy, win), x)
+
+    def _add_weight_product(self, du, x):
+        """``grads["weight"] += du^T x`` for ``du`` (N, out*pieces) and ``x`` (N, in)."""
+        if fast.enabled():
+            self.grads["weight"] += matmul_tn(du, x)                 # the same product, as BLAS runs it fastest
+        else:
+            self.grads["weight"] += du.T @ x                         # summed over the batch
 
     @staticmethod
     def _to_winners(dy, win):

@@ -107,3 +107,13 @@ def test_an_old_run_whose_config_names_a_clip_for_every_game_still_generates(tra
     save_checkpoint(path, state)
     assert main(["generate", "--checkpoint", str(out), "--n", "4", "--out", str(tmp_path / "g.png")]) == 0
     assert train(out, "--resume", "--max-steps", 3)[0] == 0
+
+
+def test_a_dataset_object_is_fingerprinted_by_its_arrays_not_its_address():
+    from minigan.job.data import PointSet, StackedMNIST
+    assert fingerprint(PointSet("ring", seed=0)) == fingerprint(PointSet("ring", seed=0))       # two objects, one data
+    assert fingerprint(PointSet("ring", seed=0)) != fingerprint(PointSet("ring", seed=1))
+    digits = squares(40)
+    assert fingerprint(StackedMNIST(digits)) == fingerprint(StackedMNIST(digits.copy()))
+    with pytest.raises(TypeError, match="an array of numbers is needed"):
+        array_digest(np.array([object()]))
