@@ -65,6 +65,9 @@ class TrainConfig:
         None, "spectral normalization of every Conv2d (an MLP: Maxout and Linear) of D (Miyato et al. 2018); "
         "--spectral-norm alone means yes; default: the recipe's, else no",
         "model", type=yes_no, nargs="?", const=True, metavar="yes|no")
+    g_norm: str = option("batch", "G's normalization on 2D data (--dataset ring or grid): batch norm after each "
+                         "hidden layer (PacGAN's G), or none (ReLU layers, He-initialized)", "model",
+                         choices=("batch", "none"), type=str)
     # the collapse lab's stabilizers: D sees more than one sample at a time
     pack: int = option(1, "PacGAN's packing: D judges M samples at once, reals with reals and fakes with fakes; "
                        "M must divide --batch-size; 1 = off", "model", type=positive_int, metavar="M")
@@ -199,7 +202,7 @@ class TrainConfig:
 #: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
 #: the data (the seed shuffles each epoch): a resumed run must keep them.
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
-                    "batch_size", "seed", "conditional", "pack", "mbstd", "recipe", "loss")
+                    "batch_size", "seed", "conditional", "pack", "mbstd", "recipe", "loss", "g_norm")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -295,8 +298,8 @@ def build_models(cfg: TrainConfig):
         labels = dict(num_classes=len(cfg.class_names), conditional=cfg.conditional)
     if cfg.pack > 1 or cfg.mbstd:                   # the collapse lab's D (minigan/models/mlp.py, dcgan.py)
         labels.update(pack=cfg.pack, mbstd=cfg.mbstd)
-    if cfg.arch == "mlp":
-        labels["points"] = cfg.dataset in POINT_SETS
+    if cfg.arch == "mlp" and cfg.dataset in POINT_SETS:
+        labels.update(points=True, g_norm=cfg.g_norm)
     G, D = ARCHITECTURES[cfg.arch](cfg.nz, cfg.ngf, cfg.ndf, cfg.channels, seed=cfg.seed, dtype=cfg.dtype,
                                    **d_form(cfg), **labels)
     return G.to(backend=cfg.backend), D.to(backend=cfg.backend)

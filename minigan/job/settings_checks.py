@@ -110,6 +110,9 @@ def check_collapse(cfg: TrainConfig) -> TrainConfig:
     if cfg.conditional and (cfg.dataset in COLLAPSE_SETS or cfg.arch == "mlp" or cfg.pack > 1 or cfg.mbstd):
         raise ValueError("--conditional works with dcgan28/dcgan64 on labelled pictures, without --pack and "
                          "--mbstd: leave it out")
+    if cfg.g_norm != "batch" and cfg.dataset not in POINT_SETS:
+        raise ValueError(f"--g-norm {cfg.g_norm} is for the 2D nets (--dataset ring or grid); the picture GANs' "
+                         "G keeps its own form: leave --g-norm out")
     if cfg.batch_size % cfg.pack:
         raise ValueError(f"--pack {cfg.pack} does not divide --batch-size {cfg.batch_size}: D judges the batch "
                          f"in packs of {cfg.pack}; use a batch size that is a multiple of it")

@@ -10,7 +10,9 @@ https://arxiv.org/abs/1712.04086; its synthetic_data_experiments code)::
     G: z (N, 2) -> [Linear 400, BatchNorm1d, ReLU] x 4 -> Linear 2     points in the data's own coordinates
     D: x (N, 2) -> Maxout(., 200, pieces=5) x 3 -> Linear(200, 1)       (-> Sigmoid for bce and minimax)
 
-weights N(0, 0.02^2), biases 0 (BatchNorm's gamma N(1, 0.02^2)).
+weights N(0, 0.02^2), biases 0 (BatchNorm's gamma N(1, 0.02^2)). ``g_norm="none"``
+(``--g-norm none``) drops G's BatchNorm1d: each sample's point then depends on its own z
+alone, also in eval mode, where BatchNorm's running averages blur a mode of std 0.01.
 
 **On MNIST-size pictures** (``--dataset mnist`` etc.), the paper's MNIST nets as its
 released code sets them (github.com/goodfeli/adversarial, ``mnist.yaml``)::
@@ -44,12 +46,18 @@ MBSTD_GROUP = 4                                  # ProGAN's group size
 
 
 def mlp_points(nz=2, *, seed=0, dtype=None, sigmoid=True, pack=1, mbstd=False, spectral_norm=False, width=400,
-               d_width=200, pieces=5):
-    """PacGAN's G and D for 2D points: ``G: (N, nz, 1, 1) -> (N, 2, 1, 1)``, ``D: (N, 2, 1, 1) -> (N/pack, 1)``."""
+               d_width=200, pieces=5, g_norm="batch"):
+    """PacGAN's G and D for 2D points: ``G: (N, nz, 1, 1) -> (N, 2, 1, 1)``, ``D: (N, 2, 1, 1) -> (N/pack, 1)``.
+
+    ``g_norm="none"``: G without its BatchNorm1d layers, He-initialized (see :func:`_he_init`).
+    """
+    if g_norm not in ("batch", "none"):
+        raise ValueError(f"g_norm must be 'batch' or 'none', got {g_norm!r}")
+    bn = g_norm == "batch"
     G = Sequential(
         Flatten(),                                                    # (N, nz, 1, 1) -> (N, nz)
-        *_hidden(nz, width, dtype), *_hidden(width, width, dtype),    # -> (N, 400), BN + ReLU each
-        *_hidden(width, width, dtype), *_hidden(width, width, dtype),
+        *_hidden(nz, width, dtype, bn), *_hidden(width, width, dtype, bn),   # -> (N, 400), (BN +) ReLU each
+        *_hidden(width, width, dtype, bn), *_hidden(width, width, dtype, bn),
         Linear(width, 2, dtype=dtype), Reshape(2, 1, 1),              # -> (N, 2) -> (N, 2, 1, 1), no squashing
     )
     D = Sequential(
@@ -62,7 +70,8 @@ def mlp_points(nz=2, *, seed=0, dtype=None, sigmoid=True, pack=1, mbstd=False, s
         *([Sigmoid()] if sigmoid else []),
     )
     rng = np.random.default_rng(seed)             # one stream: G's weights, then D's (then SN's u and v)
-    G, D = _normal_init(G, rng), _spectral(_normal_init(D, rng), spectral_norm, rng)
+    G = _normal_init(G, rng) if bn else _he_init(G, rng)
+    D = _spectral(_normal_init(D, rng), spectral_norm, rng)
     G.nz, G.input_shape, D.input_shape, D.pack = nz, (nz, 1, 1), (2, 1, 1), pack
     return G, D
 
@@ -92,7 +101,7 @@ def mlp_pictures(nz=100, nc=1, size=28, *, seed=0, dtype=None, sigmoid=True, pac
 
 
 def mlp(nz=100, ngf=None, ndf=None, nc=1, *, seed=0, dtype=None, sigmoid=True, d_norm="none",
-        spectral_norm=False, num_classes=None, points=False, size=28, pack=1, mbstd=False, **widths):
+        spectral_norm=False, num_classes=None, points=False, size=28, pack=1, mbstd=False, g_norm="batch", **widths):
     """``--arch mlp``: :func:`mlp_points` for 2D data (``points=True``), else :func:`mlp_pictures`.
 
     Takes the DCGAN builders' arguments; ``ngf``, ``ndf`` and ``d_norm`` do not apply (the
@@ -103,7 +112,7 @@ def mlp(nz=100, ngf=None, ndf=None, nc=1, *, seed=0, dtype=None, sigmoid=True, d
         raise ValueError("--arch mlp has no conditional form: leave out --conditional, or use --arch dcgan28")
     if points:
         return mlp_points(nz, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd,
-                          spectral_norm=spectral_norm, **widths)
+                          spectral_norm=spectral_norm, g_norm=g_norm, **widths)
     return mlp_pictures(nz, nc, size, seed=seed, dtype=dtype, sigmoid=sigmoid, pack=pack, mbstd=mbstd,
                         spectral_norm=spectral_norm, **widths)
 
@@ -115,9 +124,9 @@ def _spectral(D, on, rng):
     return Sequential(*(SpectralNorm(m, rng=rng) if isinstance(m, (Maxout, Linear)) else m for m in D.layers))
 
 
-def _hidden(n_in, n_out, dtype):
-    """G's hidden block on 2D data: Linear -> BatchNorm1d -> ReLU."""
-    return [Linear(n_in, n_out, dtype=dtype), BatchNorm1d(n_out, dtype=dtype), ReLU()]
+def _hidden(n_in, n_out, dtype, batch_norm=True):
+    """G's hidden block on 2D data: Linear -> BatchNorm1d -> ReLU (without ``batch_norm``: Linear -> ReLU)."""
+    return [Linear(n_in, n_out, dtype=dtype), *([BatchNorm1d(n_out, dtype=dtype)] if batch_norm else []), ReLU()]
 
 
 def _assign(m, name, values):
@@ -133,6 +142,21 @@ def _normal_init(net, rng, std=0.02):
         elif "weight" in m.params:
             _assign(m, "weight", rng.normal(0.0, std, m.params["weight"].shape))
         if "bias" in m.params:
+            _assign(m, "bias", np.zeros(m.params["bias"].shape))
+    return net
+
+
+def _he_init(net, rng):
+    """A G without batch norm: every Linear's weight N(0, 2 / fan_in) (He et al. 2015), biases 0.
+
+    PacGAN's N(0, 0.02^2) relies on BatchNorm to rescale each layer: without it, four layers of
+    400 units shrink the signal (and the gradient) by 0.02 * sqrt(400 / 2) ~ 0.3 each. He's
+    variance keeps a ReLU layer's output as large as its input, so G starts alive.
+    """
+    for _, m in net.leaves():
+        if isinstance(m, Linear):
+            fan_in = m.params["weight"].shape[1]
+            _assign(m, "weight", rng.normal(0.0, np.sqrt(2.0 / fan_in), m.params["weight"].shape))
             _assign(m, "bias", np.zeros(m.params["bias"].shape))
     return net
 

@@ -17,6 +17,7 @@ from tests.job.cli.test_resume import assert_trees_equal
 
 RUNS = {
     "ring":    ("--dataset", "ring"),
+    "ring-no-bn": ("--dataset", "ring", "--g-norm", "none"),
     "grid":    ("--dataset", "grid", "--pack", 2, "--mbstd"),
     "stacked": ("--dataset", "stacked-mnist", "--pack", 2),
     "mlp":     ("--arch", "mlp"),                                   # Goodfellow's MNIST nets, Dropout in D
@@ -94,6 +95,7 @@ def test_stacked_mnist_draws_three_independent_digits_afresh_each_epoch():
     (("--dataset", "stacked-mnist", "--arch", "dcgan64"), "--dataset stacked-mnist makes 28x28 pictures"),
     (("--conditional", "concat", "--pack", 2), "--conditional works with dcgan28/dcgan64"),
     (("--dataset", "grid", "--channels", 3), "--channels 3 applies to --dataset folder only"),
+    (("--g-norm", "none"), "--g-norm none is for the 2D nets (--dataset ring or grid)"),
 ])
 def test_impossible_combinations_are_one_line_before_training(train, tmp_path, capsys, flags, message):
     with pytest.raises(SystemExit) as e:
@@ -192,3 +194,28 @@ def test_a_ring_run_on_the_cupy_stand_in_matches_numpy(fake_cupy, train, tmp_pat
     for k, v in a["trainer"]["G"].items():
         np.testing.assert_allclose(b["trainer"]["G"][k], v, rtol=1e-8, atol=1e-12, err_msg=k)
     assert (tmp_path / "cpu" / "eval.csv").read_text() == (tmp_path / "gpu" / "eval.csv").read_text()
+
+
+def test_g_norm_none_drops_gs_batch_norm_and_starts_g_alive():
+    """--g-norm none: G's Linear and ReLU layers alone, He-initialized, so its points are not squashed to 0."""
+    from minigan.models.mlp import mlp_points
+    from minigan.nn import BatchNorm1d
+
+    G, _ = mlp_points(seed=0, g_norm="none")
+    G_bn, _ = mlp_points(seed=0)
+    assert not any(isinstance(m, BatchNorm1d) for m in G.layers)
+    assert sum(isinstance(m, BatchNorm1d) for m in G_bn.layers) == 4
+    z = np.random.default_rng(0).standard_normal((1000, 2, 1, 1)).astype(np.float32)
+    spread = float(np.asarray(G.eval().forward(z)).std())
+    assert 0.1 < spread < 10                                         # PacGAN's N(0, 0.02^2) without BN: ~1e-3
+    with pytest.raises(ValueError, match="g_norm must be 'batch' or 'none'"):
+        mlp_points(g_norm="layer")
+
+
+def test_resuming_with_another_g_norm_is_refused(train, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out, "--dataset", "ring", "--g-norm", "none", "--max-steps", 1)[0] == 0
+    assert json.loads((out / "config.json").read_text())["g_norm"] == "none"
+    with pytest.raises(SystemExit) as e:
+        train(out, "--dataset", "ring", "--g-norm", "batch", "--max-steps", 2, "--resume")
+    assert e.value.code == 2 and "cannot resume with different g_norm" in capsys.readouterr().err
