@@ -63,19 +63,20 @@ def gemm_layers(arch):
     fake, fake again in G's step), weight gradient 2x (D is frozen in G's step)
     and input gradient 3x, except its first layer (1x: only G's step needs
     dLoss/dx); G runs each product once, except the input gradient of its first
-    layer (never: nothing learns z). "First" is ``net.layers[0]``, the layer
-    whose ``input_grad`` the trainer turns off: the MLPs' first Linear or Maxout
-    comes after a Flatten, so it computes its input gradient every time.
+    layer (never: nothing learns z). "First" is the layer whose ``input_grad`` the
+    trainer turns off, ``nn.first_layer_with_input_grad(net)``: in the MLPs the
+    first Linear or Maxout, behind Flatten (and Pack, Dropout).
     """
     G, D = networks(arch)
     z = np.zeros((2, *(getattr(G, "input_shape", None) or (G.layers[0].in_channels, 1, 1))), np.float32)
     for net_name, net, x, (fwd, dW, dx, dx_first) in (("G", G, z, (1, 1, 1, 0)), ("D", D, G.eval()(z), (3, 2, 3, 1))):
+        first = nn.first_layer_with_input_grad(net)
         for i, layer in enumerate(net.layers):                       # 2 samples: only the shapes matter
             y = layer.forward(x)
             if isinstance(layer, GEMM_LAYERS):
                 pixels = x.shape[2] * x.shape[3] if isinstance(layer, nn.ConvTranspose2d) else (
                     y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else 1)
-                yield f"{net_name}.{i} {type(layer).__name__}", layer, pixels, (fwd, dW, dx_first if i == 0 else dx)
+                yield f"{net_name}.{i} {type(layer).__name__}", layer, pixels, (fwd, dW, dx_first if layer is first else dx)
             x = y
 
 
