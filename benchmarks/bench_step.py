@@ -1,15 +1,21 @@
 """Benchmark one GAN training step (one D update + one G update, BCE, Adam).
 
 Prints, per architecture and batch size: ms/step (median after warm-up),
-images/s, achieved GFLOP/s of the convolution GEMMs against this machine's
-measured SGEMM rate, peak memory, and -- where PyTorch is installed (it is
-never a dependency) -- the same step in PyTorch and the ratio of the two
+images/s (points/s for mlp2d), achieved GFLOP/s of the step's GEMMs against this
+machine's measured SGEMM rate, peak memory, and -- where PyTorch is installed (it
+is never a dependency) -- the same step in PyTorch and the ratio of the two
 times. The PyTorch step is its DCGAN example's, with D's weights frozen during
-G's update as minigan does, so both frameworks do the same work. Every output
-starts with the machine: CPU model, BLAS library and kernel, BLAS settings.
+G's update as minigan does, so both frameworks do the same work; its nets are in
+benchmarks/torch_nets.py. Every output starts with the machine: CPU model, BLAS
+library and kernel, BLAS settings.
+
+The architectures: dcgan28 and dcgan64 (minigan/models/dcgan.py), and mlp2d, the
+2D job's nets (minigan/models/mlp.py::mlp_points, PacGAN's) trained as the 2D job
+trains them: on (N, 2, 1, 1) points, Adam lr 1e-4, betas (0.8, 0.999).
 
     python benchmarks/bench_step.py                       # NumPy, all configurations
     python benchmarks/bench_step.py --configs dcgan28:64 --layers   # + per-layer breakdown
+    python benchmarks/bench_step.py --configs mlp2d:100 --threads 1  # the 2D job's step, as its runs use it
     python benchmarks/bench_step.py --gemm-floor          # + the step's GEMMs timed alone, 5 times
     python benchmarks/bench_step.py --sweep 16,32,64,128,256 --arch dcgan28   # a markdown table
     python benchmarks/bench_step.py --backend cupy        # on a GPU, against PyTorch CUDA
@@ -31,28 +37,40 @@ import subprocess
 import sys
 import time
 
-CONFIGS = {"cpu": "dcgan28:64,dcgan28:128,dcgan64:64", "gpu": "dcgan28:64,dcgan28:512,dcgan64:128"}
-ARCHS = ("dcgan28", "dcgan64")
+CONFIGS = {"cpu": "dcgan28:64,dcgan28:128,dcgan64:64,mlp2d:100", "gpu": "dcgan28:64,dcgan28:512,dcgan64:128"}
+#: The step both frameworks time, per architecture: one real example's shape, z's length, Adam's lr and betas.
+SETUPS = {"dcgan28": ((1, 28, 28), 100, 2e-4, (0.5, 0.999)),       # DCGAN's
+          "dcgan64": ((3, 64, 64), 100, 2e-4, (0.5, 0.999)),
+          "mlp2d": ((2, 1, 1), 2, 1e-4, (0.8, 0.999))}               # PacGAN's (benchmarks/compare_collapse.py)
+ARCHS = tuple(SETUPS)
+
+
+def real_batch(arch, batch):
+    """The fixed real batch, float32 ``(batch, *shape)``: pictures uniform in [-1, 1], or 2D points on a ring."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    shape = SETUPS[arch][0]
+    if arch != "mlp2d":
+        return rng.uniform(-1, 1, (batch, *shape)).astype(np.float32)
+    angle = 2 * np.pi * (np.arange(batch) % 8) / 8                  # the ring's 8 modes (minigan/job/data/points.py)
+    points = np.stack([np.cos(angle), np.sin(angle)], axis=1) + 0.01 * rng.standard_normal((batch, 2))
+    return points.astype(np.float32).reshape(batch, *shape)          # (batch, 2, 1, 1)
 
 
 # ---------------------------------------------------------------------------- children
 def minigan_step_fn(arch, batch, backend, layers):
     from minigan.fast import blas
     blas.shorten_spin()  # before NumPy, as minigan's own commands do (minigan/fast/blas.py)
-    import numpy as np
-
-    from minigan.models import ARCHITECTURES
+    from minigan import backend as B
+    from minigan.models import ARCHITECTURES, mlp_points
     from minigan.train import GANTrainer
 
-    G, D = ARCHITECTURES[arch]()
+    G, D = (mlp_points if arch == "mlp2d" else ARCHITECTURES[arch])()
     G.to(backend), D.to(backend)
-    trainer = GANTrainer(G, D, seed=0)
-    nc = D.layers[0].in_channels
-    size = 28 if arch == "dcgan28" else 64
-    x = np.random.default_rng(0).uniform(-1, 1, (batch, nc, size, size)).astype(np.float32)
-    from minigan import backend as B
-
-    x = B.asarray(x, backend)
+    _, _, lr, betas = SETUPS[arch]
+    trainer = GANTrainer(G, D, lr=lr, betas=betas, seed=0)      # the bce game, as the jobs train them
+    x = B.asarray(real_batch(arch, batch), backend)
     timings = {}
     if layers:
         for net_name, net in (("G", G), ("D", D)):
@@ -88,37 +106,16 @@ def torch_step_fn(arch, batch, backend):
     import torch
     from torch import nn
 
+    import torch_nets
+
     device = "cuda" if backend == "cupy" else "cpu"
-    nz, ngf, ndf = 100, 64, 64
-    if arch == "dcgan28":
-        nc, size = 1, 28
-        G = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf * 4, 7, 1, 0, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False), nn.Tanh())
-        D = nn.Sequential(
-            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 2, 1, 7, 1, 0, bias=False), nn.Sigmoid())
-    else:
-        nc, size = 3, 64
-        G = nn.Sequential(
-            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
-            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
-        D = nn.Sequential(
-            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8), nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    _, nz, lr, betas = SETUPS[arch]
+    G, D = torch_nets.nets(arch)
     G, D = G.to(device), D.to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     loss = nn.BCELoss()
-    x = torch.rand(batch, nc, size, size, device=device) * 2 - 1
+    x = torch.from_numpy(real_batch(arch, batch)).to(device)
 
     def step():                      # PyTorch's DCGAN example, line for line, except that
         D.zero_grad()                # D's weights are frozen in G's update, as in minigan,
@@ -137,7 +134,6 @@ def torch_step_fn(arch, batch, backend):
         if device == "cuda":
             torch.cuda.synchronize()
     return step
-
 
 
 def step_child(args):
@@ -322,7 +318,7 @@ def parse_configs(p, args):
         arch, _, batch = item.strip().partition(":")
         if arch not in ARCHS or not batch.isdigit() or int(batch) < 1:
             p.error(f"bad configuration {item.strip()!r}: write arch:batch with arch one of {', '.join(ARCHS)} "
-                    f"(e.g. dcgan28:64), and --sweep as batch sizes (e.g. 16,32,64)")
+                    f"(e.g. dcgan28:64, mlp2d:100), and --sweep as batch sizes (e.g. 16,32,64)")
         configs.append((arch, int(batch)))
     return configs
 
@@ -399,7 +395,7 @@ def main():
     print(*table_header(columns, markdown, memory), sep="\n")
     later, failed = [], False
     for arch, batch in configs:
-        row = measure(arch, batch, args, torch_version, gemm_floor.conv_gemm_flops(arch, batch) / 1e9, sgemm)
+        row = measure(arch, batch, args, torch_version, gemm_floor.step_gemm_flops(arch, batch) / 1e9, sgemm)
         details = []
         if args.gemm_floor and args.backend == "numpy":
             floor = run_child("floor", arch, batch, args)
@@ -419,7 +415,7 @@ def main():
             print(*details, sep="\n", flush=True)
     if later:
         print(*later, sep="\n")
-    print("GEMM work per step: " + ", ".join(f"{a}:{b} {gemm_floor.conv_gemm_flops(a, b) / 1e9:.1f} GFLOP"
+    print("GEMM work per step: " + ", ".join(f"{a}:{b} {gemm_floor.step_gemm_flops(a, b) / 1e9:.1f} GFLOP"
                                              for a, b in configs))
     return 1 if failed else 0
 

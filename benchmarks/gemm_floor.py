@@ -2,7 +2,8 @@
 
 Each conv layer of a step is three matrix products (GEMMs) -- forward, weight
 gradient, input gradient -- plus the im2col/col2im, BatchNorm, activations,
-Adam and Python around them. Timing exactly those GEMMs by themselves (same
+Adam and Python around them. So is each Linear and Maxout layer (mlp2d's), a
+1x1 conv of a 1x1 picture: ``y = x W^T``, ``dW = dy^T x``, ``dx = dy W``. Timing exactly those GEMMs by themselves (same
 shapes, same orientations, same batch chunks, random float32 operands) says
 what the step would cost if everything else were free: the floor of the
 im2col design on this machine.
@@ -23,7 +24,7 @@ import time
 import numpy as np
 
 from minigan import nn
-from minigan.models import ARCHITECTURES
+from minigan.models import ARCHITECTURES, mlp_points
 from minigan.fast.gemm import matmul_tn
 from minigan.fast.im2col import batch_chunks
 
@@ -43,59 +44,86 @@ MATTERS = 0.01
 PRODUCTS = {"nn": lambda a, b: a @ b, "nt": lambda a, b: a @ b.T, "tn": matmul_tn}
 
 
-def conv_layers(arch):
-    """Each conv layer of a step: ``(name, layer, pixels, (forward, weight_grad, input_grad))``.
+#: The layers whose work is GEMMs; a Linear or Maxout is a Conv2d with a 1x1 kernel on 1x1 pictures.
+GEMM_LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Maxout)
+
+
+def networks(arch):
+    """minigan's ``(G, D)`` of ``arch`` (bench_step.py's names: dcgan28, dcgan64, mlp2d)."""
+    return mlp_points() if arch == "mlp2d" else ARCHITECTURES[arch]()
+
+
+def gemm_layers(arch):
+    """Each GEMM layer of a step: ``(name, layer, pixels, (forward, weight_grad, input_grad))``.
 
     ``name`` is "G.3 ConvTranspose2d" as in ``bench_step.py --layers``;
     ``pixels`` is M / batch for the layer's GEMMs (output pixels of a conv,
-    input pixels of a transposed conv); the three counts say how often each
-    product runs per step. D runs forward 3x (real, fake, fake again in G's
-    step), weight gradient 2x (D is frozen in G's step) and input gradient 3x,
-    except its first layer (1x: only G's step needs dLoss/dx); G runs each
-    product once, except the input gradient of its first layer (never: nothing
-    learns z).
+    input pixels of a transposed conv, 1 for Linear and Maxout); the three
+    counts say how often each product runs per step. D runs forward 3x (real,
+    fake, fake again in G's step), weight gradient 2x (D is frozen in G's step)
+    and input gradient 3x, except its first layer (1x: only G's step needs
+    dLoss/dx); G runs each product once, except the input gradient of its first
+    layer (never: nothing learns z). "First" is the layer whose ``input_grad`` the
+    trainer turns off, ``nn.first_layer_with_input_grad(net)``: in the MLPs the
+    first Linear or Maxout, behind Flatten (and Pack, Dropout).
     """
-    G, D = ARCHITECTURES[arch]()
-    z = np.zeros((2, G.layers[0].in_channels, 1, 1), np.float32)     # 2 images: only the shapes matter
+    G, D = networks(arch)
+    z = np.zeros((2, *(getattr(G, "input_shape", None) or (G.layers[0].in_channels, 1, 1))), np.float32)
     for net_name, net, x, (fwd, dW, dx, dx_first) in (("G", G, z, (1, 1, 1, 0)), ("D", D, G.eval()(z), (3, 2, 3, 1))):
-        first = True
-        for i, layer in enumerate(net.layers):
+        first = nn.first_layer_with_input_grad(net)
+        for i, layer in enumerate(net.layers):                       # 2 samples: only the shapes matter
             y = layer.forward(x)
-            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-                pixels = y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else x.shape[2] * x.shape[3]
-                yield f"{net_name}.{i} {type(layer).__name__}", layer, pixels, (fwd, dW, dx_first if first else dx)
-                first = False
+            if isinstance(layer, GEMM_LAYERS):
+                pixels = x.shape[2] * x.shape[3] if isinstance(layer, nn.ConvTranspose2d) else (
+                    y.shape[2] * y.shape[3] if isinstance(layer, nn.Conv2d) else 1)
+                yield f"{net_name}.{i} {type(layer).__name__}", layer, pixels, (fwd, dW, dx_first if layer is first else dx)
             x = y
 
 
-def conv_gemm_flops(arch, batch):
+def gemm_sizes(layer):
+    """``(C, F, taps)`` of a GEMM layer: input channels (features), output channels (rows of W), kernel taps.
+
+    A Maxout's W has ``out_features * pieces`` rows: its GEMMs are those of a Linear that wide.
+    """
+    if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+        kh, kw = layer.kernel_size
+        return layer.in_channels, layer.out_channels, kh * kw
+    F = layer.out_features * getattr(layer, "pieces", 1)
+    return layer.in_features, F, 1
+
+
+def step_gemm_flops(arch, batch):
     """FLOPs of the GEMMs one minigan step performs, from the layer shapes.
 
-    A conv layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = batch * pixels,
-    and each of its three products -- forward, input gradient, weight gradient --
-    costs the same; :func:`conv_layers` says how often each runs.
+    A layer's GEMM is (M x K) @ (K x F) = 2*M*K*F FLOPs, M = batch * pixels,
+    K = taps * C, and each of its three products -- forward, input gradient,
+    weight gradient -- costs the same; :func:`gemm_layers` says how often each runs.
     """
     total = 0
-    for _, layer, pixels, counts in conv_layers(arch):
-        kh, kw = layer.kernel_size
-        total += 2 * batch * pixels * kh * kw * layer.in_channels * layer.out_channels * sum(counts)
+    for _, layer, pixels, counts in gemm_layers(arch):
+        C, F, taps = gemm_sizes(layer)
+        total += 2 * batch * pixels * taps * C * F * sum(counts)
     return total
 
 
 def step_gemms(arch, batch):
     """Every distinct GEMM of one step: ``{(a_shape, b_shape, kind): (count per step, [who runs it])}``.
 
-    ``kind`` is a key of :data:`PRODUCTS`. The shapes follow the layers' batch
+    ``kind`` is a key of :data:`PRODUCTS`. The shapes follow the conv layers' batch
     chunks (``minigan.fast.im2col.batch_chunks``), so a layer whose window matrix
-    is split into chunks contributes one GEMM per chunk.
+    is split into chunks contributes one GEMM per chunk; Linear and Maxout take the
+    whole batch at once.
     """
     gemms = {}
-    for name, layer, pixels, (fwd, dW, dx) in conv_layers(arch):
-        (kh, kw), C, F = layer.kernel_size, layer.in_channels, layer.out_channels
-        K = kh * kw * (C if isinstance(layer, nn.Conv2d) else F)        # width of the window matrix
-        for b in batch_chunks(np.empty((batch, 0), np.float32), pixels * K * 4):   # the layer's chunks
+    for name, layer, pixels, (fwd, dW, dx) in gemm_layers(arch):
+        C, F, taps = gemm_sizes(layer)
+        transposed = isinstance(layer, nn.ConvTranspose2d)
+        K = taps * (F if transposed else C)                              # width of the window matrix
+        chunks = (batch_chunks(np.empty((batch, 0), np.float32), pixels * K * 4)    # the layer's chunks
+                  if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)) else [slice(0, batch)])
+        for b in chunks:
             m = (b.stop - b.start) * pixels
-            if isinstance(layer, nn.Conv2d):   # y = cols Wm^T; dWm = dy^T cols; dcols = dy Wm
+            if not transposed:                 # y = cols Wm^T; dWm = dy^T cols; dcols = dy Wm (cols = x: Linear)
                 products = (((m, K), (F, K), "nt"), ((m, F), (m, K), "tn"), ((m, F), (F, K), "nn"))
             else:                              # cols = x Wm; dWm = x^T dcols; dx = dcols Wm^T
                 products = (((m, C), (C, K), "nn"), ((m, C), (m, K), "tn"), ((m, K), (C, K), "nt"))

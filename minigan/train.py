@@ -40,7 +40,7 @@ from .finite_check import FiniteCheck, NonFiniteLossError, all_buffers, all_fini
 from .gan_losses import clip_weights, make_gan_loss
 from .models.noise import sample_noise
 from .models.labels import conditional_classes, labels_checked, step_labels
-from .nn import Sigmoid
+from .nn import Sigmoid, first_layer_with_input_grad
 from .nn.dropout import use_stream
 from .optim import Adam
 from .penalties import critic_layers, gradient_penalty_array, r1_penalty_array
@@ -101,8 +101,10 @@ class GANTrainer(SamplingAndSaving):
                           :mod:`minigan.gradflow`). An attribute too: switch it on for only
                           the steps you want to record, as ``minigan train`` does.
 
-    The trainer sets ``G.layers[0].input_grad = False`` for good: nothing upstream of z
-    learns, so G's backward skips dLoss/dz (and returns None).
+    The trainer sets G's first layer's ``input_grad = False`` for good: nothing upstream of z
+    learns, so G's backward skips dLoss/dz (and returns None). D's is False in D's update
+    and True in G's. "First" is :func:`~minigan.nn.first_layer_with_input_grad`: the first
+    layer that would compute dLoss/dx, behind any Flatten, Pack or Dropout (the MLPs').
     """
 
     def __init__(self, G, D, lr=2e-4, betas=(0.5, 0.999), seed=0, noise="normal",
@@ -144,7 +146,7 @@ class GANTrainer(SamplingAndSaving):
         self.last_fakes = None                                # (x_fake, dLoss_G/dx_fake) of the latest G update
         self.critic_done = 0        # D updates of the current step done before it was cut short (saved, resumed)
         self.interrupted = None     # None, or a callable (the job's signal flag) that stops a step between D updates
-        G.layers[0].input_grad = False                        # z is drawn, not learned: skip dLoss/dz
+        first_layer_with_input_grad(G).input_grad = False     # z is drawn, not learned: skip dLoss/dz
         self.track_grad_flow = track_grad_flow
         self.gradflow = {"G": GradFlow(G), "D": GradFlow(D)}  # attached only while track_grad_flow
 
@@ -190,7 +192,8 @@ class GANTrainer(SamplingAndSaving):
         flow = self._monitor_g()                              # grad-flow monitors, if tracked (a side task)
 
         # ---- 1 + 2. Update D: real images -> 1, fake images -> 0 (or the chosen game's targets)
-        D.layers[0].input_grad = False                        # D's inputs are constants in its update
+        D_first = first_layer_with_input_grad(D)              # D's first layer (behind Flatten, Pack, Dropout)
+        D_first.input_grad = False                            # D's inputs are constants in its update
         start = min(self.critic_done, self.n_critic - 1)      # a step cut short goes on at its next D update
         for k in range(start, self.n_critic):
             if k > start and self.interrupted is not None and self.interrupted():
@@ -221,7 +224,7 @@ class GANTrainer(SamplingAndSaving):
         before = saved_buffers(G, D)
         self.opt_G.zero_grad()
         D.requires_grad_(False)                               # D's weights are fixed in this step:
-        D.layers[0].input_grad = True                         # its backward only passes dx through
+        D_first.input_grad = True                             # its backward only passes dx through
         D.monitor = flow["D"] if flow else None
         s_fake_g = D.forward(T.forward(x_fake), *y_fake)      # the updated D judges G's batch again
         loss_g, ds_g = self.loss.g_loss(s_fake_g)             # bce: BCE(D(G(z)), 1); ds_g = dLoss_G/ds_fake_g

@@ -127,12 +127,12 @@ def test_a_failing_child_is_recorded_and_the_exit_status_says_so():
 
 
 # ---------------------------------------------------------------------------- the helpers, without timing
-@pytest.mark.parametrize("arch, batch", [("dcgan28", 3), ("dcgan28", 64), ("dcgan64", 2)])
+@pytest.mark.parametrize("arch, batch", [("dcgan28", 3), ("dcgan28", 64), ("dcgan64", 2), ("mlp2d", 100)])
 def test_the_floors_gemms_are_the_steps_gemm_work(arch, batch):
     floor = load("gemm_floor")
     gemms = floor.step_gemms(arch, batch)
     work = sum(count * 2 * np.prod(floor.gemm_dims(key)) for key, (count, _) in gemms.items())
-    assert work == floor.conv_gemm_flops(arch, batch)
+    assert work == floor.step_gemm_flops(arch, batch)
 
 
 @pytest.mark.parametrize("kind", ["nn", "nt", "tn"])
@@ -187,20 +187,72 @@ def test_blas_warnings_name_thread_counts_and_a_second_blas(monkeypatch):
     assert info.cpu_model()
 
 
-def test_bench_step_gpu_child_runs_on_the_cupy_stand_in(fake_cupy, capsys):
+@pytest.mark.parametrize("arch, layer", [("dcgan28", "G.3 ConvTranspose2d"), ("mlp2d", "D.2 Maxout")])
+def test_bench_step_gpu_child_runs_on_the_cupy_stand_in(fake_cupy, capsys, arch, layer):
     # The first run on a GPU machine goes through the CuPy branch of the child (device arrays,
     # synchronize, the memory pool); here it runs on tests/fakecupy.py, in this process.
     import argparse
     import json
 
     bench_step = load("bench_step")
-    args = argparse.Namespace(framework="minigan", arch="dcgan28", batch=2, backend="cupy", layers=True,
+    args = argparse.Namespace(framework="minigan", arch=arch, batch=2, backend="cupy", layers=True,
                               warmup=1, repeats=1, threads=1)
     bench_step.child(args)
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert len(result["times"]) == 1 and result["times"][0] > 0
     assert result["gpu_peak_mb"] is not None
-    assert "G.3 ConvTranspose2d|backward" in result["layers"]
+    assert f"{layer}|backward" in result["layers"]
+
+
+# ---------------------------------------------------------------------------- mlp2d: the 2D job's step
+def test_mlp2d_is_a_configuration_and_in_the_cpu_set():
+    import argparse
+
+    bench_step = load("bench_step")
+    assert "mlp2d:100" in bench_step.CONFIGS["cpu"].split(",")
+    args = argparse.Namespace(sweep=None, configs="mlp2d:100,dcgan28:2", backend="numpy", arch=None)
+    assert bench_step.parse_configs(argparse.ArgumentParser(), args) == [("mlp2d", 100), ("dcgan28", 2)]
+    x = bench_step.real_batch("mlp2d", 10)
+    assert x.shape == (10, 2, 1, 1) and x.dtype == np.float32
+    assert np.allclose(np.hypot(x[:, 0, 0, 0], x[:, 1, 0, 0]), 1, atol=0.1)   # on the ring
+
+
+def test_mlp2d_minigan_child_runs_the_2d_jobs_step():
+    bench_step = load("bench_step")
+    step, timings = bench_step.minigan_step_fn("mlp2d", 4, "numpy", layers=True)
+    step()
+    assert timings[("D.2 Maxout", "backward")] > 0 and timings[("G.2 BatchNorm1d", "forward")] > 0
+
+
+def test_mlp2d_torch_child_runs_one_step(monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))            # as when the script runs: torch_nets
+    step = load("bench_step").torch_step_fn("mlp2d", 4, "numpy")
+    step()
+    step()
+
+
+def test_torch_nets_mlp2d_computes_what_minigans_nets_compute():
+    # The same nets: minigan's weights copied into torch_nets' give the same G(z) and D(x) (G in
+    # training mode: batch statistics), so the two frameworks time the same computation.
+    torch = pytest.importorskip("torch")
+    from minigan.models import mlp_points
+
+    G, D = mlp_points()
+    tG, tD = load("torch_nets").mlp_points()
+    for net, tnet in ((G, tG), (D, tD)):
+        ours = [m for _, m in net.leaves() if m.params]
+        theirs = [m for m in tnet.modules() if isinstance(m, (torch.nn.Linear, torch.nn.BatchNorm1d))]
+        assert [tuple(m.params["weight"].shape) for m in ours] == [tuple(m.weight.shape) for m in theirs]
+        with torch.no_grad():
+            for m, t in zip(ours, theirs):
+                t.weight.copy_(torch.from_numpy(m.params["weight"])), t.bias.copy_(torch.from_numpy(m.params["bias"]))
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((16, 2, 1, 1)).astype(np.float32)
+    x = load("bench_step").real_batch("mlp2d", 16)
+    with torch.no_grad():
+        assert np.allclose(tG(torch.from_numpy(z)).numpy(), G(z), atol=1e-5)
+        assert np.allclose(tD(torch.from_numpy(x)).numpy(), D(x), atol=1e-6)
 
 
 def test_price_parts_prices_every_part_and_puts_everything_back():

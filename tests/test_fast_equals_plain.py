@@ -5,8 +5,8 @@ reads; the fast path (``minigan/fast/``) is what trains by default. In float64
 the two agree to 1e-12 relative (they add the same products in another order),
 for forward, backward (dx and every parameter gradient) and the tangent pass
 of the gradient penalties, on hypothesis-drawn shapes; and whole
-``GANTrainer.step`` runs of every game, conditional pairs, penalties and
-augmentation end with the same weights.
+``GANTrainer.step`` runs of every game, conditional pairs, penalties,
+augmentation and the MLPs end with the same weights.
 """
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 import minigan
 from minigan import fast, nn
 from minigan.gan_losses import GAN_LOSSES
-from minigan.models import LabelConcatD, LabelConcatG, ProjectionD
+from minigan.models import LabelConcatD, LabelConcatG, ProjectionD, mlp_pictures
 from minigan.optim import Adam
 from minigan.train import GANTrainer
 from tests.strategies import conv_configs, conv_transpose_configs, seeds
@@ -123,6 +123,27 @@ def test_linear_and_maxout(shape, make):
     check_paths(both_paths(make, rng.standard_normal(shape), rng, tangent=True), repr(make()))
 
 
+@given(N=st.integers(1, 6), n_in=st.integers(1, 5), out=st.integers(1, 4), pieces=st.integers(1, 7),
+       ties=st.booleans(), seed=seeds)
+def test_maxout(N, n_in, out, pieces, ties, seed):
+    """The running max and the winners' index (fast) against argmax and the one-hot mask (plain).
+
+    ``ties``: small integers for x, W and b, so that pieces often tie exactly; the first of the
+    tied pieces must take the gradient on both paths (dW and db tell which one did).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, (N, n_in)).astype(float) if ties else rng.standard_normal((N, n_in))
+
+    def make():
+        layer = nn.Maxout(n_in, out, pieces, dtype="float64", rng=np.random.default_rng(seed))
+        if ties:
+            ints = np.random.default_rng(seed)
+            for p in layer.params.values():
+                p[...] = ints.integers(-1, 2, p.shape)
+        return layer
+    check_paths(both_paths(make, x, rng, tangent=True), repr(make()))
+
+
 @given(N=st.integers(2, 6), C=st.integers(1, 4), H=st.integers(1, 5), channels_last=st.booleans(),
        training=st.booleans(), seed=seeds)
 def test_batchnorm2d(N, C, H, channels_last, training, seed):
@@ -220,6 +241,7 @@ STEP_CASES = {
     "n_critic": dict(loss="wgan", n_critic=3),
     "concat": dict(loss="bce", conditional="concat"),
     "projection": dict(loss="hinge", conditional="projection"),
+    "mlp": dict(loss="bce", arch="mlp"),
 }
 
 
@@ -228,7 +250,9 @@ def make_trainer(case, seed=0, backend="numpy"):
     case = dict(case)
     form = case.pop("conditional", None)
     d_norm = case.pop("d_norm", "batch")
-    if form:
+    if case.pop("arch", None) == "mlp":                               # Goodfellow et al.'s MLPs: Dropout, Maxout
+        G, D = mlp_pictures(3, 1, 8, seed=seed, dtype="float64", width=6, d_width=4, pieces=3)
+    elif form:
         G, D = tiny_conditional(form, seed=seed)
     else:
         G, D = tiny_gan(seed=seed)
@@ -263,8 +287,10 @@ def test_whole_training_steps(case):
 
 @pytest.mark.parametrize("make", [lambda: nn.Conv2d(2, 3, 4, 2, 1, dtype="float64", rng=np.random.default_rng(0)),
                                   lambda: nn.ConvTranspose2d(2, 3, 4, 2, 1, dtype="float64", rng=np.random.default_rng(0)),
-                                  lambda: nn.BatchNorm2d(2, dtype="float64"), lambda: nn.LeakyReLU(0.2)],
-                         ids=["Conv2d", "ConvTranspose2d", "BatchNorm2d", "LeakyReLU"])
+                                  lambda: nn.BatchNorm2d(2, dtype="float64"), lambda: nn.LeakyReLU(0.2),
+                                  lambda: nn.Sequential(nn.Flatten(), nn.Maxout(72, 3, 4, dtype="float64",
+                                                                                rng=np.random.default_rng(0)))],
+                         ids=["Conv2d", "ConvTranspose2d", "BatchNorm2d", "LeakyReLU", "Maxout"])
 def test_a_switch_flipped_between_forward_and_backward_mixes_nothing(make):
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 2, 6, 6))

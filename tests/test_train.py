@@ -280,3 +280,43 @@ def test_nan_in_a_later_critic_update_says_which_and_keeps_the_earlier_ones():
         trainer.step(np.zeros((4, 1, 8, 8), np.float32))
     assert trainer.opt_D.step_count == 1
     assert all(np.isfinite(b).all() for _, b in D.named_buffers())
+
+
+def spy_on_input_gradients(layer):
+    """Record, for each call of ``layer.backward``, whether it computed dL/dx (returned an array)."""
+    calls, backward = [], layer.backward
+
+    def spied(dy):
+        dx = backward(dy)
+        calls.append(dx is not None)
+        return dx
+    layer.backward = spied
+    return calls
+
+
+@pytest.mark.parametrize("net, options", [
+    ("points", dict()),
+    ("points", dict(pack=2, spectral_norm=True)),
+    ("pictures", dict(pack=2)),                                       # Flatten, Pack, Dropout in front of D
+    ("pictures r1", dict(sigmoid=False)),
+])
+def test_the_mlps_first_layers_compute_only_the_input_gradients_g_needs(net, options):
+    from minigan.models import mlp_pictures, mlp_points
+    if net == "points":
+        G, D = mlp_points(seed=0, dtype="float64", width=6, d_width=5, pieces=3, **options)
+        x = np.random.default_rng(0).standard_normal((8, 2, 1, 1))
+    else:
+        G, D = mlp_pictures(3, 1, 4, seed=0, dtype="float64", width=6, d_width=5, pieces=3, **options)
+        x = np.tanh(np.random.default_rng(0).standard_normal((8, 1, 4, 4)))
+    first_G = G.layers[1]                                             # behind Flatten: G's first Linear
+    first_D = next(m for m in D.layers if m.params)                   # D's first Maxout (or its SpectralNorm)
+    assert nn.first_layer_with_input_grad(G) is first_G and nn.first_layer_with_input_grad(D) is first_D
+    g_calls = spy_on_input_gradients(first_G)
+    d_calls = spy_on_input_gradients(getattr(first_D, "layer", first_D))   # the Maxout itself under SpectralNorm
+    r1 = net.endswith("r1")
+    trainer = GANTrainer(G, D, seed=0, **(dict(r1=1.0, loss="hinge") if r1 else {}))
+    trainer.step(x)
+    assert g_calls == [False]                                         # nothing upstream of z learns
+    # D's update: real and fake need no dL/dx (R1's penalty does: dD/dx_real); G's update does
+    assert d_calls == ([False, False, True, True] if r1 else [False, False, True])
+    assert first_D.input_grad is True and first_G.input_grad is False

@@ -11,6 +11,7 @@ readable (like cs231n's ``fast_layers.py`` beside ``layers.py``)::
     im2col.py                        the strided-view im2col and the padding-free col2im
     col2im_blocked.py                col2im(a @ Wm) in pixel blocks
     gemm.py                          a.T @ b in the order BLAS runs fastest; outer products
+    maxout.py                        Maxout's max and winners as passes over its pieces, no argmax
     batchnorm.py, activations.py     the same formulas, written in place, on every core
     adam.py                          Adam's update through one scratch array, on every core
     cores.py                         the passes outside the GEMMs shared between the cores
@@ -26,10 +27,10 @@ The switch (fast is the default for training)::
     MINIGAN_PLAIN=1 python ...     # the same for a whole process
     minigan train --plain ...      # the same for a training job
 
-A layer asks :func:`enabled` at ``forward``. The convolutions' fast caches
-differ from the plain ones, so their ``backward`` follows whichever path the
-forward took (:func:`made`); the other layers keep the same cache on both
-paths, so either backward reads it. Flipping the switch between a forward and
+A layer asks :func:`enabled` at ``forward``. The convolutions' and Maxout's
+fast caches differ from the plain ones, so their ``backward`` (and tangent)
+follows whichever path the forward took (:func:`made`); the other layers keep
+the same cache on both paths, so either backward reads it. Flipping the switch between a forward and
 its backward cannot mix them. The switch is one process-wide setting, not per thread.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ and weight layouts are PyTorch's, so minigan can be read beside it.
 """
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .container import Sequential
+from .container import Sequential, first_layer_with_input_grad
 from .conv2d import Conv2d
 from .conv_transpose2d import ConvTranspose2d
 from .dropout import Dropout
@@ -22,4 +22,5 @@ __all__ = [
     "Module", "Sequential", "Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d",
     "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Flatten", "Reshape", "SpectralNorm", "Embedding",
     "Maxout", "Dropout", "Pack", "MinibatchStdDev",                # the collapse lab's layers
+    "first_layer_with_input_grad",
 ]

@@ -35,13 +35,13 @@ class Sequential(Module):
 
     @property
     def input_grad(self):
-        """A container's input is its first layer's: setting this sets that layer's ``input_grad``."""
-        return self.layers[0].input_grad if self.layers else True
+        """Whether backward computes dL/dx: :func:`first_layer_with_input_grad`'s flag (setting this sets it)."""
+        return first_layer_with_input_grad(self).input_grad if self.layers else True
 
     @input_grad.setter
     def input_grad(self, flag):
         if self.layers:
-            self.layers[0].input_grad = flag
+            first_layer_with_input_grad(self).input_grad = flag
 
     def children(self):
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
@@ -87,3 +87,18 @@ class Sequential(Module):
     def __repr__(self):
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+
+def first_layer_with_input_grad(net):
+    """The layer of ``net`` whose ``input_grad`` decides whether ``net.backward`` computes dL/dx.
+
+    The first layer, unless it only moves or masks its input (``passes_none``: Flatten,
+    Reshape, Pack, Dropout): such layers pass a None gradient on, so it is the first layer
+    after them, e.g. the MLPs' first Linear or Maxout behind Flatten. A nested Sequential
+    (or any net with ``layers``) is looked into; a single layer is its own.
+    """
+    layers = getattr(net, "layers", None)
+    if not layers:
+        return net
+    first = next((layer for layer in layers if not layer.passes_none), layers[0])   # all pass None: the first
+    return first_layer_with_input_grad(first)

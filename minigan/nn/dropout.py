@@ -33,6 +33,8 @@ class Dropout(Module):
          ``default_rng(0)``. A GANTrainer replaces it with its own seeded, checkpointed stream.
     """
 
+    passes_none = True                            # backward(None) is None: it learns nothing
+
     def __init__(self, p=0.5, *, rng=None):
         super().__init__()
         if not 0.0 <= float(p) < 1.0:
@@ -52,6 +54,8 @@ class Dropout(Module):
 
     def backward(self, dy):
         scale = self.check_backward(dy)
+        if dy is None:                                                      # no dL/dx wanted upstream
+            return None
         return dy * scale                                                   # dy/dx = mask / (1 - p), elementwise
 
     def tangent(self, x_dot):

@@ -18,6 +18,10 @@ lost does not move y). With ``win`` the one-hot mask of the winners::
 Ties: ``argmax`` picks the first winning piece, and it alone gets the gradient
 (PyTorch's ``max`` may pick another; a tie has probability 0 with real-valued inputs).
 
+The code below is exactly those lines; ``minigan/fast/maxout.py`` computes the same
+numbers without NumPy's slow reductions over the short pieces axis, when
+:func:`minigan.fast.enabled`, and keeps the winners as an index instead of ``win``.
+
 Second-order pass (``minigan/penalties.py``): almost everywhere the winners do not
 change when x moves a little, so Maxout is piecewise linear like ReLU::
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from .. import fast
+from ..fast import maxout as fast_maxout
 from ..fast.gemm import matmul_tn
 from .module import Module, init_uniform
 
@@ -50,6 +55,8 @@ class Maxout(Module):
 
     def forward(self, x):
         self.check_input(x, ("N", self.in_features))
+        if fast.enabled():
+            return fast_maxout.forward(self, x)                      # the same numbers, no short-axis argmax
         xp = get_array_module(x)
         N = x.shape[0]
         u = (x @ self.params["weight"].T + self.params["bias"]).reshape(N, self.out_features, self.pieces)
@@ -59,8 +66,8 @@ class Maxout(Module):
         return xp.take_along_axis(u, winner, axis=2)[:, :, 0]        # (N, out): y = max_j u[:, :, j]
 
     def backward(self, dy):
-        x, win = self.check_backward(dy)
-        du = self._to_winners(dy, win)                               # (N, out*pieces): dy on each winner
+        x, _ = self.check_backward(dy)
+        du = self._to_winners(dy)                                    # (N, out*pieces): dy on each winner
         if self.requires_grad:
             self._add_weight_product(du, x)                          # dL/dW = du^T x
             self.grads["bias"] += du.sum(axis=0)                     # dL/db = sum over the batch of du
@@ -70,14 +77,16 @@ class Maxout(Module):
 
     def tangent(self, x_dot):
         """``(N, in) -> (N, out)``: the winning piece's ``x_dot W^T`` (the bias does not move with x)."""
-        _, win = self.cache
-        u_dot = (x_dot @ self.params["weight"].T).reshape(win.shape)  # (N, out, pieces): every piece's change
+        _, win = self.check_backward(x_dot)
+        N = x_dot.shape[0]
+        u_dot = (x_dot @ self.params["weight"].T).reshape(N, self.out_features, self.pieces)  # every piece's change
+        if fast.made(self.cache):                                    # the fast forward kept (N, out) winner indices
+            return fast_maxout.at_winners(u_dot, win)
         return (u_dot * win).sum(axis=2)                             # the winner's (exactly one term is kept)
 
     def add_weight_grad(self, dy, x):
         """``grads["weight"] += du^T x``, du = ``dy`` (N, out) placed on the latest forward's winners."""
-        _, win = self.cache
-        self._add_weight_product(self._to_winners(dy, win), x)
+        self._add_weight_product(self._to_winners(dy), x)
 
     def _add_weight_product(self, du, x):
         """``grads["weight"] += du^T x`` for ``du`` (N, out*pieces) and ``x`` (N, in)."""
@@ -86,9 +95,11 @@ class Maxout(Module):
         else:
             self.grads["weight"] += du.T @ x                         # summed over the batch
 
-    @staticmethod
-    def _to_winners(dy, win):
+    def _to_winners(self, dy):
         """``dy`` (N, out) -> (N, out*pieces): each unit's gradient on its winning piece, 0 on the others."""
+        _, win = self.check_backward(dy)
+        if fast.made(self.cache):                                    # the fast forward kept winner indices
+            return fast_maxout.to_winners(dy, win, self.pieces)
         N = dy.shape[0]
         return (win * dy[:, :, None]).reshape(N, -1).astype(dy.dtype, copy=False)
 

@@ -32,6 +32,11 @@ from .. import backend as B
 class Module:
     """Base class: the bookkeeping shared by every layer (no math here)."""
 
+    #: True for a layer that only moves or masks numbers and learns nothing (Flatten, Reshape, Pack,
+    #: Dropout): its ``backward(None)`` returns None, so in front of a network the layer after it
+    #: decides whether dL/dx is computed (:func:`~minigan.nn.container.first_layer_with_input_grad`).
+    passes_none = False
+
     def __init__(self):
         self.params: dict = {}
         self.grads: dict = {}
@@ -40,7 +45,8 @@ class Module:
         self.training = True         # train() / eval() mode (BatchNorm reads it)
         self.requires_grad = True    # False: backward skips parameter gradients
         self.input_grad = True       # False: backward may skip dL/dx and return None (a network's
-                                     # first layer, when its input is data that nothing learns from)
+                                     # first layer, when its input is data that nothing learns from;
+                                     # the layers in front of it, if any, then pass None on)
 
     # -- the two functions every layer writes ---------------------------------
     def forward(self, x):

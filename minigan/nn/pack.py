@@ -20,6 +20,8 @@ from .module import Module
 class Pack(Module):
     """``(N, F) -> (N/m, m*F)`` and ``(N, C, H, W) -> (N/m, m*C, H, W)``, consecutive samples together."""
 
+    passes_none = True                                      # backward(None) is None
+
     def __init__(self, m):
         super().__init__()
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
@@ -32,7 +34,8 @@ class Pack(Module):
         return self._packed(x)
 
     def backward(self, dy):
-        return dy.reshape(self.check_backward(dy))          # the inverse reshape
+        shape = self.check_backward(dy)
+        return None if dy is None else dy.reshape(shape)    # the inverse reshape (None: no dL/dx wanted)
 
     def tangent(self, x_dot):
         return self._packed(x_dot)                          # linear: J x_dot is forward of x_dot

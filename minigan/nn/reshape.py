@@ -10,6 +10,8 @@ from .module import Module
 class Flatten(Module):
     """``(N, d1, d2, ...) -> (N, d1*d2*...)``, like ``torch.nn.Flatten()``."""
 
+    passes_none = True                            # backward(None) is None: no dL/dx wanted upstream
+
     def forward(self, x):
         if getattr(x, "ndim", 0) < 1:
             raise ValueError(f"{self!r}: expected an array with a batch axis, got {getattr(x, 'shape', type(x))}")
@@ -17,7 +19,8 @@ class Flatten(Module):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dy):
-        return dy.reshape(self.check_backward(dy))
+        shape = self.check_backward(dy)
+        return None if dy is None else dy.reshape(shape)
 
     def tangent(self, x_dot):
         return x_dot.reshape(x_dot.shape[0], -1)
@@ -25,6 +28,8 @@ class Flatten(Module):
 
 class Reshape(Module):
     """``(N, ...) -> (N, *shape)``: e.g. ``Reshape(C, H, W)`` turns features into an image."""
+
+    passes_none = True
 
     def __init__(self, *shape):
         super().__init__()
@@ -45,7 +50,8 @@ class Reshape(Module):
         return x.reshape(N, *self.shape)
 
     def backward(self, dy):
-        return dy.reshape(self.check_backward(dy))
+        shape = self.check_backward(dy)
+        return None if dy is None else dy.reshape(shape)
 
     def tangent(self, x_dot):
         return x_dot.reshape(x_dot.shape[0], *self.shape)

@@ -85,6 +85,25 @@ def test_maxout_matches_pytorch():
     np.testing.assert_allclose(layer.grads["bias"], tb.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_maxout_on_the_fake_gpu(fake_cupy):
+    rng = np.random.default_rng(2)
+    W, b = rng.integers(-1, 2, (12, 5)).astype(float), rng.integers(-1, 2, 12).astype(float)
+    x = rng.integers(-2, 3, (6, 5)).astype(float)                # small integers: some pieces tie
+    dy, x_dot = rng.standard_normal((6, 3)), rng.standard_normal((6, 5))
+    results = []
+    for device, move in (("numpy", lambda a: a), ("cupy", lambda a: B.asarray(a, "cupy"))):
+        layer = nn.Maxout(5, 3, 4, dtype="float64")
+        layer.params["weight"][...], layer.params["bias"][...] = W, b
+        layer.to(device)
+        y, dx = layer(move(x)), layer.backward(move(dy))
+        y_dot = layer.tangent(move(x_dot))
+        layer.add_weight_grad(move(dy), move(x_dot))
+        assert B.backend_name(y) == device and B.backend_name(dx) == device and B.backend_name(y_dot) == device
+        results.append([B.to_numpy(a) for a in (y, dx, y_dot, layer.grads["weight"], layer.grads["bias"])])
+    for cpu, gpu in zip(*results):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-12, atol=1e-15)
+
+
 # ------------------------------------------------------------------------------------------- Dropout
 @given(p=st.sampled_from([0.0, 0.2, 0.5, 0.9]), shape=st.sampled_from([(3, 4), (2, 3, 2, 2)]), seed=seeds)
 def test_dropout_gradients_and_tangent_with_the_mask_fixed(p, shape, seed):

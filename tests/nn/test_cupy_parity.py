@@ -57,6 +57,7 @@ LAYERS = {                                                    # name: (make(rng)
     "ConvTranspose2d first layer": (lambda rng: _convt(rng, 6, 3, 4, 1, 0, bias=False), (5, 6, 1, 1), False),
     "ConvTranspose2d output_padding": (lambda rng: _convt(rng, 2, 3, 3, 2, 1, 1), (5, 2, 3, 3), False),
     "Linear": (lambda rng: nn.Linear(7, 4, dtype="float64", rng=rng), (5, 7), True),
+    "Maxout": (lambda rng: nn.Maxout(7, 4, 3, dtype="float64", rng=rng), (5, 7), True),
     "BatchNorm2d": (lambda rng: nn.BatchNorm2d(3, dtype="float64"), (5, 3, 4, 4), False),
     "BatchNorm2d eval": (lambda rng: nn.BatchNorm2d(3, dtype="float64").eval(), (5, 3, 4, 4), False),
     "BatchNorm1d": (lambda rng: nn.BatchNorm1d(6, dtype="float64"), (5, 6), False),
@@ -68,6 +69,7 @@ LAYERS = {                                                    # name: (make(rng)
     "Reshape": (lambda rng: nn.Reshape(3, 2, 2), (5, 12), True),
     "SpectralNorm(Conv2d)": (lambda rng: nn.SpectralNorm(_conv(rng, 3, 4, 4, 2, 1)), (5, 3, 8, 8), True),
     "SpectralNorm(Linear)": (lambda rng: nn.SpectralNorm(nn.Linear(7, 4, dtype="float64", rng=rng)), (5, 7), True),
+    "SpectralNorm(Maxout)": (lambda rng: nn.SpectralNorm(nn.Maxout(7, 4, 3, dtype="float64", rng=rng)), (5, 7), True),
 }
 
 

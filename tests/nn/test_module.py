@@ -86,6 +86,50 @@ def test_a_nested_sequentials_input_grad_is_its_first_layers():
     assert outer.backward(np.ones((2, 1), np.float32)) is None
 
 
+def test_the_first_layer_with_an_input_gradient_is_behind_flatten_pack_and_dropout():
+    lin, mx, conv = nn.Linear(8, 3), nn.Maxout(16, 3, 2), nn.Conv2d(1, 2, 3)
+    sn = nn.SpectralNorm(nn.Maxout(8, 3, 2))
+    cases = [(nn.Sequential(nn.Flatten(), lin, nn.ReLU()), lin),                        # the MLPs' G
+             (nn.Sequential(nn.Flatten(), nn.Pack(2), nn.Dropout(0.2), mx), mx),       # a packed mlp_pictures D
+             (nn.Sequential(nn.Flatten(), sn, nn.Linear(3, 1)), sn),                   # spectral norm: the wrapper
+             (nn.Sequential(conv, nn.Flatten()), conv),                                # a DCGAN: its first layer
+             (nn.Sequential(nn.Reshape(8), nn.Sequential(nn.Dropout(), lin)), lin),     # nested
+             (nn.Sequential(nn.Flatten(), nn.Reshape(4)), None),                        # all pass None: the first
+             (lin, lin)]
+    for net, first in cases:
+        first = net.layers[0] if first is None else first
+        assert nn.first_layer_with_input_grad(net) is first
+        net.input_grad = False                                                          # the container's flag is its
+        assert first.input_grad is False and net.input_grad is False                    # first learning layer's
+        net.input_grad = True
+        assert first.input_grad is True
+
+
+@pytest.mark.parametrize("make, shape", [(nn.Flatten, (4, 2, 3)), (lambda: nn.Reshape(6), (4, 2, 3)),
+                                         (lambda: nn.Pack(2), (4, 3)), (lambda: nn.Dropout(0.5), (4, 3))])
+def test_layers_that_pass_none_on_pass_none_on(make, shape):
+    layer = make()
+    assert layer.passes_none
+    layer.forward(np.ones(shape, np.float32))
+    assert layer.backward(None) is None
+
+
+def test_an_mlp_without_its_first_input_gradient_returns_none_and_the_same_weight_gradients():
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal((2, 1))
+    nets = [nn.Sequential(nn.Flatten(), nn.Pack(2), nn.Dropout(0.5), nn.Maxout(36, 4, 3, dtype="float64", rng=rng),
+                          nn.Linear(4, 1, dtype="float64", rng=rng)) for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    nets[1].input_grad = False
+    dx = []
+    for net in nets:
+        net.forward(x)
+        dx.append(net.backward(dy))
+    assert dx[0].shape == x.shape and dx[1] is None
+    for name, g in nets[0].grads.items():
+        np.testing.assert_array_equal(nets[1].grads[name], g)
+
+
 def channels_last(a):
     """Whether a 4-d array's memory runs (A, H, W, B): its transpose(0, 2, 3, 1) is contiguous."""
     return a.transpose(0, 2, 3, 1).flags.c_contiguous
