@@ -17,6 +17,7 @@ from tests.job.cli.test_resume import assert_trees_equal
 
 RUNS = {
     "ring":    ("--dataset", "ring"),
+    "ring-gp": ("--dataset", "ring", "--recipe", "wgan-gp"),        # 5 batches a step, one per D update
     "grid":    ("--dataset", "grid", "--pack", 2, "--mbstd"),
     "stacked": ("--dataset", "stacked-mnist", "--pack", 2),
     "mlp":     ("--arch", "mlp"),                                   # Goodfellow's MNIST nets, Dropout in D
