@@ -196,10 +196,10 @@ class TrainConfig:
                                                              # and gp_weight for every game: its own alone count
 
 
-#: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in the data
-#: (the seed shuffles each epoch; a step takes n_critic batches of it): a resumed run must keep them.
+#: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in the data (the
+#: seed shuffles each epoch): a resumed run must keep them. --n-critic may change (run_setup.resume_trainer).
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
-                    "batch_size", "n_critic", "seed", "conditional", "pack", "mbstd", "recipe", "loss")
+                    "batch_size", "seed", "conditional", "pack", "mbstd", "recipe", "loss")
 
 
 def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
@@ -212,7 +212,7 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     """
     cfg = TrainConfig.from_dict(saved)
     cfg = replace(cfg, **{k: v for k, v in zip(("d_head", "d_norm", "spectral_norm"), _form_fields(cfg))})
-    cfg = replace(cfg, loss=cfg.loss or "bce", n_critic=cfg.n_critic or 1)   # a run from before the games: bce
+    cfg = replace(cfg, loss=cfg.loss or "bce")                    # a run from before the games played bce
     overrides = dict(overrides)
     if "lr" in overrides:                          # --lr given now sets both rates, unless --lr-g/--lr-d are given too
         overrides.setdefault("lr_g", None)

@@ -241,12 +241,14 @@ def resume_trainer(trainer, state: dict, cfg: TrainConfig, steps_per_epoch: int)
         raise StopRun(f"error: cannot resume from this checkpoint: it has no {e.args[0]!r} entry", 2) from None
     except (ValueError, TypeError) as e:
         raise StopRun(f"error: cannot resume from this checkpoint: {e}", 2) from None
-    k = cfg.n_critic                             # real batches per step: (epoch, batch) counts steps
-    if "batches_per_step" not in state and k > 1:   # an older minigan's: its k D updates shared one batch
-        epoch, batch = (epoch, batch // k) if batch // k < steps_per_epoch else (epoch + 1, 0)
-        print(f"note: this run was saved by an older minigan, whose {k} D updates a step shared one real batch; "
-              f"each now takes its own, so an epoch is {steps_per_epoch} steps: it goes on from the same place "
-              f"in the data, epoch {epoch + 1}, step {batch} of it")
+    k, saved = cfg.n_critic, int(state.get("batches_per_step", 1))   # real batches a step: (epoch, batch)
+    if saved != k:                               # counts steps. Another --n-critic now, or an older minigan's
+        batch = batch * saved // k               # run (its D updates shared one batch): the same place in the data
+        epoch, batch = (epoch, batch) if batch < steps_per_epoch else (epoch + 1, 0)
+        print(f"note: the checkpoint's steps took {saved} real batch{'es' * (saved > 1)} each"
+              f"{'' if 'batches_per_step' in state else ' (an older minigan: its D updates shared one)'}, this "
+              f"run's take {k}, one per D update: it goes on from the same place in the data, step {batch} of "
+              f"epoch {epoch + 1} ({steps_per_epoch} steps an epoch now)")
     if batch >= steps_per_epoch:
         what = f"batches of {cfg.batch_size}" if k == 1 else f"steps of {k} x {cfg.batch_size}"
         raise StopRun(f"error: the checkpoint stands at batch {batch} of an epoch, but this data makes only "
