@@ -82,7 +82,6 @@ def torch_conditional_critic(D, y):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     params = {k: torch.from_numpy(v.copy()).requires_grad_() for k, v in D.params.items()}
-    prefix = "" if isinstance(D, LabelConcatD) else "body."
     yt = torch.from_numpy(y)
 
     def layer_stack(x, layers, prefix):
