@@ -160,7 +160,7 @@ def main(argv=None) -> int:
         return 2
     import machine_info
 
-    import numpy  # noqa: F401  (loaded before asking which BLAS is loaded)
+    __import__("numpy")                          # loaded before asking which BLAS is loaded
 
     print(f"machine: {machine_info.cpu_model()}; BLAS: {machine_info.blas_summary(machine_info.blas_libraries())}")
     print(f"{args.arch}, batch {args.batch}: {args.rounds} rounds x {args.repeats} steps per variant\n")

@@ -40,11 +40,12 @@ Where each comes from:
 - ``hinge``: the hinge game (Lim & Ye 2017, https://arxiv.org/abs/1705.02894) on DCGAN's D.
 - ``sngan``: Miyato et al. 2018: hinge loss, spectral norm on every layer of D, no batch norm in D, their
   Table 1 setting C (lr 2e-4, betas (0.5, 0.999), n_dis 1), the setting that costs one D update per G update.
-- ``wgan``: Arjovsky et al. 2017 (https://arxiv.org/abs/1701.07875): n_critic 5, clip 0.01, lr 5e-5 with
-  RMSprop. minigan has Adam; Adam with beta1 = 0 keeps no momentum (the paper found momentum
-  destabilized the critic) and is RMSprop with bias correction, so ``wgan`` uses Adam(5e-5, (0.0, 0.999)).
+- ``wgan``: Arjovsky et al. 2017 (https://arxiv.org/abs/1701.07875): n_critic 5, each critic update on a
+  fresh real batch (the job's step takes 5), clip 0.01, lr 5e-5 with RMSprop. minigan has Adam; Adam with
+  beta1 = 0 keeps no momentum (the paper found momentum destabilized the critic) and is RMSprop with bias
+  correction, so ``wgan`` uses Adam(5e-5, (0.0, 0.999)).
 - ``wgan-gp``: Gulrajani et al. 2017 (https://arxiv.org/abs/1704.00028), Algorithm 1: lambda 10,
-  n_critic 5, Adam lr 1e-4, betas (0, 0.9), no batch norm in the critic.
+  n_critic 5 (a fresh real batch each, as for wgan), Adam lr 1e-4, betas (0, 0.9), no batch norm in the critic.
 - ``r1``: the non-saturating game with the R1 penalty on real images, gamma 10 (Mescheder et al. 2018,
   https://arxiv.org/abs/1801.04406), on D without batch norm.
 """

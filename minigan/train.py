@@ -34,6 +34,7 @@ import numpy as np
 
 from . import backend as B
 from .augment import DiffAugment
+from .critic_batches import critic_batches
 from .gradflow import GradFlow
 from .ema import update_ema
 from .finite_check import FiniteCheck, NonFiniteLossError, all_buffers, all_finite, saved_buffers
@@ -89,7 +90,8 @@ class GANTrainer(SamplingAndSaving):
         label_smoothing:  one-sided: D's target for real images is ``1 - label_smoothing``
                           (fakes stay 0), so D is never rewarded for total certainty. Only for
                           the losses with targets (bce, minimax, lsgan); an error with the others.
-        n_critic:         D updates per G update (each with a fresh fake batch, same real batch).
+        n_critic:         D updates per G update, each with a fresh fake batch, and its own real
+                          batch when :meth:`step` is given a list of them (else the same one).
         ema:              decay of an exponential moving average of G's weights (e.g. 0.999),
                           or None. The average G gives smoother samples; :meth:`generate` uses it.
         augment:          DiffAugment's policy, e.g. ``"translation,cutout,color"`` (Zhao et al. 2020), or
@@ -155,8 +157,11 @@ class GANTrainer(SamplingAndSaving):
     def step(self, x_real, labels=None, z=None, *, fake_labels=None) -> StepStats:
         """One D update (``n_critic`` of them), then one G update. Returns the statistics below.
 
-        x_real: (N, C, H, W) real images scaled to [-1, 1] (NumPy arrays are moved to G's backend).
-        labels: (N,) int class of each real image: required for a conditional pair, an error otherwise.
+        x_real: (N, C, H, W) real images scaled to [-1, 1] (NumPy arrays are moved to G's backend), used
+                by every D update; or a list/tuple of ``n_critic`` such batches, batch k for D update k:
+                a fresh real batch per critic update, as WGAN's and WGAN-GP's papers (minigan/critic_batches.py).
+        labels: (N,) int class of each real image: required for a conditional pair, an error otherwise;
+                with a list of batches, a list of their ``n_critic`` label arrays.
         z:      (N, nz, 1, 1) noise, or None to draw it from the trainer's seeded RNG.
         fake_labels: (N,) classes G is asked to draw, or None to draw them uniformly from that RNG
                 (conditional only; like z, fresh for each D update unless given).
@@ -186,8 +191,8 @@ class GANTrainer(SamplingAndSaving):
         read (minigan/finite_check.py), ``step_count`` having counted the step.
         """
         G, D, T = self.G, self.D, self.augment               # T: DiffAugment (the identity without augment=)
-        x_real, y_real = self._real_batch(x_real, labels)     # on G's backend; y_real: (labels,) or ()
-        N = x_real.shape[0]
+        reals = critic_batches(x_real, labels, self.n_critic, self._real_batch)   # n_critic (x, y), on G's
+        N = reals[0][0].shape[0]                              # backend: update k's; y: (labels,) or ()
         check = FiniteCheck(self.step_count + 1)              # refuses a NaN update (minigan/finite_check.py)
         flow = self._monitor_g()                              # grad-flow monitors, if tracked (a side task)
 
@@ -201,6 +206,7 @@ class GANTrainer(SamplingAndSaving):
                 raise StepInterrupted(k, self.n_critic)       # exactly as if the step had not stopped
             before = saved_buffers(G, D)                      # BN running stats, to undo a failed update
             self.opt_D.zero_grad()
+            x_real, y_real = reals[k]                         # (N, C, H, W): this update's real batch
 
             # 1. D on the real batch, target 1.
             s_real = D.forward(T.forward(x_real), *y_real)    # (N, 1, 1, 1): D's output s = D(x)
@@ -242,10 +248,10 @@ class GANTrainer(SamplingAndSaving):
         return self._statistics(loss_d, loss_g, s_real, s_fake, s_fake_g, penalties, check, flow)
 
     # -- the named steps the algorithm above calls (each one a reader can skip) --
-    def _real_batch(self, x_real, labels):
+    def _real_batch(self, x_real, labels, which=""):
         """``(x_real, y_real)``: the batch on G's backend; ``(labels,)`` for a conditional pair, else ``()``."""
-        x_real = self._to_model(x_real, "x_real")
-        return x_real, self._labels(labels, x_real, "labels")
+        x_real = self._to_model(x_real, f"x_real{which}")
+        return x_real, self._labels(labels, x_real, f"labels{which}")
 
     def _noise_and_labels(self, N, z, fake_labels, x_real):
         """This D update's noise ``(N, nz, 1, 1)`` (``z``, or fresh draws) and the classes G is asked for."""

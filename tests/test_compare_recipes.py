@@ -33,8 +33,8 @@ class StandInJudge:
 
 def test_compare_recipes_on_a_tiny_configuration(tmp_path, monkeypatch, capsys):
     data = tmp_path / "data"
-    write_idx(data / "train-images-idx3-ubyte", squares(64))
-    write_idx(data / "train-labels-idx1-ubyte", np.zeros(64, np.uint8))
+    write_idx(data / "train-images-idx3-ubyte", squares(160))         # wgan-gp's step: 5 batches of 16
+    write_idx(data / "train-labels-idx1-ubyte", np.zeros(160, np.uint8))
     compare = load("compare_recipes")
     monkeypatch.setattr(compare, "Judge", StandInJudge)
     out = tmp_path / "cmp"

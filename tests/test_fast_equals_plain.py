@@ -239,6 +239,7 @@ STEP_CASES = {
     "augment": dict(loss="bce", augment="translation,cutout,color"),
     "ttur-ema-smoothing": dict(loss="bce", lr_g=1e-4, lr_d=4e-4, ema=0.9, label_smoothing=0.1),
     "n_critic": dict(loss="wgan", n_critic=3),
+    "n_critic-gp-projection": dict(loss="wgan-gp", n_critic=2, conditional="projection"),
     "concat": dict(loss="bce", conditional="concat"),
     "projection": dict(loss="hinge", conditional="projection"),
     "mlp": dict(loss="bce", arch="mlp"),
@@ -266,8 +267,10 @@ def make_trainer(case, seed=0, backend="numpy"):
 @pytest.mark.parametrize("case", list(STEP_CASES.values()), ids=list(STEP_CASES))
 def test_whole_training_steps(case):
     rng = np.random.default_rng(7)
-    x = np.tanh(rng.standard_normal((6, 1, 8, 8)))                    # a real batch in [-1, 1]
-    labels = np.arange(6) % 3
+    k = case.get("n_critic", 1)                                       # n_critic > 1: a real batch per D update
+    x = np.tanh(rng.standard_normal((k, 6, 1, 8, 8)))                 # real batches in [-1, 1]
+    x = x[0] if k == 1 else list(x)
+    labels = np.arange(6) % 3 if k == 1 else [np.roll(np.arange(6) % 3, i) for i in range(k)]
     results = {}
     for path in ("fast", "plain"):
         trainer = make_trainer(case)

@@ -82,7 +82,6 @@ def torch_conditional_critic(D, y):
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     params = {k: torch.from_numpy(v.copy()).requires_grad_() for k, v in D.params.items()}
-    prefix = "" if isinstance(D, LabelConcatD) else "body."
     yt = torch.from_numpy(y)
 
     def layer_stack(x, layers, prefix):
@@ -153,10 +152,12 @@ def penalty_value(kind, D, x, y):
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("name, r1", [("wgan-gp", 0.0), ("wgan-gp", 0.7), ("hinge", 2.0)])
 @settings(max_examples=3)
-@given(N=st.integers(2, 3), n_critic=st.integers(1, 2), seed=st.integers(0, 2**31))
-def test_conditional_penalty_step_gradients_match_finite_differences_end_to_end(form, name, r1, N, n_critic, seed):
+@given(N=st.integers(2, 3), n_critic=st.integers(1, 2), seed=st.integers(0, 2**31), fresh=st.booleans())
+def test_conditional_penalty_step_gradients_match_finite_differences_end_to_end(form, name, r1, N, n_critic, seed,
+                                                                                fresh):
     """The real GANTrainer.step on a conditional pair with wgan-gp and/or R1: the whole Loss_D of
-    the last D update, penalties judged with the real pictures' labels, by finite differences."""
+    every D update, penalties judged with the real pictures' labels, by finite differences. ``fresh``:
+    a list of n_critic real batches and their labels, update k's loss on batch k."""
     rng = np.random.default_rng(seed)
     K, nz, nc = 3, 2, 1
     G, _ = tiny_conditional_gan(form, nz, 1, nc, K, seed)
@@ -164,33 +165,37 @@ def test_conditional_penalty_step_gradients_match_finite_differences_end_to_end(
     gp_weight = 3.0
     trainer = GANTrainer(G, D, loss=name, n_critic=n_critic, gp_weight=gp_weight, r1=r1, seed=seed)
     seen, draws = record(trainer), record_draws(trainer)
-    x_real, y_real, y_fake = rng.uniform(-1, 1, (N, nc, 8, 8)), rng.integers(0, K, N), rng.integers(0, K, N)
+    n = n_critic if fresh else 1
+    xs, ys, y_fake = list(rng.uniform(-1, 1, (n, N, nc, 8, 8))), list(rng.integers(0, K, (n, N))), rng.integers(0, K, N)
     z = rng.standard_normal((N, nz, 1, 1))
-    stats = trainer.step(x_real, y_real, z=z, fake_labels=y_fake)
+    stats = trainer.step(xs if fresh else xs[0], ys if fresh else ys[0], z=z, fake_labels=y_fake)
     ref_d, _ = reference(name, True, 1.0)
 
-    snap = seen["D"][-1]
-    G.load_state_dict(snap["G"])
-    D.load_state_dict(snap["D"])
-    x_fake = G.forward(z, y_fake).copy()
-    a = draws["a"][-1] if draws["a"] else None
-    x_hat = None if a is None else a * x_real + (1 - a) * x_fake
-    assume(smooth_at(G, z, y_fake) and smooth_at(D, x_real, y_real) and smooth_at(D, x_fake, y_fake))
-    assume(x_hat is None or smooth_at(D, x_hat, y_real))
-    if name == "hinge":
-        assume(np.abs(D.forward(x_real, y_real) - 1).min() > 1e-4 and np.abs(D.forward(x_fake, y_fake) + 1).min() > 1e-4)
+    for k in range(n_critic):                                  # D update k: batch k (or the one batch)
+        snap, x_real, y_real = seen["D"][k], xs[k % n], ys[k % n]
+        G.load_state_dict(snap["G"])
+        D.load_state_dict(snap["D"])
+        x_fake = G.forward(z, y_fake).copy()
+        a = draws["a"][k] if draws["a"] else None
+        x_hat = None if a is None else a * x_real + (1 - a) * x_fake
+        assume(smooth_at(G, z, y_fake) and smooth_at(D, x_real, y_real) and smooth_at(D, x_fake, y_fake))
+        assume(x_hat is None or smooth_at(D, x_hat, y_real))
+        if name == "hinge":
+            assume(np.abs(D.forward(x_real, y_real) - 1).min() > 1e-4
+                   and np.abs(D.forward(x_fake, y_fake) + 1).min() > 1e-4)
 
-    def loss_d():
-        loss = ref_d(D.forward(x_real, y_real), D.forward(x_fake, y_fake))
-        if x_hat is not None:
-            loss += gp_weight * penalty_value("gp", D, x_hat, y_real)
-        if r1:
-            loss += r1 / 2 * penalty_value("r1", D, x_real, y_real)
-        return loss
+        def loss_d():
+            loss = ref_d(D.forward(x_real, y_real), D.forward(x_fake, y_fake))
+            if x_hat is not None:
+                loss += gp_weight * penalty_value("gp", D, x_hat, y_real)
+            if r1:
+                loss += r1 / 2 * penalty_value("r1", D, x_real, y_real)
+            return loss
 
-    assert stats["loss_d"] == pytest.approx(loss_d(), rel=1e-9)
-    for pname, p, _ in D.parameters():
-        assert_close(snap["grads"][pname], numerical_gradient(loss_d, p), f"{form} {name}, r1={r1}: d{pname}")
+        if k == n_critic - 1:                                  # the statistics are the last update's
+            assert stats["loss_d"] == pytest.approx(loss_d(), rel=1e-9)
+        for pname, p, _ in D.parameters():
+            assert_close(snap["grads"][pname], numerical_gradient(loss_d, p), f"{form} {name}, r1={r1}: d{pname}")
 
 
 def test_a_conditional_d_needs_its_labels_and_a_plain_one_none():

@@ -93,6 +93,19 @@ def test_the_step_makes_no_transfer_and_reading_its_stats_one(fake_cupy, case):
         assert values == pytest.approx(dict(cpu.step(x, y)), rel=1e-9)
 
 
+@pytest.mark.parametrize("case", ["wgan-gp-ncritic2", "conditional-wgan-gp"])
+def test_a_list_of_real_batches_one_per_d_update_makes_no_transfer_either(fake_cupy, case):
+    options = CASES[case]
+    gpu, cpu = make_trainer("cupy", **options), make_trainer("numpy", **options)
+    steps = batches(2 * 2, conditional="num_classes" in options)           # n_critic 2: two batches a step
+    for first, second in zip(steps[::2], steps[1::2]):
+        xs, ys = [first[0], second[0]], None if first[1] is None else [first[1], second[1]]
+        with transfers.counting() as in_step:
+            stats = gpu.step(xs, ys)                   # host labels: checked there, then moved
+        assert in_step.count == 0
+        assert dict(stats) == pytest.approx(dict(cpu.step(xs, ys)), rel=1e-9)
+
+
 def test_a_grad_flow_step_may_transfer_but_its_numbers_still_come_in_one(fake_cupy):
     trainer = make_trainer("cupy", "bce")
     trainer.track_grad_flow = True
@@ -107,6 +120,10 @@ def test_labels_already_on_the_device_are_still_checked(fake_cupy):
     x, _ = batches(1)[0]
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
         trainer.step(x, fake_cupy.asarray(np.array([0, 1, 2, 3])))      # brought to the host and checked
+    pair = make_trainer("cupy", "bce", num_classes=3, n_critic=2)      # a list: each batch's labels, checked
+    with pytest.raises(ValueError, match=r"\(labels\[1\]\): labels must be in \[0, 3\)"):
+        pair.step([x, x], [np.array([0, 1, 2, 0]), fake_cupy.asarray(np.array([0, 1, 2, 3]))])
+    assert pair.opt_D.step_count == 0                                   # before any D update
     embedding = nn.Embedding(3, 2).to("cupy")
     with pytest.raises(ValueError, match=r"labels must be in \[0, 3\), got values from 0 to 3"):
         embedding(fake_cupy.asarray(np.array([0, 3])))                  # outside a step: one transfer

@@ -340,42 +340,46 @@ def test_augmented_step_gradients_match_finite_differences_end_to_end(name, logi
 @pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("name, r1", [("wgan-gp", 0.0), ("wgan-gp", 0.7), ("hinge", 2.0), ("bce", 1.5)])
 @settings(max_examples=4)
-@given(N=st.integers(2, 3), n_critic=st.integers(2, 3), seed=st.integers(0, 2**31))
-def test_penalty_step_gradients_match_finite_differences_end_to_end(name, r1, N, n_critic, seed):
+@given(N=st.integers(2, 3), n_critic=st.integers(2, 3), seed=st.integers(0, 2**31), fresh=st.booleans())
+def test_penalty_step_gradients_match_finite_differences_end_to_end(name, r1, N, n_critic, seed, fresh):
     """wgan-gp (lambda mean (||grad D(x_hat)|| - 1)^2) and R1 ((gamma/2) mean ||grad D(x_real)||^2), n_critic > 1:
-    the whole Loss_D, penalties included, by finite differences; the penalties from the plain input gradient."""
+    the whole Loss_D of every D update k, penalties included, by finite differences; the penalties from the
+    plain input gradient. ``fresh``: a list of n_critic real batches, update k's loss on batch k."""
     rng = np.random.default_rng(seed)
     G, D = critic_gan(seed, nz=2, ch=1, nc=1)
     gp_weight = 3.0
     trainer = GANTrainer(G, D, loss=name, n_critic=n_critic, gp_weight=gp_weight, r1=r1, seed=seed)
     seen, draws = record(trainer), record_draws(trainer)
-    x_real = rng.uniform(-1, 1, (N, 1, 8, 8))
-    stats = trainer.step(x_real)
+    reals = list(rng.uniform(-1, 1, (n_critic if fresh else 1, N, 1, 8, 8)))
+    stats = trainer.step(reals if fresh else reals[0])
     assert len(draws["a"]) == (n_critic if name == "wgan-gp" else 0)
     ref_d, _ = reference(name, True, 1.0)
 
-    snap, z = seen["D"][-1], seen["z"][-1]                     # the last of n_critic D updates
-    G.load_state_dict(snap["G"])
-    D.load_state_dict(snap["D"])
-    x_fake = G.forward(z).copy()
-    a = draws["a"][-1] if draws["a"] else None
-    x_hat = None if a is None else a * x_real + (1 - a) * x_fake
-    inputs = [x_real, x_fake] + ([] if x_hat is None else [x_hat])
-    assume(min(kink_margin(G, z), *(kink_margin(D, x) for x in inputs)) > 1e-4)
-    if name == "hinge":
-        assume(np.abs(D.forward(x_real) - 1).min() > 1e-4 and np.abs(D.forward(x_fake) + 1).min() > 1e-4)
+    for k in range(n_critic):                                  # D update k: its real batch, z and a
+        snap, z, x_real = seen["D"][k], seen["z"][k], reals[k if fresh else 0]
+        G.load_state_dict(snap["G"])
+        D.load_state_dict(snap["D"])
+        x_fake = G.forward(z).copy()
+        a = draws["a"][k] if draws["a"] else None
+        x_hat = None if a is None else a * x_real + (1 - a) * x_fake
+        inputs = [x_real, x_fake] + ([] if x_hat is None else [x_hat])
+        assume(min(kink_margin(G, z), *(kink_margin(D, x) for x in inputs)) > 1e-4)
+        if name == "hinge":
+            assume(np.abs(D.forward(x_real) - 1).min() > 1e-4 and np.abs(D.forward(x_fake) + 1).min() > 1e-4)
 
-    def loss_d():
-        loss = ref_d(D.forward(x_real), D.forward(x_fake))
-        if x_hat is not None:
-            loss += gp_weight * penalty_value("gp", D, x_hat)
-        if r1:
-            loss += r1 / 2 * penalty_value("r1", D, x_real)
-        return loss
+        def loss_d():
+            loss = ref_d(D.forward(x_real), D.forward(x_fake))
+            if x_hat is not None:
+                loss += gp_weight * penalty_value("gp", D, x_hat)
+            if r1:
+                loss += r1 / 2 * penalty_value("r1", D, x_real)
+            return loss
 
-    assert stats["loss_d"] == pytest.approx(loss_d(), rel=1e-9)
-    for pname, p, _ in D.parameters():
-        assert_close(snap["grads"][pname], numerical_gradient(loss_d, p), f"{name}, r1={r1}: D update {n_critic}, d{pname}")
+        if k == n_critic - 1:                                  # the statistics are the last update's
+            assert stats["loss_d"] == pytest.approx(loss_d(), rel=1e-9)
+        for pname, p, _ in D.parameters():
+            assert_close(snap["grads"][pname], numerical_gradient(loss_d, p),
+                         f"{name}, r1={r1}: D update {k + 1}, d{pname}")
 
 
 def test_augment_off_draws_nothing_and_its_stream_is_saved_and_restored():

@@ -2,7 +2,8 @@
 
 A training checkpoint is a nested dict such as::
 
-    {"step": 400, "epoch": 0, "batch": 400,            # where the run stands
+    {"step": 400, "epoch": 0, "batch": 400,            # where the run stands (batch: steps into the epoch,
+     "batches_per_step": 1,                             #   each of n_critic real batches)
      "config": {...},                                   # the TrainConfig, as a dict
      "trainer": {"G": {"0.weight": array, ...},         # GANTrainer.state_dict():
                  "opt_G": {"lr": 2e-4, "state": {...}}, #   weights, Adam moments, EMA copy,

@@ -137,8 +137,9 @@ class TrainConfig:
                                metavar="DECAY")
     label_smoothing: float = option(0.0, "D's target for real pictures is 1 - this (one-sided)",
                                     "training", type=in_range(0.0, 0.5))
-    n_critic: int | None = option(None, "D updates per G update; default: the recipe's, else 1", "training",
-                                  type=positive_int)
+    n_critic: int | None = option(None, "D updates per G update, each on the next real batch, as the WGAN papers "
+                                  "do (an epoch: pictures / (batch size x n_critic) steps); default: the "
+                                  "recipe's, else 1", "training", type=positive_int)
     # output
     out: str = option("out", "output folder; its contents are listed in minigan/job/run_folder.py", "output",
                       type=str, metavar="DIR")
@@ -188,7 +189,6 @@ class TrainConfig:
         cfg = with_collapse_defaults(cfg)                    # arch, nz and D's norm for the collapse lab's data
         return check_collapse(check_game(with_game_defaults(cfg)))
 
-
     @classmethod
     def from_dict(cls, saved: dict) -> "TrainConfig":
         """The config a checkpoint or config.json saved; keys this version has no field for are skipped."""
@@ -199,8 +199,8 @@ class TrainConfig:
                                                              # and gp_weight for every game: its own alone count
 
 
-#: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in
-#: the data (the seed shuffles each epoch): a resumed run must keep them.
+#: Fields that fix the shapes of the arrays in a checkpoint, or the meaning of its position in the data (the
+#: seed shuffles each epoch): a resumed run must keep them. --n-critic may change (run_setup.resume_trainer).
 LOCKED_ON_RESUME = ("dataset", "channels", "arch", "nz", "ngf", "ndf", "d_norm", "spectral_norm", "d_head",
                     "batch_size", "seed", "conditional", "pack", "mbstd", "recipe", "loss", "g_norm")
 
@@ -232,7 +232,6 @@ def config_for_resume(saved: dict, overrides: dict) -> TrainConfig:
     return replace(cfg, **overrides)
 
 
-#: Settings that one game alone reads: the field -> the --loss it belongs to.
 def d_form(cfg: TrainConfig) -> dict:
     """D's form as the model builders take it: ``{"sigmoid": ..., "d_norm": ..., "spectral_norm": ...}``.
 

@@ -32,7 +32,8 @@ def train_epochs(cfg, data: TrainingData, trainer, job, judge, stop, where) -> t
         for x, y in itertools.islice(epoch_batches(cfg, data, e, batch), end - batch):
             trainer.track_grad_flow = job.grad_flow_due(trainer.step_count + 1)
             try:
-                stats = trainer.step(x, y)       # x: (B, C, H, W) float32 in [-1, 1]; one D + one G update
+                stats = trainer.step(x, y)       # x: (B, C, H, W) float32 in [-1, 1], or a list of n_critic
+                                                 # of them, a batch per D update; n_critic D + one G update
             except StepInterrupted as cut:       # a signal between two D updates (--n-critic > 1)
                 bar.print(f"note: step {trainer.step_count + 1} {cut}")
                 break
@@ -58,14 +59,20 @@ def train_epochs(cfg, data: TrainingData, trainer, job, judge, stop, where) -> t
 
 
 def epoch_batches(cfg, data: TrainingData, epoch: int, start: int):
-    """Epoch ``epoch``'s ``(x, y)`` batches from batch ``start`` on, in the order its seed shuffles (y: None
-    without --conditional); the same order on every resume."""
+    """Epoch ``epoch``'s steps from step ``start`` on, each ``(x, y)``: a batch in the order the epoch's seed
+    shuffles (y: None without --conditional), the same on every resume. With --n-critic k > 1, a step takes
+    the next k batches of that order, one per D update, as lists ``([x_1..x_k], [y_1..y_k] or None)``."""
+    k = cfg.n_critic
     order = np.random.default_rng([cfg.seed, epoch])
     if hasattr(data.images, "batches"):          # 2D points, Stacked MNIST: their own epochs (data/points.py)
-        stream = data.images.batches(cfg.batch_size, order, start=start)
+        stream = data.images.batches(cfg.batch_size, order, start=start * k)
     else:
-        stream = batches(data.images, cfg.batch_size, order, size=data.size, start=start, labels=data.labels)
-    return (b if data.labels is not None else (b, None) for b in stream)
+        stream = batches(data.images, cfg.batch_size, order, size=data.size, start=start * k, labels=data.labels)
+    stream = (b if data.labels is not None else (b, None) for b in stream)
+    if k == 1:
+        return stream
+    steps = zip(*[stream] * k)                   # k consecutive batches a step; a last, short group is dropped
+    return (([x for x, _ in step], None if data.labels is None else [y for _, y in step]) for step in steps)
 
 
 @contextlib.contextmanager

@@ -120,13 +120,15 @@ def training_data(cfg: TrainConfig, state) -> tuple[TrainConfig, TrainingData]:
         print("note: this run was saved without a fingerprint of its data (an older minigan), so its data "
               "is not checked now; it is from this resume on")
     cfg = replace(cfg, data_fingerprint=now)
-    N = len(images)
-    steps_per_epoch = N // cfg.batch_size        # drop_last: every batch is full
-    if steps_per_epoch == 0:
-        raise StopRun(f"error: --batch-size {cfg.batch_size} is larger than the dataset ({N} pictures)", 2)
+    N, k = len(images), cfg.n_critic
+    steps_per_epoch = N // (cfg.batch_size * k)  # drop_last: every batch is full; a step takes k batches,
+    if steps_per_epoch == 0:                     # a fresh one per D update: an epoch is still one pass
+        raise StopRun(f"error: --batch-size {cfg.batch_size}{f' x --n-critic {k}' if k > 1 else ''} is larger "
+                      f"than the dataset ({N} pictures)", 2)
     epochs, last_step = run_length(cfg, steps_per_epoch)
+    per_step = f"{cfg.batch_size}" if k == 1 else f"{k} x {cfg.batch_size} (n_critic {k}: a batch per D update)"
     print(f"data: {N:,} pictures of {cfg.dataset}, {steps_per_epoch} steps per epoch of "
-          f"{cfg.batch_size}: {last_step:,} steps in all ({epochs} epoch{'s' * (epochs > 1)})")
+          f"{per_step}: {last_step:,} steps in all ({epochs} epoch{'s' * (epochs > 1)})")
     return cfg, TrainingData(images, labels, class_names, size, steps_per_epoch, epochs, last_step)
 
 
@@ -239,10 +241,19 @@ def resume_trainer(trainer, state: dict, cfg: TrainConfig, steps_per_epoch: int)
         raise StopRun(f"error: cannot resume from this checkpoint: it has no {e.args[0]!r} entry", 2) from None
     except (ValueError, TypeError) as e:
         raise StopRun(f"error: cannot resume from this checkpoint: {e}", 2) from None
+    k, saved = cfg.n_critic, int(state.get("batches_per_step", 1))   # real batches a step: (epoch, batch)
+    if saved != k:                               # counts steps. Another --n-critic now, or an older minigan's
+        batch = batch * saved // k               # run (its D updates shared one batch): the same place in the data
+        epoch, batch = (epoch, batch) if batch < steps_per_epoch else (epoch + 1, 0)
+        print(f"note: the checkpoint's steps took {saved} real batch{'es' * (saved > 1)} each"
+              f"{'' if 'batches_per_step' in state else ' (an older minigan: its D updates shared one)'}, this "
+              f"run's take {k}, one per D update: it goes on from the same place in the data, step {batch} of "
+              f"epoch {epoch + 1} ({steps_per_epoch} steps an epoch now)")
     if batch >= steps_per_epoch:
+        what = f"batches of {cfg.batch_size}" if k == 1 else f"steps of {k} x {cfg.batch_size}"
         raise StopRun(f"error: the checkpoint stands at batch {batch} of an epoch, but this data makes only "
-                      f"{steps_per_epoch} batches of {cfg.batch_size}: resume with the data the run was "
-                      "trained on (--data-dir), or start a new run", 2)
+                      f"{steps_per_epoch} {what}: resume with the data the run was trained on (--data-dir), "
+                      "or start a new run", 2)
     for opt, lr in ((trainer.opt_G, cfg.lr_g), (trainer.opt_D, cfg.lr_d)):   # from cfg: --lr etc. given now win
         opt.lr, opt.betas = cfg.lr if lr is None else lr, (cfg.beta1, cfg.beta2)
     print(f"resumed from step {trainer.step_count} (epoch {epoch + 1}, batch {batch})")

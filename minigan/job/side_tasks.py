@@ -135,7 +135,8 @@ class Job:
         trainer = self.trainer
         if self.saved_step == trainer.step_count:
             return
-        state = {"step": trainer.step_count, "epoch": epoch, "batch": batch, "config": asdict(self.cfg),
+        state = {"step": trainer.step_count, "epoch": epoch, "batch": batch, "batches_per_step": self.cfg.n_critic,
+                 "config": asdict(self.cfg),
                  "run_id": self.folder.run_id(), "trainer": trainer.state_dict(),
                  "fixed_noise": B.to_numpy(self.fixed_z)}
         self.guard.check_state(trainer.step_count, state)     # never a checkpoint holding inf or NaN

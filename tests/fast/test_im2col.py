@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from minigan import fast, nn
+from minigan import nn
 from minigan.fast.im2col import col2im, im2col
 from tests.gradcheck import check_layer_gradients
 from tests.strategies import conv_configs, seeds

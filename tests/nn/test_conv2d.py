@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import given, strategies as st
 
 from minigan import nn
 from minigan.nn.conv2d import conv2d_backward_naive, conv2d_naive

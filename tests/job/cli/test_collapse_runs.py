@@ -18,6 +18,7 @@ from tests.job.cli.test_resume import assert_trees_equal
 RUNS = {
     "ring":    ("--dataset", "ring"),
     "ring-no-bn": ("--dataset", "ring", "--g-norm", "none"),
+    "ring-gp": ("--dataset", "ring", "--recipe", "wgan-gp"),        # 5 batches a step, one per D update
     "grid":    ("--dataset", "grid", "--pack", 2, "--mbstd"),
     "stacked": ("--dataset", "stacked-mnist", "--pack", 2),
     "mlp":     ("--arch", "mlp"),                                   # Goodfellow's MNIST nets, Dropout in D

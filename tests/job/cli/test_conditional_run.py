@@ -60,8 +60,9 @@ def test_the_run_saves_its_classes_and_draws_a_row_per_class(crun):
     assert np.abs(a - b).max() > 0                                     # the label reaches the saved G
 
 
-def test_conditional_resume_is_bitwise_exact(ctrain, tmp_path, capsys):
-    flags = ("--conditional", "projection", "--ema", "--sample-every", 4, "--checkpoint-every", 3)
+@pytest.mark.parametrize("game", [(), ("--loss", "hinge", "--n-critic", 2)])   # n_critic 2: labels of 2 batches
+def test_conditional_resume_is_bitwise_exact(ctrain, tmp_path, capsys, game):
+    flags = ("--conditional", "projection", "--ema", "--sample-every", 4, "--checkpoint-every", 3, *game)
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert ctrain(straight, *flags, "--max-steps", 14)[0] == 0
     assert ctrain(split, *flags, "--max-steps", 7)[0] == 0

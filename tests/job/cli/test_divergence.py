@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from minigan.job.checkpoint import load_checkpoint
 from minigan.job.divergence import CLAMP, PINNED_STEPS, Diverged, DivergenceGuard
 from minigan.models import dcgan28
 from minigan.train import GANTrainer

@@ -118,8 +118,9 @@ def test_a_conditional_run_trains_with_the_gradient_penalties(train, tmp_path, f
 
 
 def test_a_signal_between_d_updates_stops_the_step_and_the_resume_finishes_it_exactly(train, tmp_path, monkeypatch):
-    """--n-critic 3: SIGTERM during step 4's second D update stops before its third; the checkpoint
-    holds the step part-way, and the resumed run is bitwise the run that was never stopped."""
+    """--n-critic 3 (3 steps of 3 x 16 an epoch, a real batch per D update): SIGTERM during step 5's second
+    D update stops before its third; the checkpoint holds the step part-way, and the resumed run goes on
+    with that step's third batch: bitwise the run that was never stopped."""
     from minigan.job.checkpoint import load_checkpoint
     from minigan.train import GANTrainer
     from tests.job.cli.test_resume import assert_trees_equal
@@ -132,16 +133,16 @@ def test_a_signal_between_d_updates_stops_the_step_and_the_resume_finishes_it_ex
     def noise(self, n, rng=None):
         if rng is None:
             calls.append(1)
-            if len(calls) == 11:                            # step 4 (3 draws a step), its 2nd D update
+            if len(calls) == 14:                            # step 5 (3 draws a step), its 2nd D update
                 os.kill(os.getpid(), signal.SIGTERM)
         return real_noise(self, n, rng)
     monkeypatch.setattr(GANTrainer, "_noise", noise)
     rc, stdout, err = train(split, *flags, "--max-steps", 6)
     monkeypatch.undo()
-    assert rc == 143 and "Interrupted (SIGTERM) at step 3" in err, err
-    assert "note: step 4 stopped after 2 of 3 D updates" in stdout
+    assert rc == 143 and "Interrupted (SIGTERM) at step 4" in err, err
+    assert "note: step 5 stopped after 2 of 3 D updates" in stdout
     state = load_checkpoint(split)
-    assert (state["step"], state["trainer"]["critic_done"]) == (3, 2)
+    assert (state["step"], state["epoch"], state["batch"], state["trainer"]["critic_done"]) == (4, 1, 1, 2)
     rc, _, err = train(split, "--resume", "--max-steps", 6)
     assert rc == 0, err
     a, b = load_checkpoint(straight), load_checkpoint(split)

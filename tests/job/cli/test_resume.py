@@ -16,9 +16,11 @@ def assert_trees_equal(a, b, where="state"):
         assert a == b, where
 
 
-@pytest.mark.parametrize("n", [7, 10])           # stop mid-epoch (7 of 10) and at an epoch's end
-def test_resume_is_bitwise_exact(train, tmp_path, n):
-    flags = ("--ema", "--sample-every", 4, "--checkpoint-every", 3)
+@pytest.mark.parametrize("n, game", [(7, ()), (10, ()),     # stop mid-epoch (7 of 10) and at an epoch's end;
+                                     (4, ("--loss", "wgan", "--n-critic", 3)),    # 3 steps of 3 x 16 an epoch:
+                                     (6, ("--loss", "wgan-gp", "--n-critic", 2))])  # a batch per D update
+def test_resume_is_bitwise_exact(train, tmp_path, n, game):
+    flags = ("--ema", "--sample-every", 4, "--checkpoint-every", 3, *game)
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert train(straight, *flags, "--max-steps", 2 * n)[0] == 0
     assert train(split, *flags, "--max-steps", n)[0] == 0

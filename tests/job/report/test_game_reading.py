@@ -165,8 +165,8 @@ def idx_dir(tmp_path_factory):
     from ..cli.conftest import squares
     from minigan.job.data import write_idx
     folder = tmp_path_factory.mktemp("idx-games")
-    write_idx(folder / "train-images-idx3-ubyte", squares(64))
-    write_idx(folder / "train-labels-idx1-ubyte", np.zeros(64, np.uint8))
+    write_idx(folder / "train-images-idx3-ubyte", squares(160))       # wgan-gp's step: 5 batches of 16
+    write_idx(folder / "train-labels-idx1-ubyte", np.zeros(160, np.uint8))
     return folder
 
 
