@@ -1,7 +1,7 @@
 """Train the plain GAN and each stabilizer on the 2D rings and grids, count the modes, write one table.
 
     python benchmarks/compare_collapse.py --out runs/collapse                      # every variant, 2 seeds
-    python benchmarks/compare_collapse.py --variants gan,pack2 --seeds 0,1,2,3,4 --datasets ring --steps 4000
+    python benchmarks/compare_collapse.py --variants gan,best --seeds 2,3,4 --out runs/collapse   # 3 more seeds
 
 Each run is minigan's own job (``python -m minigan train``) in a child process with
 one BLAS thread, ``--jobs`` of them at a time (two fit a 2-core CPU), one run folder
@@ -11,11 +11,16 @@ quality, reverse KL), so its ``eval.csv`` holds the result; a finished run (a
 ``result.json``) is skipped when the comparison is run again, an interrupted one
 resumed (its time then covers only the part trained now, marked *).
 
-The base settings are PacGAN's protocol (Lin et al. 2018, synthetic_data_experiments):
-batch 100, Adam lr 1e-4 and beta1 0.8, its MLPs (``--arch mlp``); each variant adds
-flags (:data:`VARIANTS`). The table (``OUT/collapse.md``) gives the mean and standard
-error over the seeds of each measure and the time per run, with the command, the CPU and
-the date.
+The table (``OUT/collapse.md``) gives, for each variant, the mean and standard error
+of each measure over *every* finished seed in ``OUT`` (so a second call with more
+seeds for some variants adds to the first), the number of seeds and the time per
+run, with the command, the CPU and the date.
+
+The settings: every variant but ``pacgan`` starts from :data:`BASE`, PacGAN's nets
+and batch (Lin et al. 2018, synthetic_data_experiments) with G without batch norm
+(``--g-norm none``), Adam 1e-3 and beta1 0.5, and an EMA of G (docs/collapse.md says
+why), and adds its flags (:data:`VARIANTS`); ``pacgan`` is PacGAN's protocol itself
+(G with batch norm, Adam 1e-4 and beta1 0.8, no EMA).
 """
 from __future__ import annotations
 
@@ -38,17 +43,20 @@ from choices import comma_ints, comma_list  # noqa: E402
 from minigan.fileio import write_text_atomic  # noqa: E402
 from minigan.job.logs import read_metrics  # noqa: E402
 
-BASE = ["--batch-size", "100", "--lr", "1e-4", "--beta1", "0.8"]      # PacGAN's protocol
-VARIANTS = {                                                         # name: flags on top of BASE
+PACGAN = ["--batch-size", "100", "--lr", "1e-4", "--beta1", "0.8"]      # PacGAN's protocol, its G with BatchNorm
+BASE = ["--batch-size", "100", "--g-norm", "none", "--lr", "1e-3", "--beta1", "0.5", "--ema", "0.999"]
+VARIANTS = {                                   # name: flags on top of BASE (the last of a repeated flag wins)
+    "pacgan": PACGAN,                          # ... but this one alone: PacGAN's own settings, no EMA
     "gan": [],
     "minimax": ["--loss", "minimax"],
     "lsgan": ["--loss", "lsgan"],
     "hinge": ["--loss", "hinge"],
-    "wgan-gp": ["--loss", "wgan-gp", "--gp-weight", "0.1"],          # WGAN-GP's toy setting (gan_toy.py)
+    "wgan-gp": ["--loss", "wgan-gp", "--gp-weight", "0.1", "--n-critic", "5", "--lr", "1e-4",
+                "--beta2", "0.9"],                                    # WGAN-GP's toy setting (gan_toy.py)
     "r1": ["--r1", "1"],
     "sn": ["--spectral-norm"],                                        # every Maxout and Linear of D
     "pack2": ["--pack", "2"],
-    "pack3": ["--pack", "3", "--batch-size", "99"],                   # 3 does not divide 100 (the last flag wins)
+    "pack3": ["--pack", "3", "--batch-size", "99"],                   # 3 does not divide 100
     "pack4": ["--pack", "4"],
     "mbstd": ["--mbstd"],
 }
@@ -74,7 +82,7 @@ def parse_args(argv=None):
 
 def command(args, dataset, variant, seed) -> list[str]:
     """The ``minigan train`` command line of one run."""
-    flags = BASE + VARIANTS[variant]                                 # argparse: a variant's flag overrides BASE's
+    flags = VARIANTS[variant] if variant == "pacgan" else BASE + VARIANTS[variant]
     folder = Path(args.out) / f"{dataset}-{variant}-seed{seed}"
     resume = ["--resume"] if (folder / "latest").is_file() else []
     return [sys.executable, "-m", "minigan", "train", "--dataset", dataset, "--seed", str(seed),
@@ -96,18 +104,22 @@ def result_of(folder: Path, seconds: float, resumed: bool) -> dict:
     return result
 
 
+def finished(out: Path) -> dict:
+    """Every finished run in ``out``: ``{(dataset, variant, seed): result}`` (its ``result.json``)."""
+    results = {}
+    for path in out.glob("*-seed*/result.json"):
+        head, _, seed = path.parent.name.rpartition("-seed")
+        dataset, _, variant = head.partition("-")
+        if dataset in ("ring", "grid") and variant in VARIANTS and seed.isdigit():
+            results[dataset, variant, int(seed)] = json.loads(path.read_text())
+    return results
+
+
 def run_all(args) -> dict:
-    """Every (dataset, variant, seed), ``args.jobs`` at a time: ``{(dataset, variant, seed): result}``."""
+    """Every (dataset, variant, seed), ``args.jobs`` at a time; returns :func:`finished` of ``args.out``."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    todo, results, running = [], {}, []
-    for dataset in args.datasets:
-        for variant in args.variants:
-            for seed in args.seeds:
-                folder = Path(args.out) / f"{dataset}-{variant}-seed{seed}"
-                if (folder / "result.json").is_file():
-                    results[dataset, variant, seed] = json.loads((folder / "result.json").read_text())
-                else:
-                    todo.append((dataset, variant, seed))
+    results, running = finished(Path(args.out)), []
+    todo = [(d, v, s) for d in args.datasets for v in args.variants for s in args.seeds if (d, v, s) not in results]
     while todo or running:
         while todo and len(running) < args.jobs:
             key = todo.pop(0)
@@ -139,22 +151,24 @@ def mean_se(values, fmt: str) -> str:
 
 
 def table(results: dict, args, cmd: str) -> str:
-    lines = [f"# Mode collapse on the 2D mixtures: {args.steps:,} steps, seeds {', '.join(map(str, args.seeds))}", "",
+    lines = [f"# Mode collapse on the 2D mixtures: {args.steps:,} steps", "",
              f"- command: `{cmd}`",
              f"- machine: {machine_info.cpu_model()} ({platform.machine()}), {args.jobs} runs at a time, one BLAS "
              "thread each",
              f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
-             f"- base settings (PacGAN's): `{' '.join(BASE)}`; mean ± standard error over the seeds", ""]
+             f"- base settings: `{' '.join(BASE)}` (pacgan: `{' '.join(PACGAN)}`); mean ± standard error over "
+             "the seeds", ""]
     for dataset in args.datasets:
-        lines += [f"## {dataset}", "", "| variant | flags | " + " | ".join(n for _, n, _ in MEASURES) + " | s/run |",
-                  "|---|---|" + "---|" * (len(MEASURES) + 1)]
+        lines += [f"## {dataset}", "", "| variant | flags | seeds | " + " | ".join(n for _, n, _ in MEASURES)
+                  + " | s/run |", "|---|---|---|" + "---|" * (len(MEASURES) + 1)]
         for variant in args.variants:
-            runs = [results[dataset, variant, s] for s in args.seeds if (dataset, variant, s) in results]
-            if not runs:
+            seeds = sorted(s for d, v, s in results if (d, v) == (dataset, variant))
+            if not seeds:
                 continue
+            runs = [results[dataset, variant, s] for s in seeds]
             cells = [mean_se([r[k] for r in runs], fmt) for k, _, fmt in MEASURES]
             star = "*" if any(r["resumed"] for r in runs) else ""
-            lines.append(f"| {variant} | `{' '.join(VARIANTS[variant]) or '-'}` | " + " | ".join(cells)
+            lines.append(f"| {variant} | `{' '.join(VARIANTS[variant]) or '-'}` | {len(seeds)} | " + " | ".join(cells)
                          + f" | {statistics.mean(r['seconds'] for r in runs):.0f}{star} |")
         lines.append("")
     return "\n".join(lines)
