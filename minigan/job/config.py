@@ -137,6 +137,9 @@ class TrainConfig:
                                metavar="DECAY")
     label_smoothing: float = option(0.0, "D's target for real pictures is 1 - this (one-sided)",
                                     "training", type=in_range(0.0, 0.5))
+    lr_decay: str = option("none", "learning-rate schedule: none (constant), or linear: constant for the first "
+                           "half of the run, then down in a straight line to near 0 at its last step "
+                           "(minigan/job/lr_schedule.py)", "training", choices=("none", "linear"))
     n_critic: int | None = option(None, "D updates per G update, each on the next real batch, as the WGAN papers "
                                   "do (an epoch: pictures / (batch size x n_critic) steps); default: the "
                                   "recipe's, else 1", "training", type=positive_int)

@@ -15,6 +15,7 @@ import numpy as np
 from .checkpoint import resolve
 from .data import batches
 from .divergence import Diverged
+from .lr_schedule import set_learning_rates
 from .progress import EpochBar
 from .run_setup import StopRun, TrainingData
 from ..train import NonFiniteLossError, StepInterrupted
@@ -31,6 +32,7 @@ def train_epochs(cfg, data: TrainingData, trainer, job, judge, stop, where) -> t
                        run_left=last_step - trainer.step_count - (end - batch))
         for x, y in itertools.islice(epoch_batches(cfg, data, e, batch), end - batch):
             trainer.track_grad_flow = job.grad_flow_due(trainer.step_count + 1)
+            set_learning_rates(trainer, cfg, trainer.step_count + 1, last_step)   # --lr-decay (lr_schedule.py)
             try:
                 stats = trainer.step(x, y)       # x: (B, C, H, W) float32 in [-1, 1], or a list of n_critic
                                                  # of them, a batch per D update; n_critic D + one G update

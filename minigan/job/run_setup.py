@@ -21,6 +21,7 @@ from .. import backend as B
 from .. import fast
 from ..fast import cores
 from .checkpoint import CheckpointError, load_checkpoint, resolve
+from . import lr_schedule
 from .config import TrainConfig, build_models, print_config, recipe_line, run_length
 from .data import (POINT_SETS, DatasetError, ImageFolder, LabelledImageFolder, PointSet, StackedMNIST,
                    data_changed, fingerprint, load_fashion_mnist, load_mnist)
@@ -129,6 +130,8 @@ def training_data(cfg: TrainConfig, state) -> tuple[TrainConfig, TrainingData]:
     per_step = f"{cfg.batch_size}" if k == 1 else f"{k} x {cfg.batch_size} (n_critic {k}: a batch per D update)"
     print(f"data: {N:,} pictures of {cfg.dataset}, {steps_per_epoch} steps per epoch of "
           f"{per_step}: {last_step:,} steps in all ({epochs} epoch{'s' * (epochs > 1)})")
+    if lr_schedule.describe(cfg, last_step):
+        print(lr_schedule.describe(cfg, last_step))   # --lr-decay: the rates' schedule over these steps
     return cfg, TrainingData(images, labels, class_names, size, steps_per_epoch, epochs, last_step)
 
 
