@@ -59,6 +59,8 @@ VARIANTS = {                                   # name: flags on top of BASE (the
     "pack3": ["--pack", "3", "--batch-size", "99"],                   # 3 does not divide 100
     "pack4": ["--pack", "4"],
     "mbstd": ["--mbstd"],
+    "lr-decay": ["--lr-decay", "linear"],                             # both rates annealed over the second half
+    "r1+decay": ["--r1", "1", "--lr-decay", "linear"],                # the recommended recipe (docs/collapse.md)
 }
 MEASURES = (("modes", "modes", "{:.1f}"), ("high_quality", "% high quality", "{:.1f}"),
             ("reverse_kl", "reverse KL", "{:.3f}"))
@@ -70,7 +72,7 @@ def parse_args(argv=None):
                    help=f"comma-separated (default: all: {','.join(VARIANTS)})")
     p.add_argument("--datasets", default="ring,grid", help="comma-separated: ring, grid (default: both)")
     p.add_argument("--seeds", default="0,1", help="comma-separated seeds, one run each (default: 0,1)")
-    p.add_argument("--steps", type=int, default=4000, help="steps per run (default: 4000)")
+    p.add_argument("--steps", type=int, default=16000, help="steps per run (default: 16000)")
     p.add_argument("--jobs", type=int, default=2, help="runs at a time, one BLAS thread each (default: 2)")
     p.add_argument("--out", default="runs/collapse", help="folder for the runs and the table")
     args = p.parse_args(argv)
