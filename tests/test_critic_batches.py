@@ -17,6 +17,7 @@ from tests.models.test_conditional import tiny_conditional_gan
 from tests.test_penalties_conditional import conditional_critic
 from tests.test_train import tiny_gan
 from tests.test_train_losses import critic_gan
+from tests.job.cli.test_resume import assert_trees_equal
 
 # the trainer's options for the unconditional cases: the default game, and the penalties with more critic updates
 GAMES = {"bce": dict(loss="bce"), "wgan-gp": dict(loss="wgan-gp"), "wgan-gp+r1": dict(loss="wgan-gp", r1=0.5),
@@ -38,17 +39,6 @@ def make(game, n_critic, seed=0, conditional=None):
 def state(trainer):
     """The whole trainer state minus the step's bookkeeping: G, D, G_ema, both Adams, the RNGs."""
     return {k: v for k, v in copy.deepcopy(trainer.state_dict()).items() if k not in ("step", "critic_done")}
-
-
-def assert_same(a, b, where="state"):
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), where
-        for k in a:
-            assert_same(a[k], b[k], f"{where}/{k}")
-    elif isinstance(a, np.ndarray):
-        assert np.array_equal(a, b), where
-    else:
-        assert a == b, where
 
 
 def real_batches(n, N, seed, K=3):
@@ -81,7 +71,7 @@ def test_a_list_of_the_same_batch_is_bitwise_the_one_array_form(game, conditiona
         a = dict(one.step(x, y))
         b = dict(many.step(listed([x] * n_critic), None if y is None else listed([y] * n_critic)))
         assert a == b
-    assert_same(state(one), state(many))
+    assert_trees_equal(state(one), state(many))
 
 
 @pytest.mark.parametrize("conditional", [None, "projection"])
@@ -95,7 +85,7 @@ def test_different_batches_give_another_step_and_the_same_one_every_time(game, c
         stats = [dict(trainer.step(xs, ys)) for _ in range(2)]
         runs.append((stats, state(trainer)))
     assert runs[0][0] == runs[1][0]
-    assert_same(runs[0][1], runs[1][1])                              # repeatable, bitwise
+    assert_trees_equal(runs[0][1], runs[1][1])                              # repeatable, bitwise
     first = make(game, 3, conditional=conditional)
     for _ in range(2):
         first.step(xs[0], None if ys is None else ys[0])
@@ -158,7 +148,7 @@ def test_a_step_cut_short_resumes_at_update_k_with_batch_k(conditional, stop_aft
     seen = seen_by_d(resumed)
     assert dict(resumed.step(xs, ys)) == expected
     np.testing.assert_array_equal(seen[0][0], xs[stop_after])          # it goes on with batch stop_after
-    assert_same(state(straight), state(resumed))
+    assert_trees_equal(state(straight), state(resumed))
     assert resumed.step_count == 2 and resumed.critic_done == 0
 
 
