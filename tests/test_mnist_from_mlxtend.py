@@ -34,6 +34,12 @@ def test_the_digits_split_by_class_into_idx_files_the_loader_reads(script, tmp_p
     assert train.shape == (400, 28, 28) and test.shape == (100, 28, 28) and train.dtype == np.uint8
     assert np.bincount(train_labels).tolist() == [40] * 10 and np.bincount(test_labels).tolist() == [10] * 10
     np.testing.assert_array_equal(train[:, 0, 0], train_labels)       # each picture kept its own label
+    before = (tmp_path / "train-images-idx3-ubyte.gz").read_bytes()
+    with pytest.raises(SystemExit) as e:                              # files already there: refused ...
+        module.main(["--out", str(tmp_path), "--seed", "1"])
+    assert e.value.code == 2 and (tmp_path / "train-images-idx3-ubyte.gz").read_bytes() == before
+    assert module.main(["--out", str(tmp_path), "--seed", "1", "--force"]) == 0   # ... unless told to
+    assert (tmp_path / "train-images-idx3-ubyte.gz").read_bytes() != before
     rows = {tuple(r) for r in X.astype(np.uint8)}
     assert {tuple(p) for p in np.concatenate([train, test]).reshape(-1, 784)} == rows   # every digit once
 

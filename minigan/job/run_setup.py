@@ -130,8 +130,8 @@ def training_data(cfg: TrainConfig, state) -> tuple[TrainConfig, TrainingData]:
     per_step = f"{cfg.batch_size}" if k == 1 else f"{k} x {cfg.batch_size} (n_critic {k}: a batch per D update)"
     print(f"data: {N:,} pictures of {cfg.dataset}, {steps_per_epoch} steps per epoch of "
           f"{per_step}: {last_step:,} steps in all ({epochs} epoch{'s' * (epochs > 1)})")
-    if lr_schedule.describe(cfg, last_step):
-        print(lr_schedule.describe(cfg, last_step))   # --lr-decay: the rates' schedule over these steps
+    if schedule := lr_schedule.describe(cfg, last_step):
+        print(schedule)                              # --lr-decay: the rates' schedule over these steps
     return cfg, TrainingData(images, labels, class_names, size, steps_per_epoch, epochs, last_step)
 
 

@@ -8,6 +8,7 @@ from minigan import backend as B
 from minigan import nn
 from minigan.penalties import critic_layers
 from tests.gradcheck import assert_close, check_layer_gradients, numerical_gradient
+from tests.nn.test_tangent import assert_weight_grad_of_tangent_product
 from tests.strategies import seeds
 
 
@@ -49,15 +50,7 @@ def test_maxout_tangent_and_weight_product(drawn):
     x_dot, dy = rng.standard_normal(x.shape), rng.standard_normal((len(x), layer.out_features))
     layer.forward(x)
     assert_close(layer.tangent(x_dot), tangent_by_differences(layer, x, x_dot), f"{layer!r} tangent")
-
-    def tangent_product():                                      # <dy, J(W) x_dot>
-        layer.forward(x)
-        return float(np.sum(dy * layer.tangent(x_dot)))
-    layer.zero_grad()
-    layer.forward(x)
-    layer.add_weight_grad(dy, x_dot)
-    assert_close(layer.grads["weight"].copy(), numerical_gradient(tangent_product, layer.params["weight"]),
-                 "Maxout d<dy, tangent>/dW")
+    assert_weight_grad_of_tangent_product(layer, x, x_dot, dy)          # weight, and the bias (0)
 
 
 def test_maxout_is_the_max_of_its_pieces_and_ties_go_to_the_first():

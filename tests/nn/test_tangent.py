@@ -74,8 +74,11 @@ def test_add_weight_grad_is_the_gradient_of_the_tangent_product(drawn):
     layer, x, rng = drawn
     assume("weight" in layer.params)
     x_dot = rng.standard_normal(x.shape)
-    dy = rng.standard_normal(layer.forward(x).shape)
+    assert_weight_grad_of_tangent_product(layer, x, x_dot, rng.standard_normal(layer.forward(x).shape))
 
+
+def assert_weight_grad_of_tangent_product(layer, x, x_dot, dy):
+    """``layer.add_weight_grad(dy, x_dot)`` == d<dy, J(W) x_dot>/dW by central differences, every parameter."""
     def tangent_product():                                               # <dy, J(W) x_dot>
         layer.forward(x)
         return float(np.sum(dy * layer.tangent(x_dot)))
